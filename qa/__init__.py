@@ -1,0 +1,19 @@
+"""qa: answer questions from a folder of documents with the passages that say so, cited to the character.
+
+    from qa import Index, build_index, Settings
+    index = Index.open()                      # the bundled seeds/ corpus, index/ directory
+    for hit in index.search("How many countries does Vietnam have diplomatic relations with?", k=3):
+        print(hit.rank, hit.score, hit.doc_id, hit.start, hit.end, hit.text[:80])
+"""
+
+from .chunking import Passage
+from .config import Settings
+from .documents import Document, load_documents
+from .errors import QAError, StaleIndexError
+from .search import MODES, DocumentInfo, Hit, Index, ensure_index
+from .store import BuildReport, build_index
+
+__all__ = [
+    "BuildReport", "Document", "DocumentInfo", "Hit", "Index", "MODES", "Passage", "QAError", "Settings",
+    "StaleIndexError", "build_index", "ensure_index", "load_documents",
+]

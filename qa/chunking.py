@@ -1,0 +1,92 @@
+"""Cutting documents into passages that fit the model's window, with whole sentences and overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .documents import Document
+from .embedding import Tokenizer
+from .errors import QAError
+from .text import sentence_spans
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    ordinal: int  # 0-based position within its document
+    start: int  # document.text[start:end] == text
+    end: int
+    text: str
+    n_tokens: int
+
+
+def regions(doc: Document) -> list[tuple[int, int]]:
+    """Runs of article segments separated only by white space: a passage never reaches across debris."""
+    out: list[list[int]] = []
+    for s, e in doc.segments:
+        if out and not doc.text[out[-1][1] : s].strip():
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _split_long(text: str, s: int, e: int, tokenizer: Tokenizer, limit: int) -> list[tuple[int, int]]:
+    """A sentence longer than the window, cut into pieces of at most ``limit`` word pieces at word boundaries."""
+    offsets = [(s + a, s + b) for a, b in tokenizer.offsets(text[s:e])]
+    pieces, i = [], 0
+    while i < len(offsets):
+        j = min(i + limit, len(offsets))
+        # back off to a word boundary: the next piece must not start inside a word ("##" continuations)
+        k = j
+        while k < len(offsets) and k > i + 1 and offsets[k][0] == offsets[k - 1][1]:
+            k -= 1
+        j = k if k > i + 1 or j == len(offsets) else j
+        pieces.append((offsets[i][0], offsets[j - 1][1]))
+        i = j
+    return pieces
+
+
+def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap_tokens: int) -> list[Passage]:
+    if max_tokens > tokenizer.window:
+        raise QAError(
+            f"max_tokens {max_tokens} exceeds what model {tokenizer.name} reads ({tokenizer.window} word pieces); "
+            f"choose at most {tokenizer.window}"
+        )
+    if not 0 <= overlap_tokens < max_tokens:
+        raise QAError(f"overlap_tokens must be between 0 and max_tokens - 1, got {overlap_tokens}")
+    text = doc.text
+    passages: list[Passage] = []
+    for r_start, r_end in regions(doc):
+        units = []  # (start, end) of sentences, long ones already split
+        spans = [sp for seg in doc.segments if r_start <= seg[0] < r_end for sp in sentence_spans(text, *seg)]
+        for (s, e), n in zip(spans, tokenizer.count([text[s:e] for s, e in spans])):
+            units.extend(_split_long(text, s, e, tokenizer, max_tokens) if n > max_tokens else [(s, e)])
+        sizes = tokenizer.count([text[s:e] for s, e in units])
+        i = 0
+        while i < len(units):
+            j, total = i, 0
+            while j < len(units) and total + sizes[j] <= max_tokens:
+                total += sizes[j]
+                j += 1
+            j = max(j, i + 1)
+            # Word pieces of the joined text can differ from the sum for tokenizers that see spaces; check it.
+            while True:
+                body = text[units[i][0] : units[j - 1][1]]
+                n_tokens = tokenizer.count([body])[0]
+                if n_tokens <= max_tokens or j == i + 1:
+                    break
+                j -= 1
+            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens))
+            if j >= len(units):
+                break
+            # Overlap: the next passage starts with the last whole sentences of this one, as many as fit.
+            k, carried = j, 0
+            while k - 1 > i and carried + sizes[k - 1] <= overlap_tokens:
+                k -= 1
+                carried += sizes[k]
+            while k < j and carried + sizes[j] > max_tokens:
+                carried -= sizes[k]
+                k += 1
+            i = k
+    return passages

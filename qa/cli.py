@@ -1,0 +1,220 @@
+"""The ``qa`` command. Heavy libraries (torch, FAISS, Gradio) are imported inside the command that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import QAError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _folder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", nargs="?", type=Path, help="corpus folder (default: the bundled seeds/)")
+    p.add_argument("--index-dir", type=Path, help="where the index lives (default: index/ for seeds/, "
+                   "index/corpora/<name>-<hash>/ for any other folder)")
+    p.add_argument("--model", help="sentence-transformers model: a folder or a cached hub name "
+                   "(default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qa", description="Answer questions from a folder of documents, with cited passages.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("index", help="(re)build the index of a folder")
+    _folder_args(p)
+    p.add_argument("--max-tokens", type=_positive_int, help="passage size in word pieces (default 200)")
+    p.add_argument("--overlap-tokens", type=int, help="word pieces of whole sentences shared by neighbours "
+                   "(default 48)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question with the best passages")
+    p.add_argument("question")
+    p.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
+    p.add_argument("--mode", default=None, help="retrieval mode (default: dense)")
+    p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled seeds/)")
+    p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
+    p.add_argument("--model", help="the model the index must have been built with (default: $QA_MODEL)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the web page")
+    _folder_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+# --- progress ------------------------------------------------------------------------------------------------
+
+
+class _Bar:
+    """A tqdm progress bar on a terminal, nothing otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled or phase != "reading":
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr, leave=False)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool):
+    from .config import default_corpus, default_index_dir
+    from .store import build_index
+
+    corpus = Path(corpus or default_corpus()).resolve()
+    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(corpus)
+    bar = _Bar(not quiet)
+    try:
+        return build_index(corpus, index_dir, settings, progress=bar)
+    finally:
+        bar.close()
+
+
+def _summary(report) -> str:
+    lines = [
+        f"indexed {report.documents} document{'s' if report.documents != 1 else ''} into "
+        f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s",
+        f"model {report.settings.model}; passages of at most {report.settings.max_tokens} word pieces, "
+        f"{report.settings.overlap_tokens} overlap",
+        f"index {report.index_dir} (generation {report.generation})",
+    ]
+    return "\n".join(lines)
+
+
+def _warn_skipped(report) -> None:
+    for s in report.skipped:
+        print(f"qa: warning: skipped {s.doc_id}: {s.reason}", file=sys.stderr)
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+
+
+def cmd_index(args) -> int:
+    from .config import Settings
+
+    settings = Settings.from_env(model=args.model, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens)
+    report = _build(args.folder, args.index_dir, settings, args.quiet)
+    _warn_skipped(report)
+    print(_summary(report))
+    return 0
+
+
+def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_stale: bool, quiet: bool = False):
+    """Open an index, building it first when it is missing (or stale, if asked)."""
+    from .config import default_corpus, default_index_dir
+    from .search import Index, ensure_index
+
+    corpus = Path(corpus or default_corpus()).resolve()
+    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(corpus)
+    if not corpus.is_dir() and not (index_dir / "CURRENT").exists():
+        raise QAError(f"corpus folder not found: {corpus}")
+    bar = _Bar(not quiet)
+    try:
+        report = ensure_index(corpus, index_dir, settings, rebuild_stale=rebuild_stale, progress=bar)
+    finally:
+        bar.close()
+    if report is not None:
+        _warn_skipped(report)
+        print(f"qa: built the index of {corpus}: {report.documents} documents, {report.passages} passages "
+              f"in {report.seconds:.1f} s", file=sys.stderr)
+    return Index.open(index_dir, settings=settings)
+
+
+def cmd_ask(args) -> int:
+    from .config import Settings
+    from .search import DEFAULT_MODE, MODES, clean_question
+
+    mode = args.mode or DEFAULT_MODE
+    if mode not in MODES:  # checked before anything is loaded
+        raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
+    question = clean_question(args.question)
+    settings = Settings.from_env(model=args.model)
+    index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False, quiet=True)
+    hits = index.search(question, k=args.k, mode=mode)
+    if args.json:
+        print(json.dumps({"question": question, "mode": mode, "hits": [h.to_dict() for h in hits]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("No passages in the index.")
+    for h in hits:
+        where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
+        print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
+        print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
+        if h.source:
+            print(f"    {h.source}")
+        for line in h.text.splitlines():
+            if line.strip():
+                print(f"    | {line.strip()}")
+        print()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .config import Settings
+
+    settings = Settings.from_env(model=args.model)
+    if not 0 < args.port < 65536:
+        raise QAError(f"--port must be between 1 and 65535, got {args.port}")
+    index = _open_index(args.folder, args.index_dir, settings, rebuild_stale=True)
+    from .ui import serve
+
+    serve(index, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as e:  # a disk or permission problem: say which file, keep the traceback out
+        where = f": {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"qa: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

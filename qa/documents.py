@@ -1,0 +1,309 @@
+"""Reading a corpus folder into Documents: decoding, web-debris removal and citation metadata.
+
+A Document keeps the decoded file text untouched, so that every offset handed out later slices the file itself.
+Debris is not deleted from the text; instead ``segments`` lists the spans that are article text, and passages are
+cut only from inside them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .errors import QAError
+from .text import normalize, sentence_spans
+
+#: File types read as plain text. Other formats need an extractor whose output no longer matches the file's
+#: characters, which would break the citation offsets (see the README).
+SUFFIXES = (".txt", ".md", ".markdown")
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    text: str  # the decoded file; offsets everywhere refer to it
+    title: str
+    source: str | None  # a URL named by the text, if any
+    date: str | None  # ISO date of publication, if the text gives one
+    sha256: str  # of the file's bytes
+    segments: tuple[tuple[int, int], ...] = field(repr=False)  # article text spans, in order
+
+
+@dataclass(frozen=True)
+class Skipped:
+    doc_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a corpus listing knows without reading a file: enough to notice a change cheaply."""
+
+    doc_id: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+# --- finding files -------------------------------------------------------------------------------------------
+
+
+def list_files(folder: Path) -> list[FileInfo]:
+    """Every readable-looking corpus file below ``folder``, sorted by id. Hidden files and folders are ignored."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise QAError(f"corpus folder not found: {folder}")
+    if not folder.is_dir():
+        raise QAError(f"not a folder: {folder}; point qa at a folder of .txt or .md files")
+    found = []
+    # os.walk does not follow symlinked folders, so a link loop cannot trap it.
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            try:
+                st = path.stat()
+            except OSError:
+                st = None  # reported when read
+            doc_id = path.relative_to(folder).as_posix()
+            found.append(FileInfo(doc_id, path, st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return sorted(found, key=lambda f: f.doc_id)
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Skip(Exception):
+    pass
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (a BOM is kept as a character so offsets match the file) or UTF-16 with a BOM; anything else is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise _Skip(f"invalid UTF-16 at byte {e.start}") from None
+    if b"\x00" in data[:8192]:
+        raise _Skip("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Skip(f"not UTF-8 text (invalid byte at offset {e.start}); convert it to UTF-8") from None
+    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f")
+    if controls > 0.01 * min(len(text), 8192):
+        raise _Skip("binary file (control characters)")
+    return text
+
+
+def load_documents(folder: Path) -> tuple[list[Document], list[Skipped]]:
+    """Read every corpus file below ``folder``; files that cannot be used are returned as ``Skipped`` with why."""
+    docs, skipped = [], []
+    for item in iter_documents(folder, list_files(folder)):
+        (docs if isinstance(item, Document) else skipped).append(item)
+    return docs, skipped
+
+
+def iter_documents(folder: Path, files: list[FileInfo]) -> Iterator[Document | Skipped]:
+    for info in files:
+        try:
+            data = info.path.read_bytes()
+        except OSError as e:
+            yield Skipped(info.doc_id, f"cannot be read ({e.strerror or e})")
+            continue
+        try:
+            yield parse_document(info.doc_id, data)
+        except _Skip as e:
+            yield Skipped(info.doc_id, str(e))
+
+
+# --- cleaning ------------------------------------------------------------------------------------------------
+
+# A line that ends the article: what follows is a block of teasers for other stories.
+_TRAILER_RE = re.compile(
+    r"(?i)(see more|read more|related (news|articles|posts|stories)|more news|you may also like|"
+    r"most read|latest news|recommended( for you)?)\s*:?"
+)
+# Page furniture that a copy-and-paste of a news page brings along.
+_WIDGET_RE = re.compile(
+    r"(?i)leftcenterrightdel|comments?\s*\(\d+\)|share|print|tweet|e-?mail|back to top|advertisement|"
+    r"tags?:.*|follow us.*|copy link"
+)
+_IMAGE_FILE_RE = re.compile(r"(?i)\S+\.(jpe?g|png|gif|webp|svg|bmp|tiff?)")
+_AGENCY_RE = re.compile(r"[A-Z]{2,6}(/[A-Z]{2,6})*")  # a lone byline such as "VNA" or "VNA/VNS"
+# Photo credits, which mark a line as a caption: "... (Photo: VNA)", "- Illustrative image (Photo: VNA)",
+# "Illustrative image (Source: VNA)", "VNA/VNS Photo Công Trường |".
+_CREDIT_RES = (
+    re.compile(r"\s*(?:[-–—]\s*)?(?:Illustrative (?:image|photo)\s*)?\((?:Photo|Source|Image|Ảnh)\s*:[^)]*\)\W*$", re.I),
+    re.compile(r"\s*\b[A-Z]{2,}(?:/[A-Z]{2,})*\s+Photo\b.*$"),
+    re.compile(r"\s*(?:[-–—]\s*)?\bIllustrative (?:image|photo)\W*$", re.I),
+)
+_SOURCE_RE = re.compile(r"(?i)(?:source|nguồn|url|link)\s*:\s*(.+)")
+_URL_RE = re.compile(r"https?://\S+")
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_DMY = r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
+_ISO = r"(?P<Y>\d{4})-(?P<M>\d{2})-(?P<D>\d{2})"
+_MDY = r"(?P<mn>[A-Za-z]+)\.?\s+(?P<md>\d{1,2}),?\s+(?P<my>\d{4})"
+_DAY_MONTH = r"(?P<dd>\d{1,2})\s+(?P<dmn>[A-Za-z]+)\s+(?P<dy>\d{4})"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?"
+_DATE_ANY = rf"(?:{_ISO}|{_DMY}|{_MDY}|{_DAY_MONTH})"
+# A line that is only a time stamp ("- 07:58 29/11/2025") or a labelled date ("Published: May 2, 2025").
+_DATE_LINE_RE = re.compile(
+    rf"(?i)[-–—•|\s]*(?:(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*)?(?:{_TIME}\s*,?\s*)?"
+    rf"(?:[A-Za-z]+,\s*)?{_DATE_ANY}(?:\s*,?\s*{_TIME})?(?:\s*\(?GMT[+-]\d+\)?)?\s*"
+)
+# "Hanoi (VNA) – " at the start of a wire story: not part of a title.
+_DATELINE_RE = re.compile(r"^[A-Z][\w .,'-]{0,40}?\s*\([A-Z]{2,8}\)\s*[-–—:]\s*")
+_FRONT_MATTER_RE = re.compile(r"\A(?:\ufeff)?---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def _parse_date(m: re.Match) -> str | None:
+    g = m.groupdict()
+    try:
+        if g.get("Y"):
+            d = date(int(g["Y"]), int(g["M"]), int(g["D"]))
+        elif g.get("y"):
+            # Day first, as in most of the world; an impossible month then fails and the date is dropped.
+            d = date(int(g["y"]), int(g["m"]), int(g["d"]))
+        elif g.get("my"):
+            d = date(int(g["my"]), _MONTHS[g["mn"].lower()], int(g["md"]))
+        else:
+            d = date(int(g["dy"]), _MONTHS[g["dmn"].lower()], int(g["dd"]))
+    except (KeyError, ValueError):
+        return None
+    return d.isoformat()
+
+
+def _lines(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line's stripped content, skipping blank lines."""
+    for m in re.finditer(r"[^\n]+", text[start:]):
+        s, e = m.start() + start, m.end() + start
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            yield s, e
+
+
+@dataclass
+class _Meta:
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+
+
+def _front_matter(text: str, meta: _Meta) -> int:
+    """Read ``key: value`` front matter of a Markdown file into ``meta``; returns where the body starts."""
+    m = _FRONT_MATTER_RE.match(text)
+    if not m:
+        return 0
+    for line in m.group(1).splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip().strip("\"'")
+        if not value:
+            continue
+        if key == "title":
+            meta.title = value
+        elif key in ("source", "url", "link") and _URL_RE.match(value):
+            meta.source = value
+        elif key in ("date", "published"):
+            dm = re.search(_DATE_ANY, value)
+            meta.date = _parse_date(dm) if dm else None
+    return m.end()
+
+
+def clean(text: str) -> tuple[list[tuple[int, int]], _Meta]:
+    """Split a document into article spans and metadata, leaving debris out of the spans."""
+    meta = _Meta()
+    body_start = _front_matter(text, meta)
+    segments: list[tuple[int, int]] = []
+    previous = None  # normalised previous non-blank line, kept or not
+    previous_kept = False  # whether that line's span is segments[-1]
+    for s, e in _lines(text, body_start):
+        line = text[s:e]
+        norm = normalize(line)
+        if norm == previous and previous_kept:
+            # A doubled line: keep the later copy, which sits next to the paragraph it belongs to.
+            segments.pop()
+        previous, previous_kept = norm, False
+        if _TRAILER_RE.fullmatch(line) and segments:
+            break  # everything after "See more" is other stories
+        if (source := _SOURCE_RE.fullmatch(line)) is not None:
+            url = _URL_RE.search(source.group(1))
+            if url and meta.source is None:
+                meta.source = url.group().rstrip(".,;)")
+            continue
+        if (stamp := _DATE_LINE_RE.fullmatch(line)) is not None:
+            meta.date = meta.date or _parse_date(stamp)
+            continue
+        if _WIDGET_RE.fullmatch(line) or _IMAGE_FILE_RE.fullmatch(line) or _AGENCY_RE.fullmatch(line):
+            continue
+        if any(credit.search(line) for credit in _CREDIT_RES):
+            continue  # a photo caption: it describes a picture the text no longer has, and pages repeat it
+        segments.append((s, e))
+        previous_kept = True
+    return segments, meta
+
+
+# --- titles --------------------------------------------------------------------------------------------------
+
+_TITLE_WORDS = 14
+
+
+def _is_headline(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= 20 and len(line) <= 160 and not line.rstrip().endswith((".", ",", ";", ":", "/."))
+
+
+def _strip_decoration(line: str) -> str:
+    """'📝OP-ED: ...' -> 'OP-ED: ...'; '# Title' -> 'Title'."""
+    return re.sub(r"^[^\w\"'“‘(]+", "", line).strip()
+
+
+def _lead(sentence: str) -> str:
+    sentence = _DATELINE_RE.sub("", sentence).strip()
+    words = sentence.split()
+    if len(words) <= _TITLE_WORDS:
+        return sentence
+    return " ".join(words[:_TITLE_WORDS]).rstrip(",;:-–—") + "…"
+
+
+def make_title(text: str, segments: list[tuple[int, int]], first_sentence_end: int | None = None) -> str:
+    """A headline where the document starts with one, else a short lead from the first sentence."""
+    first = text[segments[0][0] : segments[0][1]]
+    if _is_headline(first):
+        return _strip_decoration(first) or first
+    end = first_sentence_end if first_sentence_end is not None else segments[0][1]
+    return _lead(text[segments[0][0] : min(end, segments[0][1])])
+
+
+def parse_document(doc_id: str, data: bytes) -> Document:
+    text = decode(data)
+    if not text.strip():
+        raise _Skip("empty file")
+    segments, meta = clean(text)
+    if not segments:
+        raise _Skip("no article text left after removing page debris")
+    s, e = segments[0]
+    first_sentences = sentence_spans(text, s, e)
+    title = meta.title or make_title(text, segments, first_sentences[0][1] if first_sentences else None)
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=title,
+        source=meta.source,
+        date=meta.date,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=tuple(segments),
+    )

@@ -1,0 +1,197 @@
+"""Answering questions from a loaded index: the ``Index`` object and the ``Hit``s it returns."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings, default_corpus, default_index_dir
+from .errors import MissingIndexError, QAError
+from .store import BuildReport, Generation, Progress, build_index, check_fresh, current_generation, read_manifest
+
+#: Questions are cut to this many characters before embedding; the model reads only its first 256 word pieces.
+MAX_QUESTION_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int  # 1-based
+    score: float  # cosine similarity for dense search
+    text: str
+    doc_id: str
+    title: str
+    source: str | None
+    start: int  # offsets into the document's text: text == document[start:end]
+    end: int
+    date: str | None
+    passage: int  # 1-based position of the passage within its document
+    passages_in_doc: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    source: str | None
+    date: str | None
+    text: str
+    n_passages: int
+
+
+def _dense(index: Index, question: str, k: int) -> list[tuple[int, float]]:
+    vector = index.embedder.encode([question])
+    scores, ids = index.generation.vectors.search(vector, min(k, index.size))
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+#: Retrieval modes: each takes (index, question, k) and returns (passage id, score) pairs, best first.
+#: The retrieval-quality work adds lexical and hybrid modes here.
+MODES: dict[str, Callable[[Index, str, int], list[tuple[int, float]]]] = {"dense": _dense}
+DEFAULT_MODE = "dense"
+
+
+def clean_question(question: str) -> str:
+    if not isinstance(question, str):
+        raise QAError("the question must be text")
+    question = question.strip()
+    if not question:
+        raise QAError('the question is empty; type what you want to find, e.g. qa ask "Who issued Resolution 59?"')
+    return question[:MAX_QUESTION_CHARS]
+
+
+class Index:
+    """A loaded index: open it once, then ``search`` as often as you like (from several threads too)."""
+
+    def __init__(self, generation: Generation, settings: Settings, embedder=None):
+        from .embedding import Embedder
+
+        self.generation = generation
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self._local = threading.local()
+
+    # -- opening --
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: Path | str | None = None,
+        *,
+        corpus: Path | str | None = None,
+        settings: Settings | None = None,
+        check: bool = True,
+        embedder=None,
+    ) -> Index:
+        """Open the index of ``corpus`` (default: the bundled seeds) or the one in ``index_dir``.
+
+        With ``check`` (the default) an index built with another model or settings, or whose corpus changed on
+        disk, raises ``StaleIndexError`` instead of giving answers for text that is no longer there.
+        """
+        index_dir = Path(index_dir) if index_dir else default_index_dir(Path(corpus or default_corpus()))
+        settings = settings or Settings.from_env()
+        generation = Generation.load(index_dir)
+        if check:
+            from .embedding import BACKEND
+
+            check_fresh(index_dir, generation.manifest, settings, embedder.backend if embedder else BACKEND)
+        return cls(generation, settings, embedder)
+
+    # -- facts --
+
+    @property
+    def manifest(self) -> dict:
+        return self.generation.manifest
+
+    @property
+    def size(self) -> int:
+        return int(self.generation.vectors.ntotal)
+
+    @property
+    def _db(self):
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self.generation.connect()
+        return db
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._db.execute(
+            "SELECT doc_id, title, source, date, text, n_passages FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [DocumentInfo(*row) for row in rows]
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        row = self._db.execute(
+            "SELECT doc_id, title, source, date, text, n_passages FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise QAError(f"no document '{doc_id}' in this index")
+        return DocumentInfo(*row)
+
+    # -- searching --
+
+    def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first, each with its citation."""
+        if mode not in MODES:
+            raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise QAError(f"k must be a whole number of at least 1, got {k!r}")
+        question = clean_question(question)
+        if self.size == 0:
+            return []
+        ranked = MODES[mode](self, question, int(k))
+        return self._hits(ranked)
+
+    def _hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
+        if not ranked:
+            return []
+        ids = [i for i, _ in ranked]
+        rows = self._db.execute(
+            f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages "
+            f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        by_id = {row[0]: row[1:] for row in rows}
+        hits = []
+        for i, score in ranked:
+            text, doc_id, title, source, start, end, date, ordinal, n = by_id[i]
+            hits.append(Hit(len(hits) + 1, round(score, 6), text, doc_id, title, source, start, end, date,
+                            ordinal + 1, n))
+        return hits
+
+
+def ensure_index(
+    corpus: Path | None = None,
+    index_dir: Path | None = None,
+    settings: Settings | None = None,
+    *,
+    rebuild_stale: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport | None:
+    """Build the index of ``corpus`` when it is missing (or stale, with ``rebuild_stale``); returns what was built."""
+    from .errors import StaleIndexError
+
+    corpus = Path(corpus or default_corpus()).resolve()
+    index_dir = Path(index_dir) if index_dir else default_index_dir(corpus)
+    settings = settings or Settings.from_env()
+    gen = current_generation(index_dir)
+    if gen is not None:
+        if not rebuild_stale:
+            return None
+        from .embedding import BACKEND
+
+        try:
+            check_fresh(index_dir, read_manifest(gen), settings, BACKEND)
+            return None
+        except StaleIndexError:
+            pass
+    return build_index(corpus, index_dir, settings, progress=progress)
+
+
+__all__ = ["Hit", "Index", "DocumentInfo", "MODES", "ensure_index", "MissingIndexError"]

@@ -1,0 +1,75 @@
+"""Small text helpers shared by documents, chunking, search and the page: normalisation and word spans."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# đ/Đ carry no combining mark, so NFKD alone does not fold them.
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
+_QUOTES_DASHES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+    off on once only or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours yourself yourselves many much""".split()
+)
+
+
+def fold_accents(text: str) -> str:
+    """'Phạm Minh Chính' -> 'Pham Minh Chinh'. Length may change; use only for matching, never for offsets."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLDS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize(text: str) -> str:
+    """Case-, accent-, quote- and space-insensitive form for comparing strings."""
+    text = fold_accents(unicodedata.normalize("NFKC", text)).translate(_QUOTES_DASHES).casefold()
+    return " ".join(text.split())
+
+
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every word of ``text`` with its offsets and its folded form."""
+    return [(m.start(), m.end(), normalize(m.group())) for m in _WORD_RE.finditer(text)]
+
+
+def query_terms(question: str) -> set[str]:
+    """The folded content words of a question: what the page marks in a passage."""
+    return {w for _, _, w in word_spans(question) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+
+
+def term_spans(text: str, question: str) -> list[tuple[int, int]]:
+    """Offsets of the words of ``text`` that are content words of ``question`` (accent- and case-insensitive)."""
+    terms = query_terms(question)
+    return [(s, e) for s, e, w in word_spans(text) if w in terms]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]`` as absolute (start, end) offsets, trimmed of surrounding space.
+
+    Blingfire's splitter knows abbreviations ("U.N.", "No. 59") and returns character offsets; each line is split
+    on its own because a line break in these texts always ends a paragraph, heading or caption.
+    """
+    import blingfire  # a 3 MB native library; only chunking needs it
+
+    end = len(text) if end is None else end
+    spans = []
+    for m in re.finditer(r"[^\n]+", text[start:end]):
+        base = start + m.start()
+        piece = m.group()
+        if not piece.strip():
+            continue
+        _, offsets = blingfire.text_to_sentences_and_offsets(piece)
+        for s, e in offsets:
+            s, e = base + s, base + e
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if s < e:
+                spans.append((s, e))
+    return spans
