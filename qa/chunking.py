@@ -58,10 +58,16 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
     text = doc.text
     passages: list[Passage] = []
     for r_start, r_end in regions(doc):
-        units = []  # (start, end) of sentences, long ones already split
+        units = []  # (start, end) of sentences, long ones already split into pieces
+        pieces = set()  # indexes of units that are pieces of a long sentence: never carried as overlap
         spans = [sp for seg in doc.segments if r_start <= seg[0] < r_end for sp in sentence_spans(text, *seg)]
         for (s, e), n in zip(spans, tokenizer.count([text[s:e] for s, e in spans])):
-            units.extend(_split_long(text, s, e, tokenizer, max_tokens) if n > max_tokens else [(s, e)])
+            if n > max_tokens:
+                split = _split_long(text, s, e, tokenizer, max_tokens)
+                pieces.update(range(len(units), len(units) + len(split)))
+                units.extend(split)
+            else:
+                units.append((s, e))
         sizes = tokenizer.count([text[s:e] for s, e in units])
         i = 0
         while i < len(units):
@@ -82,7 +88,7 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
                 break
             # Overlap: the next passage starts with the last whole sentences of this one, as many as fit.
             k, carried = j, 0
-            while k - 1 > i and carried + sizes[k - 1] <= overlap_tokens:
+            while k - 1 > i and k - 1 not in pieces and carried + sizes[k - 1] <= overlap_tokens:
                 k -= 1
                 carried += sizes[k]
             while k < j and carried + sizes[j] > max_tokens:

@@ -188,7 +188,7 @@ def _lines(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """(start, end) of each line's stripped content, skipping blank lines."""
     for m in re.finditer(r"[^\n]+", text[start:]):
         s, e = m.start() + start, m.end() + start
-        while s < e and text[s].isspace():
+        while s < e and (text[s].isspace() or text[s] == "\ufeff"):  # a byte-order mark is no text
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1

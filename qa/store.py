@@ -304,7 +304,7 @@ def build_index(
     with _build_lock(index_dir):
         previous, previous_manifest = _owner_check(index_dir, corpus)
         _cleanup(index_dir, keep={previous.name} if previous else set())
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")  # sorts in build order
         name = f"gen-{stamp}-{secrets.token_hex(3)}"
         tmp = index_dir / f"{name}.tmp"
         tmp.mkdir()

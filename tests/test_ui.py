@@ -1,0 +1,89 @@
+"""The function behind the web page, and the page itself served over HTTP (browser tests come with the UI work)."""
+
+import json
+import re
+import socket
+import urllib.request
+
+import pytest
+from conftest import write
+
+from qa.search import Index
+from qa.store import build_index
+from qa.ui import answer, build_app
+
+HOSTILE = (
+    "Hostile page\n"
+    "A paragraph with <script>alert(1)</script> inside and <img src=x onerror=alert(1)> too.\n"
+    "Source: https://example.org/a?x=1&y=\"2\"\n"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_index(tmp_path_factory, settings, embedder):
+    root = tmp_path_factory.mktemp("hostile")
+    write(root / "c", "evil.txt", HOSTILE)
+    write(root / "c", "plain.txt", "Plain page\nRice exports grew by ten percent last year.\n")
+    build_index(root / "c", root / "ix", settings, embedder=embedder)
+    return Index.open(root / "ix", settings=settings, embedder=embedder)
+
+
+def test_results_are_cited_and_question_words_marked(seeds_search):
+    page = answer(seeds_search, "Which university is Tran Le Hung from?", 3)
+    assert page.count('class="qa-card"') == 3
+    first = page.split('class="qa-card"')[1]
+    assert "003_ac1e5deb08e04087.txt" in first and "Integration a central pillar for new direction" in first
+    assert "passage 5 of" in first and "characters " in first
+    assert "<mark>Trần</mark> <mark>Lê</mark> <mark>Hưng</mark>" in first  # matched without diacritics
+    assert "<mark>University</mark>" in first
+
+
+def test_source_link_opens_safely(seeds_search):
+    page = answer(seeds_search, "Vietnam has diplomatic relations with more than 195 countries", 5)
+    assert 'href="https://baotintuc.vn/' in page and 'target="_blank" rel="noopener noreferrer"' in page
+
+
+def test_document_text_is_escaped(hostile_index):
+    page = answer(hostile_index, "script alert image", 2)
+    assert "<mark>script</mark>" in page  # marking words happens on text, escaping on every piece
+    page = re.sub(r"</?mark>", "", page)
+    assert "<script>" not in page and "<img" not in page and "onerror=alert(1)>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'href="https://example.org/a?x=1&amp;y=&quot;2&quot;"' in page
+
+
+@pytest.mark.parametrize("question", ["", "   ", None])
+def test_empty_question_gets_a_gentle_note(seeds_search, question):
+    assert "Type a question" in answer(seeds_search, question, 5)
+
+
+def test_long_question_works(seeds_search):
+    assert answer(seeds_search, "Vietnam trade " * 2000, 2).count('class="qa-card"') == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_page_is_served_on_loopback_with_only_search_in_the_api(seeds_search):
+    from qa.ui import CSS
+
+    app = build_app(seeds_search)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
+            assert r.status == 200 and b"<html" in r.read().lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/info", timeout=30) as r:
+            info = json.loads(r.read())
+        assert list(info["named_endpoints"]) == ["/search"]
+        from gradio_client import Client
+
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        page = client.predict("Which university is Tran Le Hung from?", 2, api_name="/search")
+        assert page.count('class="qa-card"') == 2 and "Gustave Eiffel" in page
+    finally:
+        app.close()
