@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./dev.sh serve [qa serve options]   set up .venv if needed, index seeds/ on first run, serve the web page
+#   ./dev.sh test  [pytest options]     set up .venv if needed, run the tests
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${QA_VENV:-.venv}"
+
+setup() {
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    local stamp="$VENV/.qa-installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        echo "dev.sh: installing into $VENV (first run only)..." >&2
+        # The CPU build of torch first: left to itself, sentence-transformers pulls a multi-GB CUDA build.
+        "$VENV/bin/pip" install --quiet "torch==2.13.0"
+        "$VENV/bin/pip" install --quiet -e ".[test]"
+        touch "$stamp"
+    fi
+}
+
+case "${1:-}" in
+    serve) shift; setup; exec "$VENV/bin/qa" serve "$@" ;;
+    test) shift; setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+    *) echo "usage: ./dev.sh serve|test [options]" >&2; exit 2 ;;
+esac
