@@ -101,8 +101,8 @@ def build_app(index: Index):
         )
         with gr.Row():
             question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
-                                  scale=5, autofocus=True, max_length=10_000)
-            k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1)
+                                  scale=5, min_width=280, autofocus=True, max_length=10_000)
+            k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=160)
         button = gr.Button("Search", variant="primary")
         results = gr.HTML(elem_id="results")
         gr.Examples(EXAMPLES, inputs=question)
@@ -119,6 +119,7 @@ def serve(index: Index, host: str = "127.0.0.1", port: int = 7860) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus",
               file=sys.stderr)
+    index.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
     app = build_app(index)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, css=CSS, show_error=False, quiet=False)
