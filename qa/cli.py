@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with the best passages")
     p.add_argument("question")
     p.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
-    p.add_argument("--mode", default=None, help="retrieval mode (default: dense)")
+    p.add_argument("--mode", default=None, help="retrieval mode: dense, lexical or hybrid (default: hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     p.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled seeds/)")
     p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")

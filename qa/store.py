@@ -7,6 +7,7 @@ Layout of an index directory::
         manifest.json            model, settings, corpus and a content hash of every document
         passages.sqlite          documents and passages (text, offsets, vectors as float32 blobs)
         vectors.faiss            the FAISS index; vector i is passage row id i
+        lexical/                 the BM25 index (bm25s: JSON and .npy); row i is passage row id i
     gen-...tmp/                  a build in progress (removed by the next build if one was killed)
     .lock                        held by the one build allowed at a time
 
@@ -38,10 +39,11 @@ from .config import Settings, default_corpus
 from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
 from .errors import MissingIndexError, QAError, StaleIndexError
 
-FORMAT = 1
+FORMAT = 2  # 2: a BM25 index in lexical/
 MANIFEST = "manifest.json"
 DATABASE = "passages.sqlite"
 VECTORS = "vectors.faiss"
+LEXICAL = "lexical"
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one before, which readers that opened it earlier may still use
 
@@ -292,6 +294,7 @@ def build_index(
     """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live."""
     import faiss
 
+    from . import lexical
     from .embedding import Embedder, get_tokenizer
 
     started = time.perf_counter()
@@ -325,15 +328,18 @@ def build_index(
                 "max_seq_length": tokenizer.max_seq_length,
                 "chunking": settings.chunking(),
                 "index_type": "IndexFlatIP",
+                "lexical": lexical.SETTINGS,
                 "metric": "inner_product",  # on L2-normalised vectors: cosine similarity
                 "counts": {k: report[k] for k in ("documents", "passages", "embedded", "reused")},
                 "documents": report["files"],
                 "skipped": report["skipped_files"],
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-            for f in tmp.iterdir():
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
+            for f in tmp.rglob("*"):
+                if f.is_file():
+                    with open(f, "rb") as fh:
+                        os.fsync(fh.fileno())
+            _fsync_dir(tmp / LEXICAL)
             _fsync_dir(tmp)
             if progress:
                 progress("switching", 0, 1)
@@ -426,7 +432,11 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
     if progress:
         progress("writing", 0, 1)
     db.commit()
-    db.execute("PRAGMA journal_mode=DELETE")
+    if progress:
+        progress("lexical", 0, 1)
+    from . import lexical
+
+    lexical.build((text for (text,) in db.execute("SELECT text FROM passages ORDER BY id")), tmp / LEXICAL)
     db.close()
     faiss.write_index(index, str(tmp / VECTORS))
     return {**counts, "dimension": index.d, "files": recorded, "skipped_files": skipped_files, "skipped": skipped}
@@ -461,6 +471,7 @@ class Generation:
     manifest: dict
     vectors: object  # faiss.Index
     db_path: Path
+    lexical: object  # qa.lexical.Lexical
 
     @classmethod
     def load(cls, index_dir: Path) -> Generation:
@@ -474,7 +485,11 @@ class Generation:
             vectors = faiss.read_index(str(gen / VECTORS))
         except RuntimeError as e:
             raise QAError(f"index at {gen} is damaged ({str(e).splitlines()[0]}); run `qa index`") from None
-        return cls(gen, manifest, vectors, gen / DATABASE)
+        from .lexical import Lexical
+
+        if manifest.get("format") != FORMAT:
+            raise QAError(f"index at {gen} was written by another version of qa; run `qa index` to rebuild it")
+        return cls(gen, manifest, vectors, gen / DATABASE, Lexical(gen / LEXICAL))
 
     def connect(self) -> sqlite3.Connection:
         return _connect(self.db_path, readonly=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # đ/Đ carry no combining mark, so NFKD alone does not fold them.
 _EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
@@ -73,3 +74,43 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             if s < e:
                 spans.append((s, e))
     return spans
+
+
+# --- terms for lexical search --------------------------------------------------------------------------------
+
+_CAPITALISED_SYLLABLE = re.compile(r"[A-ZÀ-ỸĐ][a-zà-ỹđ]{0,4}")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+    return Stemmer.Stemmer("english")
+
+
+def _stem(words: list[str]) -> list[str]:
+    return _stemmer().stemWords(words)
+
+
+def analyze(text: str) -> list[str]:
+    """Lexical terms of a passage: folded (case, accents, quotes), stop words out, Snowball-stemmed.
+
+    Names written as short capitalised syllables ("Viet Nam", "Ha Noi", "Xi Jinping") also yield their joined
+    form, so that "Vietnam" and "Hanoi" find them.
+    """
+    words = [(m.group(), normalize(m.group())) for m in _WORD_RE.finditer(text)]
+    terms = [w for _, w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    joins = [
+        a + b
+        for (raw_a, a), (raw_b, b) in zip(words, words[1:])
+        if _CAPITALISED_SYLLABLE.fullmatch(raw_a) and _CAPITALISED_SYLLABLE.fullmatch(raw_b)
+    ]
+    return _stem(terms + joins)
+
+
+def analyze_query(question: str, vocabulary) -> list[str]:
+    """Terms of a question; adjacent words whose joined form the corpus uses ("viet nam" -> "vietnam") join too."""
+    words = [normalize(m.group()) for m in _WORD_RE.finditer(question[:10_000])]
+    terms = _stem([w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())])
+    joined = [j for j in _stem([a + b for a, b in zip(words, words[1:])]) if j in vocabulary]
+    return [t for t in terms + joined if t in vocabulary]

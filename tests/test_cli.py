@@ -80,7 +80,7 @@ def test_ask_builds_the_missing_default_index_and_meets_the_acceptance_questions
         (["ask", "   "], "question is empty"),
         (["ask", "x", "-k", "0"], "at least 1"),
         (["ask", "x", "-k", "many"], "whole number"),
-        (["ask", "x", "--mode", "nope"], "Unknown mode 'nope'. Choose from: dense"),
+        (["ask", "x", "--mode", "nope"], "Unknown mode 'nope'. Choose from: dense, hybrid, lexical"),
         (["index", "/definitely/not/here"], "corpus folder not found"),
         (["ask", "x", "--corpus", "/definitely/not/here"], "corpus folder not found"),
         (["serve", "--port", "0"], "--port"),

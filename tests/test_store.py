@@ -170,6 +170,12 @@ def test_skipped_files_are_recorded(tmp_path, settings, embedder):
 
 def test_manifest_is_json_without_pickles(seeds_index):
     gen = current_generation(seeds_index)
-    assert sorted(p.name for p in gen.iterdir()) == ["manifest.json", "passages.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in gen.iterdir()) == ["lexical", "manifest.json", "passages.sqlite", "vectors.faiss"]
     json.loads((gen / "manifest.json").read_text())
+    for f in (gen / "lexical").iterdir():  # bm25s: JSON, and .npy arrays that load without pickle
+        assert f.suffix in (".json", ".npy")
+        if f.suffix == ".npy":
+            np.load(f, allow_pickle=False)
+        else:
+            json.loads(f.read_text())
     assert Path(seeds_index / CURRENT).read_text().strip() == gen.name
