@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="the model the index must have been built with (default: $QA_MODEL)")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("eval", help="measure retrieval on a gold question set or a BEIR collection")
+    p.add_argument("--gold", type=Path, help="gold questions, JSONL (default: seeds/gold.jsonl)")
+    p.add_argument("--corpus", type=Path, help="corpus the gold set is about (default: the bundled seeds/)")
+    p.add_argument("--beir", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    p.add_argument("--mode", default="all", help="dense, lexical, hybrid or all (default: all)")
+    p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")
+    p.add_argument("--failures", action="store_true", help="list each missed question with what came back")
+    p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
+    p.add_argument("--model", help="model (default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
+    p.set_defaults(func=cmd_eval)
+
     p = sub.add_parser("serve", help="serve the web page")
     _folder_args(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -164,24 +175,101 @@ def cmd_ask(args) -> int:
     question = clean_question(args.question)
     settings = Settings.from_env(model=args.model)
     index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False, quiet=True)
-    hits = index.search(question, k=args.k, mode=mode)
+    answer = index.answer(question, k=args.k, mode=mode)
     if args.json:
-        print(json.dumps({"question": question, "mode": mode, "hits": [h.to_dict() for h in hits]},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    if not hits:
+    if answer.abstained:
+        print(f"The documents do not seem to answer this (confidence {answer.confidence:.2f} < "
+              f"{answer.threshold:.2f}). Nearest passages, low confidence:\n")
+    if not answer.hits:
         print("No passages in the index.")
-    for h in hits:
+    for h in answer.hits:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
         print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
         print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
         if h.source:
             print(f"    {h.source}")
+        for s, e in h.answer_spans:
+            print(f"    answer: {' '.join(h.text[s - h.start:e - h.start].split())}")
         for line in h.text.splitlines():
             if line.strip():
                 print(f"    | {line.strip()}")
+        for place in h.also_in:
+            print(f"    also in: {place.doc_id}, characters {place.start}-{place.end}")
         print()
     return 0
+
+
+def cmd_eval(args) -> int:
+    from .config import PROJECT_ROOT, Settings
+    from .evaluate import (BEIR_METRICS, GOLD_METRICS, calibration, evaluate_beir, evaluate_gold, format_table,
+                           load_beir, load_gold, materialise_beir)
+    from .search import MODES
+
+    modes = sorted(MODES) if args.mode == "all" else [args.mode]
+    if args.mode != "all" and args.mode not in MODES:
+        raise QAError(f"Unknown mode '{args.mode}'. Choose from: all, {', '.join(sorted(MODES))}")
+    settings = Settings.from_env(model=args.model)
+    report: dict = {"modes": {}}
+    if args.beir:
+        from .config import index_root
+
+        corpus, queries, qrels = load_beir(args.beir)
+        name = Path(args.beir).resolve().name
+        workdir = index_root() / "beir" / name
+        names = materialise_beir(corpus, workdir / "corpus")
+        index = _open_index(workdir / "corpus", args.index_dir or workdir / "index", settings, rebuild_stale=True)
+        results = evaluate_beir(index, queries, qrels, names, modes)
+        keys = list(BEIR_METRICS)
+        print(f"BEIR {name}: {len(corpus)} documents, {sum(q in qrels for q in queries)} judged queries, "
+              f"{index.size} passages; a document scores as its best passage")
+    else:
+        gold_path = Path(args.gold) if args.gold else PROJECT_ROOT / "seeds" / "gold.jsonl"
+        gold = load_gold(gold_path)
+        index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False)
+        results = evaluate_gold(index, gold, modes)
+        keys = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
+        n_un = sum(not g.answerable for g in gold)
+        print(f"gold {gold_path}: {len(gold) - n_un} answerable and {n_un} unanswerable questions; "
+              f"{index.size} passages")
+        cal = index.manifest.get("abstention")
+        if cal and cal.get("calibrated_on"):
+            held = "; ".join(f"fit on half {i + 1}: {h['held_back_caught']}/{h['held_back_unanswerable']} caught, "
+                             f"{h['held_back_wrong']}/{h['held_back_answerable']} wrongly abstained on the other half"
+                             for i, h in enumerate(cal["held_back"]))
+            print(f"abstention threshold {cal['threshold']} (calibrated on {cal['calibrated_on']}: "
+                  f"{cal['caught']}/{cal['unanswerable']} caught, {cal['wrongly_abstained']}/{cal['answerable']} "
+                  f"wrongly abstained; held back: {held})")
+        else:
+            print(f"abstention threshold {index.threshold} (default: the corpus has no gold.jsonl to calibrate on)")
+        report["abstention"] = cal or {"threshold": index.threshold, "calibrated_on": None}
+        if args.failures:
+            fresh = calibration(index, gold, str(gold_path)) if not cal else None
+            if fresh:
+                print(f"(calibrating on this gold file would give threshold {fresh['threshold']})")
+    print(format_table(results, keys))
+    if args.failures and not args.beir:
+        for mode, r in results.items():
+            missed = [q for q in r.per_question if (q["answerable"] and q["first_relevant_rank"] != 1)
+                      or (q["answerable"] == q["abstained"])]
+            print(f"\n{mode}: {len(missed)} questions missed (no relevant passage first, or wrong abstention)")
+            for q in missed:
+                why = ("abstained wrongly" if q["answerable"] and q["abstained"] else
+                       "not abstained" if not q["answerable"] else f"first relevant at {q['first_relevant_rank']}")
+                print(f"  {q['id']} [{why}; confidence {q['confidence']}] {q['question']}")
+                for hit in q["retrieved"][:2]:
+                    print(f"      -> {hit['doc_id']} {hit['start']}-{hit['end']}: {' '.join(hit['text'].split())[:110]}")
+    report["modes"] = {mode: r.summary() for mode, r in results.items()}
+    if args.json:
+        _write_json(Path(args.json), report)
+    return 0
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def cmd_serve(args) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import analyze, analyze_query
+from .text import analyze, analyze_query, question_terms
 
 #: Robertson's classic parameters. On CACM they beat Lucene's (0.9, 0.4): MAP 0.359 vs 0.344.
 K1, B = 1.2, 0.75
@@ -29,6 +29,18 @@ class Lexical:
 
         self._bm25 = bm25s.BM25.load(str(folder), mmap=False)
         self.vocabulary = self._bm25.vocab_dict
+        # the score matrix is stored per term (CSC): a column's length is the term's document frequency
+        self._df = np.diff(self._bm25.scores["indptr"])
+        self.n_docs = int(self._bm25.scores["num_docs"])
+
+    def idf(self, term: str) -> float:
+        """BM25's idf; a term the corpus never uses gets the idf of a term seen once."""
+        i = self.vocabulary.get(term)
+        df = int(self._df[i]) if i is not None and i < len(self._df) else 0
+        return float(np.log(1 + (self.n_docs - max(df, 1) + 0.5) / (max(df, 1) + 0.5)))
+
+    def terms(self, question: str) -> list[str]:
+        return question_terms(question)
 
     def search(self, question: str, depth: int) -> list[tuple[int, float]]:
         terms = analyze_query(question, self.vocabulary)

@@ -11,7 +11,9 @@ import numpy as np
 
 from .config import Settings, default_corpus, default_index_dir
 from .errors import MissingIndexError, QAError
+from .answers import confidence, coverage, dedupe, shingles
 from .fusion import FUSERS, Ranking
+from .text import analyze, sentence_spans
 from .store import BuildReport, Generation, Progress, build_index, check_fresh, current_generation, read_manifest
 
 #: Questions are cut to this many characters before embedding; the model reads only its first 256 word pieces.
@@ -31,9 +33,38 @@ class Hit:
     date: str | None
     passage: int  # 1-based position of the passage within its document
     passages_in_doc: int
+    answer_spans: tuple[tuple[int, int], ...] = ()  # file offsets of the sentence(s) that best answer
+    also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["answer_spans"] = [list(span) for span in self.answer_spans]
+        return d
+
+
+@dataclass(frozen=True)
+class Place:
+    doc_id: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a question gets: the passages, and whether the index believes any of them answers it."""
+
+    question: str
+    mode: str
+    hits: tuple[Hit, ...]
+    abstained: bool  # True: the corpus does not seem to say; the hits are only the nearest passages
+    confidence: float
+    threshold: float
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "mode": self.mode, "abstained": self.abstained,
+                "confidence": round(self.confidence, 4), "threshold": self.threshold,
+                "hits": [h.to_dict() for h in self.hits]}
 
 
 @dataclass(frozen=True)
@@ -58,6 +89,10 @@ class Query:
         if self._vector is None:
             self._vector = self.index.embedder.encode([self.text])
         return self._vector
+
+    def top_cosine(self) -> float:
+        scores, _ = self.index.generation.vectors.search(self.vector, 1)
+        return float(scores[0][0]) if self.index.size else 0.0
 
 
 def dense_ranking(query: Query, depth: int) -> Ranking:
@@ -169,34 +204,81 @@ class Index:
 
     # -- searching --
 
+    @property
+    def threshold(self) -> float:
+        """Confidence below which answers abstain: calibrated at build time on the corpus's gold.jsonl, if any."""
+        from .answers import DEFAULT_THRESHOLD
+
+        return float(self.manifest.get("abstention", {}).get("threshold", DEFAULT_THRESHOLD))
+
     def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each with its citation."""
+        return list(self.answer(question, k, mode).hits)
+
+    def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True) -> Answer:
+        """The best ``k`` distinct passages with their answer sentences, and whether to abstain."""
         if mode not in MODES:
             raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise QAError(f"k must be a whole number of at least 1, got {k!r}")
         question = clean_question(question)
         if self.size == 0:
-            return []
-        ranked = MODES[mode](Query(self, question), max(int(k), DEPTH))
-        return self._hits(ranked[: int(k)])
+            return Answer(question, mode, (), True, 0.0, self.threshold)
+        query = Query(self, question)
+        ranked = MODES[mode](query, max(int(k), DEPTH))
+        rows = self._rows([pid for pid, _ in ranked[: max(3 * int(k), 30)]])
+        kept = dedupe([pid for pid, _ in ranked if pid in rows], lambda p: rows[p]["shingles"],
+                      lambda p: (rows[p]["doc_id"], rows[p]["ordinal"]), int(k))
+        scores = dict(ranked)
+        terms = self.generation.lexical.terms(question)
+        best_coverage = max((coverage(terms, self.generation.lexical.idf, set(analyze(rows[pid]["text"])))
+                             for pid, _ in kept[:3]), default=0.0)
+        answer_spans = self._answer_spans(query, terms, [rows[pid] for pid, _ in kept]) if spans else {}
+        hits = []
+        for pid, copies in kept:
+            row = rows[pid]
+            hits.append(Hit(
+                len(hits) + 1, round(scores[pid], 6), row["text"], row["doc_id"], row["title"], row["source"],
+                row["start"], row["end"], row["date"], row["ordinal"] + 1, row["n_passages"],
+                answer_spans.get((row["doc_id"], row["start"]), ()),
+                tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
+            ))
+        conf = confidence(query.top_cosine(), best_coverage)
+        return Answer(question, mode, tuple(hits), conf < self.threshold, conf, self.threshold)
 
-    def _hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
-        if not ranked:
-            return []
-        ids = [i for i, _ in ranked]
+    def _rows(self, ids: list[int]) -> dict[int, dict]:
+        if not ids:
+            return {}
         rows = self._db.execute(
             f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages "
             f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
-        by_id = {row[0]: row[1:] for row in rows}
-        hits = []
-        for i, score in ranked:
-            text, doc_id, title, source, start, end, date, ordinal, n = by_id[i]
-            hits.append(Hit(len(hits) + 1, round(score, 6), text, doc_id, title, source, start, end, date,
-                            ordinal + 1, n))
-        return hits
+        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages")
+        out = {}
+        for row in rows:
+            out[row[0]] = d = dict(zip(keys, row[1:]))
+            d["shingles"] = shingles(d["text"])
+        return out
+
+    def _answer_spans(self, query: Query, terms: list[str], rows: list[dict]) -> dict:
+        """For each passage, keyed by (doc_id, start), the file span of its sentence closest to the question, by meaning and
+        by shared words. All sentences are embedded in one batch."""
+        sentences, owners = [], []
+        for row in rows:
+            for s, e in sentence_spans(row["text"]):
+                sentences.append(row["text"][s:e])
+                owners.append((row["doc_id"], row["start"], row["start"] + s, row["start"] + e))
+        if not sentences:
+            return {}
+        cosines = self.embedder.encode(sentences) @ query.vector[0]
+        idf = self.generation.lexical.idf
+        best: dict[tuple[str, int], tuple[float, tuple[int, int]]] = {}
+        for (doc, start, s, e), c, text in zip(owners, cosines, sentences):
+            score = confidence(float(c), coverage(terms, idf, set(analyze(text))))
+            if (doc, start) not in best or score > best[(doc, start)][0]:
+                best[(doc, start)] = (score, (s, e))
+        return {key: (span,) for key, (_, span) in best.items()}
 
 
 def ensure_index(
@@ -227,4 +309,4 @@ def ensure_index(
     return build_index(corpus, index_dir, settings, progress=progress)
 
 
-__all__ = ["Hit", "Index", "DocumentInfo", "MODES", "ensure_index", "MissingIndexError"]
+__all__ = ["Answer", "Hit", "Index", "DocumentInfo", "MODES", "Place", "ensure_index", "MissingIndexError"]

@@ -335,6 +335,10 @@ def build_index(
                 "skipped": report["skipped_files"],
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            abstention = _calibrate(tmp, corpus, settings, embedder)
+            if abstention:
+                manifest["abstention"] = abstention
+                (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
             for f in tmp.rglob("*"):
                 if f.is_file():
                     with open(f, "rb") as fh:
@@ -442,6 +446,23 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
     return {**counts, "dimension": index.d, "files": recorded, "skipped_files": skipped_files, "skipped": skipped}
 
 
+GOLD = "gold.jsonl"
+
+
+def _calibrate(gen: Path, corpus: Path, settings: Settings, embedder) -> dict | None:
+    """Calibrate the abstention threshold on the corpus's own gold.jsonl, where it has one."""
+    gold_path = corpus / GOLD
+    if not gold_path.is_file():
+        return None
+    from .evaluate import calibration, load_gold
+    from .search import Index
+
+    gold = load_gold(gold_path)
+    if not any(not g.answerable for g in gold):
+        return None
+    return calibration(Index(Generation.from_path(gen), settings, embedder), gold, GOLD)
+
+
 def _text_hash(text: str) -> str:
     return sha256(text.encode("utf-8")).hexdigest()
 
@@ -475,11 +496,15 @@ class Generation:
 
     @classmethod
     def load(cls, index_dir: Path) -> Generation:
-        import faiss
-
         gen = current_generation(index_dir)
         if gen is None:
             raise MissingIndexError(f"no index in {index_dir}; run `qa index` first")
+        return cls.from_path(gen)
+
+    @classmethod
+    def from_path(cls, gen: Path) -> Generation:
+        import faiss
+
         manifest = read_manifest(gen)
         try:
             vectors = faiss.read_index(str(gen / VECTORS))

@@ -114,3 +114,9 @@ def analyze_query(question: str, vocabulary) -> list[str]:
     terms = _stem([w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())])
     joined = [j for j in _stem([a + b for a, b in zip(words, words[1:])]) if j in vocabulary]
     return [t for t in terms + joined if t in vocabulary]
+
+
+def question_terms(question: str) -> list[str]:
+    """Distinct content terms of a question, stemmed like passages, known to the corpus or not."""
+    words = [normalize(m.group()) for m in _WORD_RE.finditer(question[:10_000])]
+    return list(dict.fromkeys(_stem([w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())])))

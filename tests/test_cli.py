@@ -115,3 +115,55 @@ def test_index_warns_about_skipped_files_by_name(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "skipped latin1.txt: not UTF-8" in result.stderr and "skipped empty.md: empty file" in result.stderr
     assert "indexed 1 document " in result.stdout
+
+
+def test_ask_json_reports_abstention_and_answer_spans(small_corpus):
+    corpus, ix = small_corpus
+    question = "Through how many countries does the Mekong river flow?"
+    out = json.loads(run("ask", "--json", "--corpus", corpus, "--index-dir", ix, question).stdout)
+    assert out["abstained"] in (True, False) and isinstance(out["confidence"], float)
+    text = (corpus / out["hits"][0]["doc_id"]).read_text(encoding="utf-8")
+    (s, e), = out["hits"][0]["answer_spans"]
+    assert text[s:e] == "The Mekong river flows through six countries."
+
+
+def test_eval_prints_a_table_per_mode_and_writes_json(tmp_path):
+    env = {"QA_INDEX_DIR": str(tmp_path / "ix")}
+    assert run("index", "-q", env=env).returncode == 0
+    result = run("eval", "--json", tmp_path / "m.json", "--failures", env=env)
+    assert result.returncode == 0, result.stderr
+    for word in ("hit@1", "mrr@10", "ndcg@10", "abstention threshold", "dense", "lexical", "hybrid"):
+        assert word in result.stdout
+    report = json.loads((tmp_path / "m.json").read_text())
+    hybrid = report["modes"]["hybrid"]
+    assert {"hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "latency_p50_ms", "latency_p95_ms"} <= hybrid.keys()
+    assert hybrid["hit@5"] >= 0.95 and hybrid["mrr@10"] >= 0.85
+    assert hybrid["mrr@10"] >= report["modes"]["dense"]["mrr@10"]
+    assert hybrid["mrr@10"] >= report["modes"]["lexical"]["mrr@10"]
+    assert report["abstention"]["threshold"] > 0
+
+
+def test_eval_beir_on_a_small_collection(tmp_path):
+    docs = [("d1", "Sorting algorithms", "Quicksort and merge sort compared on large files."),
+            ("d2", "Compilers", "Parsing and code generation for ALGOL compilers."),
+            ("d3", "Time sharing", "An operating system for time-shared computers.")]
+    write(tmp_path / "b", "corpus.jsonl", "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n"
+                                                  for i, t, x in docs))
+    write(tmp_path / "b", "queries.jsonl", json.dumps({"_id": "1", "text": "sorting large files"}) + "\n"
+          + json.dumps({"_id": "2", "text": "compiler code generation"}) + "\n")
+    write(tmp_path / "b", "qrels/test.tsv", "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n")
+    env = {"QA_INDEX_DIR": str(tmp_path / "ix")}
+    result = run("eval", "--beir", tmp_path / "b", "--json", tmp_path / "m.json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert report["modes"]["hybrid"]["ndcg@10"] == 1.0 and report["modes"]["lexical"]["map"] == 1.0
+    assert {"ndcg@10", "map", "recall@100", "mrr@10"} <= report["modes"]["dense"].keys()
+
+
+def test_eval_names_a_malformed_beir_line(tmp_path):
+    write(tmp_path / "b", "corpus.jsonl", '{"_id": "d1", "text": "x"}\n{"_id": \n')
+    write(tmp_path / "b", "queries.jsonl", '{"_id": "1", "text": "x"}\n')
+    write(tmp_path / "b", "qrels/test.tsv", "query-id\tcorpus-id\tscore\n1\td1\t1\n")
+    result = run("eval", "--beir", tmp_path / "b")
+    assert result.returncode == 2 and "corpus.jsonl:2: not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr

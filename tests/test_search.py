@@ -38,9 +38,10 @@ def test_hits_are_frozen(seeds_search):
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_k_larger_than_the_corpus_returns_every_passage_once(seeds_search, mode):
     hits = seeds_search.search("integration", k=10_000, mode=mode)
-    assert len(hits) == len({(h.doc_id, h.start) for h in hits}) <= seeds_search.size
+    places = [(h.doc_id, h.start) for h in hits] + [(p.doc_id, p.start) for h in hits for p in h.also_in]
+    assert len(places) == len(set(places)) <= seeds_search.size
     if mode != "lexical":  # lexical returns only passages that share a term with the question
-        assert len(hits) == seeds_search.size
+        assert len(places) == seeds_search.size  # every passage, as a hit or folded into one as a copy
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
@@ -75,3 +76,68 @@ def test_odd_questions_are_answered(seeds_search, mode):
 def test_one_loaded_index_answers_many_times_the_same(seeds_search):
     q = "What share of export value do FDI enterprises generate?"
     assert seeds_search.search(q, k=5) == seeds_search.search(q, k=5)
+
+
+# --- retrieval quality: hybrid, lexical folding, de-duplication, answer sentences, abstention -----------------
+
+
+def test_resolution_59_date_comes_first(seeds_search):
+    first = seeds_search.search("When was Resolution 59 issued?", k=5)[0]
+    assert "January 24, 2025" in first.text
+
+
+def test_a_name_typed_without_diacritics_finds_its_article(seeds_search):
+    first = seeds_search.search("What did Nguyen Hong Dien say about free trade agreements?", k=5)[0]
+    assert first.doc_id == "003_ac1e5deb08e04087.txt" and "Nguyễn Hồng Diên" in first.text
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Phạm Minh Chính", "Pham Minh Chinh"),  # accents in the question, none in the text
+    ("Pham Minh Chinh Viet Nam commitments", "Phạm Minh Chính"),  # and the other way round
+    ("Vietnam economic scale nearly 100 folds", "Việt Nam"),  # Vietnam finds Việt Nam
+])
+def test_lexical_folds_accents_and_joined_names(seeds_search, question, expected):
+    hits = seeds_search.search(question, k=5, mode="lexical")
+    assert any(expected in h.text for h in hits)
+
+
+def test_near_identical_passages_appear_once_with_the_other_places(seeds_search):
+    # both articles end with the same passage of To Lam's speech
+    q = "achievements in integration have built strength and momentum for the next breakthroughs"
+    hits = seeds_search.search(q, k=5)
+    first = hits[0]
+    assert "momentum for the next breakthroughs" in first.text
+    other = {"000_55b591c08ae884b4.txt", "001_d5cf18c687c34961.txt"} - {first.doc_id}
+    assert [p.doc_id for p in first.also_in] == list(other)
+    place = first.also_in[0]
+    assert "momentum for the next breakthroughs" in seeds_search.document(place.doc_id).text[place.start:place.end]
+    # the copy is not shown again (its neighbours, which share a sentence through overlap, may be)
+    assert (place.doc_id, place.start) not in {(h.doc_id, h.start) for h in hits}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_answer_sentences_lie_inside_their_passage(seeds_search, mode):
+    answer = seeds_search.answer("When was Resolution 59 issued?", k=5, mode=mode)
+    for h in answer.hits:
+        assert h.answer_spans
+        for s, e in h.answer_spans:
+            assert h.start <= s < e <= h.end
+            assert seeds_search.document(h.doc_id).text[s:e] == h.text[s - h.start:e - h.start]
+    best = answer.hits[0] if mode != "dense" else next(h for h in answer.hits if "January 24, 2025" in h.text)
+    s, e = best.answer_spans[0]
+    assert "January 24, 2025" in seeds_search.document(best.doc_id).text[s:e]
+
+
+def test_abstains_on_football_but_not_on_the_corpus(seeds_search):
+    football = seeds_search.answer("Who won the 2022 FIFA World Cup?", k=3)
+    assert football.abstained and football.confidence < football.threshold and len(football.hits) == 3
+    for q in ("When was Resolution 59 issued?", "Which university is Tran Le Hung from?"):
+        answer = seeds_search.answer(q, k=3)
+        assert not answer.abstained and answer.confidence >= answer.threshold
+
+
+def test_threshold_is_calibrated_on_the_corpus_gold_set_and_stored(seeds_search):
+    cal = seeds_search.manifest["abstention"]
+    assert cal["calibrated_on"] == "gold.jsonl" and seeds_search.threshold == cal["threshold"]
+    assert cal["caught"] >= 0.8 * cal["unanswerable"] and cal["wrongly_abstained"] <= 0.05 * cal["answerable"]
+    assert len(cal["held_back"]) == 2

@@ -1,0 +1,269 @@
+"""Measuring retrieval: gold question sets (relevance by answer text) and BEIR collections (graded qrels).
+
+Metrics come from ir-measures (pytrec_eval underneath); this module only decides what is relevant and what was
+retrieved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answers import calibrate
+from .errors import QAError
+from .text import normalize
+
+GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
+                "ndcg@10": "nDCG@10"}
+BEIR_METRICS = {"ndcg@10": "nDCG@10", "map": "AP", "recall@100": "R@100", "mrr@10": "RR@10"}
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    doc_ids: tuple[str, ...]  # empty: any document
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise QAError(f"file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise QAError(f"{path} is not UTF-8 text") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise QAError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise QAError(f"{path}:{n}: expected a JSON object")
+        out.append((n, obj))
+    return out
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    questions = []
+    for n, obj in _read_jsonl(path):
+        def strings(key):
+            value = obj.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise QAError(f"{path}:{n}: '{key}' must be a list of strings")
+            return tuple(value)
+
+        if not isinstance(obj.get("question"), str) or not obj["question"].strip():
+            raise QAError(f"{path}:{n}: missing 'question'")
+        questions.append(GoldQuestion(str(obj.get("id", n)), obj["question"], strings("answers"), strings("doc_ids")))
+    if not questions:
+        raise QAError(f"{path} holds no questions")
+    return questions
+
+
+def is_relevant(gold: GoldQuestion, doc_id: str, text: str) -> bool:
+    """A passage is relevant when its document is allowed and it contains one of the answers (normalised)."""
+    if not gold.answerable or (gold.doc_ids and doc_id not in gold.doc_ids):
+        return False
+    body = normalize(text)
+    return any(normalize(a) in body for a in gold.answers)
+
+
+# --- running a question set ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    metrics: dict[str, float]
+    latencies_ms: list[float]
+    per_question: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies_ms)
+        return {**{k: round(v, 4) for k, v in self.metrics.items()},
+                "latency_p50_ms": round(statistics.median(lat), 2),
+                "latency_p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2)}
+
+
+def _measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], names: dict[str, str]) -> dict:
+    import ir_measures
+
+    measures = {key: ir_measures.parse_measure(name) for key, name in names.items()}
+    per_query = {key: {} for key in names}
+    for m in ir_measures.iter_calc(list(measures.values()), qrels, run):
+        for key, measure in measures.items():
+            if m.measure == measure:
+                per_query[key][m.query_id] = m.value
+    # every judged query counts, also those that retrieved nothing (pytrec_eval leaves them out)
+    return {key: sum(values.get(q, 0.0) for q in qrels) / max(1, len(qrels)) for key, values in per_query.items()}
+
+
+def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10) -> dict[str, ModeResult]:
+    """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set."""
+    passages = index._db.execute("SELECT id, doc_id, text FROM passages").fetchall()
+    qrels = {}
+    for g in gold:
+        if g.answerable:
+            qrels[g.id] = {str(pid): 1 for pid, doc, text in passages if is_relevant(g, doc, text)}
+    results = {}
+    for mode in modes:
+        run, latencies, rows = {}, [], []
+        for g in gold:
+            started = time.perf_counter()
+            answer = index.answer(g.question, k=k, mode=mode, spans=False)
+            latencies.append((time.perf_counter() - started) * 1000)
+            run[g.id] = {str(_pid(index, h)): float(k - i) for i, h in enumerate(answer.hits)}
+            first = next((h.rank for h in answer.hits if is_relevant(g, h.doc_id, h.text)), None)
+            rows.append({"id": g.id, "question": g.question, "answerable": g.answerable,
+                         "first_relevant_rank": first, "abstained": answer.abstained,
+                         "confidence": round(answer.confidence, 4),
+                         "retrieved": [{"doc_id": h.doc_id, "start": h.start, "end": h.end,
+                                        "text": h.text} for h in answer.hits[:3]]})
+        metrics = _measure({q: r for q, r in qrels.items()}, {q: run[q] for q in qrels}, GOLD_METRICS)
+        answerable = [r for r in rows if r["answerable"]]
+        unanswerable = [r for r in rows if not r["answerable"]]
+        metrics["abstain_caught"] = sum(r["abstained"] for r in unanswerable) / max(1, len(unanswerable))
+        metrics["abstain_wrong"] = sum(r["abstained"] for r in answerable) / max(1, len(answerable))
+        results[mode] = ModeResult(mode, metrics, latencies, rows)
+    return results
+
+
+def _pid(index, hit) -> int:
+    row = index._db.execute("SELECT id FROM passages WHERE doc_id = ? AND start = ? AND end = ?",
+                            (hit.doc_id, hit.start, hit.end)).fetchone()
+    return row[0]
+
+
+def calibration(index, gold: list[GoldQuestion], source: str) -> dict:
+    """The abstention threshold for this index, and a held-back check: calibrated on one half of the questions
+    (alternate lines), scored on the other, both ways round."""
+    conf = [index.answer(g.question, k=3, spans=False).confidence for g in gold]
+
+    def split(part: int | None):
+        chosen = [(g, c) for i, (g, c) in enumerate(zip(gold, conf)) if part is None or i % 2 == part]
+        return [c for g, c in chosen if g.answerable], [c for g, c in chosen if not g.answerable]
+
+    answerable, unanswerable = split(None)
+    threshold = calibrate(answerable, unanswerable)
+    halves = []
+    for part in (0, 1):
+        t = calibrate(*split(part))
+        held_a, held_u = split(1 - part)
+        halves.append({"threshold": t, "held_back_caught": sum(c < t for c in held_u),
+                       "held_back_unanswerable": len(held_u), "held_back_wrong": sum(c < t for c in held_a),
+                       "held_back_answerable": len(held_a)})
+    return {"threshold": threshold, "calibrated_on": source, "answerable": len(answerable),
+            "unanswerable": len(unanswerable), "caught": sum(c < threshold for c in unanswerable),
+            "wrongly_abstained": sum(c < threshold for c in answerable), "held_back": halves}
+
+
+# --- BEIR ----------------------------------------------------------------------------------------------------
+
+
+def _safe_name(doc_id: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in doc_id)[:80]
+    if keep != doc_id:
+        keep += "-" + hashlib.sha256(doc_id.encode()).hexdigest()[:8]
+    return keep + ".txt"
+
+
+def load_beir(folder: Path) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, int]]]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise QAError(f"BEIR folder not found: {folder}")
+    corpus = {}
+    for n, obj in _read_jsonl(folder / "corpus.jsonl"):
+        if "_id" not in obj or not isinstance(obj.get("text", ""), str):
+            raise QAError(f"{folder / 'corpus.jsonl'}:{n}: needs '_id' and 'text'")
+        corpus[str(obj["_id"])] = {"title": str(obj.get("title") or ""), "text": obj.get("text") or ""}
+    queries = {}
+    for n, obj in _read_jsonl(folder / "queries.jsonl"):
+        if "_id" not in obj or not isinstance(obj.get("text"), str):
+            raise QAError(f"{folder / 'queries.jsonl'}:{n}: needs '_id' and 'text'")
+        queries[str(obj["_id"])] = obj["text"]
+    qrels: dict[str, dict[str, int]] = {}
+    path = folder / "qrels" / "test.tsv"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise QAError(f"file not found: {path}") from None
+    for n, line in enumerate(lines, 1):
+        parts = line.split("\t")
+        if n == 1 and parts[0].strip().lower() in ("query-id", "query_id", "qid"):
+            continue
+        if not line.strip():
+            continue
+        if len(parts) < 3:
+            raise QAError(f"{path}:{n}: expected query-id, corpus-id and score separated by tabs")
+        try:
+            score = int(parts[2])
+        except ValueError:
+            raise QAError(f"{path}:{n}: score {parts[2]!r} is not a whole number") from None
+        qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = score
+    return corpus, queries, qrels
+
+
+def materialise_beir(corpus: dict[str, dict], folder: Path) -> dict[str, str]:
+    """Write the BEIR corpus as one text file per document (title on the first line), so that it is indexed like
+    any other folder; returns file name -> BEIR id. Unchanged files are left alone, so the index stays fresh."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for doc_id, doc in corpus.items():
+        name = _safe_name(doc_id)
+        names[name] = doc_id
+        content = (doc["title"].strip() + "\n" + doc["text"].strip()).strip() + "\n"
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(content, encoding="utf-8")
+            tmp.replace(path)
+    for stale in folder.glob("*.txt"):
+        if stale.name not in names:
+            stale.unlink()
+    return names
+
+
+def evaluate_beir(index, queries: dict[str, str], qrels: dict[str, dict[str, int]], names: dict[str, str],
+                  modes: list[str], depth: int = 1000) -> dict[str, ModeResult]:
+    """nDCG@10, MAP, Recall@100 and MRR@10 of each mode; a document scores as its best passage."""
+    from .search import MODES, Query
+
+    doc_of = {pid: names.get(doc, doc) for pid, doc in index._db.execute("SELECT id, doc_id FROM passages")}
+    judged = {q: t for q, t in queries.items() if q in qrels}
+    results = {}
+    for mode in modes:
+        run, latencies = {}, []
+        for qid, text in judged.items():
+            started = time.perf_counter()
+            ranked = MODES[mode](Query(index, text), depth)
+            latencies.append((time.perf_counter() - started) * 1000)
+            scores: dict[str, float] = {}
+            for rank, (pid, _) in enumerate(ranked):
+                scores.setdefault(doc_of[pid], float(depth - rank))  # best passage first
+            run[qid] = scores
+        results[mode] = ModeResult(mode, _measure(qrels, run, BEIR_METRICS), latencies)
+    return results
+
+
+def format_table(results: dict[str, ModeResult], keys: list[str]) -> str:
+    header = ["mode", *keys, "p50 ms", "p95 ms"]
+    rows = []
+    for mode, r in results.items():
+        s = r.summary()
+        rows.append([mode, *(f"{s[k]:.3f}" for k in keys), f"{s['latency_p50_ms']:.1f}", f"{s['latency_p95_ms']:.1f}"])
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
