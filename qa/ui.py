@@ -67,7 +67,7 @@ def _safe_url(url: str | None) -> str | None:
     return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
-def render_hit(hit: Hit, question: str) -> str:
+def render_hit(hit: Hit, question: str, mark_answer: bool = True) -> str:
     url = _safe_url(hit.source)
     source = (
         f' · <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">'
@@ -75,7 +75,7 @@ def render_hit(hit: Hit, question: str) -> str:
         if url else ""
     )
     date = f" · {html.escape(hit.date)}" if hit.date else ""
-    spans = [(s - hit.start, e - hit.start) for s, e in hit.answer_spans]
+    spans = [(s - hit.start, e - hit.start) for s, e in hit.answer_spans] if mark_answer else []
     also = ""
     if hit.also_in:
         places = ", ".join(f"<code>{html.escape(p.doc_id)}</code> (characters {p.start}–{p.end})" for p in hit.also_in)
@@ -102,7 +102,8 @@ def render_answer(answer: Answer, seconds: float | None = None) -> str:
             f"Confidence {answer.confidence:.2f} is below {answer.threshold:.2f}; the nearest passages below are "
             "shown for reference, not as answers.</div>" + head
         )
-    cards = "".join(render_hit(h, answer.question) for h in answer.hits)
+    # a sentence of a passage that does not answer is no answer: mark none when abstaining
+    cards = "".join(render_hit(h, answer.question, mark_answer=not answer.abstained) for h in answer.hits)
     return head + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
 
 

@@ -87,3 +87,13 @@ def test_page_is_served_on_loopback_with_only_search_in_the_api(seeds_search):
         assert page.count('class="qa-card"') == 2 and "Gustave Eiffel" in page
     finally:
         app.close()
+
+
+def test_answer_sentence_is_highlighted_and_abstention_announced(seeds_search):
+    page = answer(seeds_search, "When was Resolution 59 issued?", 3)
+    first = page.split('class="qa-card"')[1]
+    marked = re.search(r'<strong class="qa-answer">(.*?)</strong>', first).group(1)
+    assert "January 24, 2025" in re.sub(r"</?mark>", "", marked)
+    assert "qa-abstain" not in page
+    page = answer(seeds_search, "Who won the 2022 FIFA World Cup?", 3)
+    assert "do not seem to answer" in page and "qa-answer" not in page and page.count('class="qa-card"') == 3
