@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README:
 #   ./dev.sh serve [qa serve options]   set up .venv if needed, index seeds/ on first run, serve the web page
-#   ./dev.sh test  [pytest options]     set up .venv if needed, run the tests
+#   ./dev.sh test  [pytest options]     set up .venv (and Debian's chromium for the browser tests), run the tests
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${QA_VENV:-.venv}"
@@ -18,8 +18,18 @@ setup() {
     fi
 }
 
+browser() {
+    # The browser tests drive Debian's chromium (never a browser downloaded by Playwright).
+    [ -x /usr/bin/chromium ] && return
+    echo "dev.sh: installing Debian's chromium for the browser tests..." >&2
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
 case "${1:-}" in
     serve) shift; setup; exec "$VENV/bin/qa" serve "$@" ;;
-    test) shift; setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+    test) shift; setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     *) echo "usage: ./dev.sh serve|test [options]" >&2; exit 2 ;;
 esac

@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _folder_args(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--allow-rebuild", action="store_true", help="enable the page's rebuild button")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -279,9 +280,11 @@ def cmd_serve(args) -> int:
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
     index = _open_index(args.folder, args.index_dir, settings, rebuild_stale=True)
+    from .search import LiveIndex
     from .ui import serve
 
-    serve(index, host=args.host, port=args.port)
+    live = LiveIndex(index, Path(index.manifest["corpus"]), index.generation.path.parent, settings)
+    serve(live, host=args.host, port=args.port, allow_rebuild=args.allow_rebuild)
     return 0
 
 

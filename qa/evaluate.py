@@ -110,8 +110,11 @@ def _measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
     return {key: sum(values.get(q, 0.0) for q in qrels) / max(1, len(qrels)) for key, values in per_query.items()}
 
 
-def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10) -> dict[str, ModeResult]:
-    """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set."""
+def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10,
+                  progress=None) -> dict[str, ModeResult]:
+    """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set.
+
+    ``progress(done, total)`` is called after each question."""
     passages = index._db.execute("SELECT id, doc_id, text FROM passages").fetchall()
     qrels = {}
     for g in gold:
@@ -121,6 +124,8 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
     for mode in modes:
         run, latencies, rows = {}, [], []
         for g in gold:
+            if progress:
+                progress(len(run) + modes.index(mode) * len(gold), len(gold) * len(modes))
             started = time.perf_counter()
             answer = index.answer(g.question, k=k, mode=mode, spans=False)
             latencies.append((time.perf_counter() - started) * 1000)

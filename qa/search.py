@@ -202,6 +202,12 @@ class Index:
             raise QAError(f"no document '{doc_id}' in this index")
         return DocumentInfo(*row)
 
+    def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """(ordinal, start, end) of every passage of a document, in order."""
+        return self._db.execute(
+            "SELECT ordinal, start, end FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+
     # -- searching --
 
     @property
@@ -281,6 +287,44 @@ class Index:
         return {key: (span,) for key, (_, span) in best.items()}
 
 
+class LiveIndex:
+    """The index a server answers from. A rebuild runs beside it; questions keep using the loaded generation
+    until the new one is complete, then it is swapped in atomically."""
+
+    def __init__(self, index: Index, corpus: Path, index_dir: Path, settings: Settings):
+        self._index = index
+        self.corpus, self.index_dir, self.settings = Path(corpus), Path(index_dir), settings
+        self._rebuild_lock = threading.Lock()
+
+    @property
+    def current(self) -> Index:
+        return self._index
+
+    def changes(self):
+        """What changed on disk since the live index was built (see ``store.corpus_changes``)."""
+        from .documents import list_files
+        from .store import corpus_changes
+
+        if not self.corpus.is_dir():
+            return None
+        return corpus_changes(self.current.manifest, list_files(self.corpus))
+
+    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise QAError("a rebuild is already running")
+        try:
+            old = self._index
+            report = build_index(self.corpus, self.index_dir, self.settings, embedder=old.embedder,
+                                 progress=progress)
+            self._index = Index(Generation.load(self.index_dir), self.settings, old.embedder, old.fuser)
+            return report
+        finally:
+            self._rebuild_lock.release()
+
+    def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
+        return self.current.passages_of(doc_id)
+
+
 def ensure_index(
     corpus: Path | None = None,
     index_dir: Path | None = None,
@@ -309,4 +353,4 @@ def ensure_index(
     return build_index(corpus, index_dir, settings, progress=progress)
 
 
-__all__ = ["Answer", "Hit", "Index", "DocumentInfo", "MODES", "Place", "ensure_index", "MissingIndexError"]
+__all__ = ["Answer", "Hit", "Index", "LiveIndex", "DocumentInfo", "MODES", "Place", "ensure_index", "MissingIndexError"]

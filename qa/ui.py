@@ -1,50 +1,84 @@
-"""The web page. It only renders what ``Index.search`` returns: every piece of document text is HTML-escaped."""
+"""The web page. It renders what the engine returns and holds no retrieval logic.
 
-from __future__ import annotations
+Every piece of document text goes through ``html.escape`` exactly once before it reaches the page; the only
+script is the small handler below that scrolls an opened document view to its passage.
+"""
 
+# No `from __future__ import annotations` here: Gradio finds the gr.SelectData argument of an event handler by its
+# annotation at run time, which must then be the class, not a string.
 import html
 import os
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import QAError
-from .search import DEFAULT_MODE, MODES, Answer, Hit, Index
+from .search import DEFAULT_MODE, MODES, Answer, Hit, Index, LiveIndex
 from .text import term_spans
 
 CSS = """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
 .qa-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: 12px 14px;
-           overflow-wrap: anywhere; }
+           overflow-wrap: anywhere; min-width: 0; }
 .qa-head { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
 .qa-rank { font-weight: 700; }
 .qa-title { font-weight: 600; }
-.qa-cite { font-size: 0.85em; opacity: 0.8; margin: 4px 0 8px; }
-.qa-score { font-size: 0.85em; font-variant-numeric: tabular-nums; }
+.qa-cite { font-size: 0.85em; opacity: 0.85; margin: 4px 0 8px; }
+.qa-score { font-size: 0.85em; font-variant-numeric: tabular-nums; display: inline-flex; gap: 6px;
+            align-items: center; }
+.qa-bar { display: inline-block; width: 60px; height: 6px; border-radius: 3px; background: rgba(128,128,128,.25);
+          overflow: hidden; }
+.qa-bar > span { display: block; height: 100%; background: #2563eb; }
 .qa-text { white-space: pre-wrap; line-height: 1.5; }
-.qa-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
-.qa-note { opacity: 0.8; }
+.qa-text mark, .qa-doc-text mark.qa-term { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .qa-answer { background: rgba(74, 222, 128, 0.22); font-weight: 600; border-radius: 2px; }
-.qa-also { font-size: 0.85em; opacity: 0.8; margin-top: 6px; }
+.qa-note { opacity: 0.85; }
+.qa-also { font-size: 0.85em; opacity: 0.85; margin-top: 6px; }
 .qa-abstain { border: 1px solid #f59e0b; background: rgba(245, 158, 11, 0.12); border-radius: 8px;
               padding: 10px 14px; margin-bottom: 8px; }
-.qa-low .qa-card { opacity: 0.75; }
+.qa-low .qa-card { opacity: 0.8; }
+details.qa-doc { margin-top: 8px; }
+details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
+.qa-doc-text { white-space: pre-wrap; line-height: 1.5; max-height: 60vh; overflow: auto; padding: 8px;
+               border: 1px solid var(--border-color-primary, #ddd); border-radius: 6px; margin-top: 6px;
+               overflow-wrap: anywhere; }
+.qa-doc-passage { background: rgba(37, 99, 235, 0.12); outline: 1px solid rgba(37, 99, 235, 0.4); }
+.qa-debris { opacity: 0.45; }
+.qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
+.qa-status td, .qa-status th { padding: 2px 10px 2px 0; text-align: left; vertical-align: top; }
+"""
+
+# Opening a "show in document" view scrolls it to the passage. Attached once to the results container; the
+# cards inside are replaced on every search, so the handler is delegated ('toggle' does not bubble: capture it).
+SCROLL_JS = """
+element.addEventListener('toggle', (ev) => {
+  const box = ev.target;
+  if (!box.open || !box.classList || !box.classList.contains('qa-doc')) return;
+  const mark = box.querySelector('.qa-doc-passage');
+  if (mark) mark.scrollIntoView({block: 'center'});
+}, true);
 """
 
 EXAMPLES = [
     "How many countries does Vietnam have diplomatic relations with?",
     "Which university is Tran Le Hung from?",
-    "When did the Politburo issue Resolution 59?",
+    "When was Resolution 59 issued?",
+    "What did Nguyen Hong Dien say about free trade agreements?",
+    "Who won the 2022 FIFA World Cup?",
 ]
+
+#: A document view inlines at most this many characters around its passage.
+DOC_WINDOW = 60_000
 
 
 def _marked(text: str, question: str, answer_spans=()) -> str:
     """``text`` escaped, the answer sentence(s) in <strong class="qa-answer">, question words in <mark>.
 
-    ``answer_spans`` are offsets into ``text``. Every piece of text goes through html.escape exactly once.
+    ``answer_spans`` are offsets into ``text``.
     """
     cuts = sorted({0, len(text), *(x for span in answer_spans for x in span)})
-    terms = term_spans(text, question)
+    terms = term_spans(text, question) if question else []
     out = []
     for a, b in zip(cuts, cuts[1:]):
         inside = any(s <= a and b <= e for s, e in answer_spans)
@@ -52,7 +86,7 @@ def _marked(text: str, question: str, answer_spans=()) -> str:
         for s, e in terms:
             if a <= s and e <= b:
                 piece.append(html.escape(text[last:s]))
-                piece.append(f"<mark>{html.escape(text[s:e])}</mark>")
+                piece.append(f'<mark class="qa-term">{html.escape(text[s:e])}</mark>')
                 last = e
         piece.append(html.escape(text[last:b]))
         body = "".join(piece)
@@ -67,47 +101,98 @@ def _safe_url(url: str | None) -> str | None:
     return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
-def render_hit(hit: Hit, question: str, mark_answer: bool = True) -> str:
-    url = _safe_url(hit.source)
-    source = (
-        f' · <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">'
-        f"{html.escape(urlparse(url).netloc)}</a>"
-        if url else ""
-    )
+def _source_link(url: str | None) -> str:
+    url = _safe_url(url)
+    if not url:
+        return ""
+    return (f'<a class="qa-source" href="{html.escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{html.escape(urlparse(url).netloc)}</a>')
+
+
+def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus: tuple[int, int] | None = None,
+                    answer_spans=(), question: str = "") -> str:
+    """A document's text, escaped: passage boundaries marked (¶n), text outside every passage dimmed (debris),
+    and the ``focus`` passage highlighted with its answer sentence. Long documents show a window around it."""
+    lo, hi = 0, len(text)
+    note = ""
+    if len(text) > DOC_WINDOW:
+        centre = focus[0] if focus else 0
+        lo = max(0, centre - DOC_WINDOW // 2)
+        hi = min(len(text), lo + DOC_WINDOW)
+        note = f'<p class="qa-note">Showing characters {lo}–{hi} of {len(text)}.</p>'
+    covered = sorted((s, e) for _, s, e in passages)
+    starts = {s: n + 1 for n, s, _ in passages}
+    cuts = {lo, hi}
+    for s, e in covered:
+        cuts.update((s, e))
+    if focus:
+        cuts.update(focus)
+    for s, e in answer_spans:
+        cuts.update((s, e))
+    cuts = sorted(c for c in cuts if lo <= c <= hi)
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        if a in starts:
+            out.append(f'<span class="qa-pb" title="passage {starts[a]} starts">¶{starts[a]}</span>')
+        piece = text[a:b]
+        in_focus = focus is not None and focus[0] <= a and b <= focus[1]
+        body = _marked(piece, question if in_focus else "",
+                       [(max(s, a) - a, min(e, b) - a) for s, e in answer_spans if s < b and e > a and s <= a and b <= e])
+        if passages and not any(s <= a and b <= e for s, e in covered):
+            body = f'<span class="qa-debris" title="not part of any passage">{body}</span>'
+        if in_focus:
+            body = f'<span class="qa-doc-passage">{body}</span>'
+        out.append(body)
+    return note + '<div class="qa-doc-text">' + "".join(out) + "</div>"
+
+
+def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: float = 1.0,
+               index: Index | None = None) -> str:
     date = f" · {html.escape(hit.date)}" if hit.date else ""
+    source = _source_link(hit.source)
+    source = f" · {source}" if source else ""
     spans = [(s - hit.start, e - hit.start) for s, e in hit.answer_spans] if mark_answer else []
+    width = max(0.0, min(1.0, hit.score / top_score)) * 100 if top_score > 0 else 0
     also = ""
     if hit.also_in:
         places = ", ".join(f"<code>{html.escape(p.doc_id)}</code> (characters {p.start}–{p.end})" for p in hit.also_in)
         also = f'<div class="qa-also">also in: {places}</div>'
+    document = ""
+    if index is not None:
+        doc = index.document(hit.doc_id)
+        view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
+                               hit.answer_spans if mark_answer else (), question)
+        document = f'<details class="qa-doc"><summary>show in document</summary>{view}</details>'
     return (
         f'<article class="qa-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}">'
         f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
         f'<span class="qa-title">{html.escape(hit.title)}</span>'
-        f'<span class="qa-score">score {hit.score:.3f}</span></div>'
+        f'<span class="qa-score" title="score relative to the first result">'
+        f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
         f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source} · passage {hit.passage} '
         f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
-        f'<div class="qa-text">{_marked(hit.text, question, spans)}</div>{also}</article>'
+        f'<div class="qa-text">{_marked(hit.text, question, spans)}</div>{also}{document}</article>'
     )
 
 
-def render_answer(answer: Answer, seconds: float | None = None) -> str:
+def render_answer(answer: Answer, seconds: float | None = None, index: Index | None = None) -> str:
     if not answer.hits:
         return '<p class="qa-note">The index has no passages.</p>'
     took = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
-    head = f'<p class="qa-note">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
+    head = f'<p class="qa-note qa-took">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
     if answer.abstained:
         head = (
             '<div class="qa-abstain" role="status"><strong>The documents do not seem to answer this.</strong> '
             f"Confidence {answer.confidence:.2f} is below {answer.threshold:.2f}; the nearest passages below are "
             "shown for reference, not as answers.</div>" + head
         )
+    top = max(h.score for h in answer.hits)
     # a sentence of a passage that does not answer is no answer: mark none when abstaining
-    cards = "".join(render_hit(h, answer.question, mark_answer=not answer.abstained) for h in answer.hits)
+    cards = "".join(render_hit(h, answer.question, not answer.abstained, top, index) for h in answer.hits)
     return head + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
 
 
-def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> str:
+def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:
     """What the page shows for a question: cited, escaped passages, or a gentle note."""
     if not isinstance(question, str) or not question.strip():
         return '<p class="qa-note">Type a question to search the documents.</p>'
@@ -116,41 +201,214 @@ def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE) ->
         result = index.answer(question, k=int(k), mode=mode)
     except QAError as e:
         return f'<p class="qa-note">{html.escape(str(e))}</p>'
-    return render_answer(result, time.perf_counter() - started)
+    return render_answer(result, time.perf_counter() - started, index if documents else None)
 
 
-def build_app(index: Index):
+# --- library, evaluation, status -----------------------------------------------------------------------------
+
+
+def library_rows(index: Index) -> list[list]:
+    return [[d.title, d.doc_id, d.date or "", d.source or "", d.n_passages, f"{len(d.text) / 1024:.1f} KB"]
+            for d in index.documents()]
+
+
+def library_document(index: Index, doc_id: str) -> str:
+    try:
+        doc = index.document(doc_id)
+    except QAError as e:
+        return f'<p class="qa-note">{html.escape(str(e))}</p>'
+    head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
+            f'{" · " + html.escape(doc.date) if doc.date else ""}'
+            f'{" · " + _source_link(doc.source) if _safe_url(doc.source) else ""} · {doc.n_passages} passages; '
+            f'¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
+    return head + render_document(doc.text, index.passages_of(doc.doc_id))
+
+
+def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
+    m = live.current.manifest
+    changes = live.changes()
+    if changes is None:
+        fresh = "stale: the corpus folder is gone"
+    elif changes:
+        fresh = f"stale: {len(changes)} changed ({html.escape(changes.describe(most=10))})"
+    else:
+        fresh = "fresh"
+    cal = m.get("abstention", {})
+    rows = [
+        ("State", f'<strong class="qa-fresh">{fresh}</strong>'),
+        ("Corpus", f"<code>{html.escape(m['corpus'])}</code>"),
+        ("Model", f"{html.escape(m['model'])} ({html.escape(str(m.get('backend')))}, {m['dimension']} dimensions)"),
+        ("Documents", f"{m['counts']['documents']} ({len(m.get('skipped', {}))} skipped)"),
+        ("Passages", f"{m['counts']['passages']} (at most {m['chunking']['max_tokens']} word pieces, "
+                     f"{m['chunking']['overlap_tokens']} overlap)"),
+        ("Built at", f"{html.escape(m['built_at'])} in {m['build_seconds']:.1f} s"),
+        ("Generation", f"<code>{html.escape(m['generation'])}</code>"),
+        ("Abstention threshold", f"{live.current.threshold}"
+                                 f"{' (calibrated on ' + html.escape(cal['calibrated_on']) + ')' if cal else ' (default)'}"),
+        ("Rebuild", "allowed" if allow_rebuild else "disabled (start qa serve with --allow-rebuild)"),
+    ]
+    skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(v['reason'])}</li>"
+                      for d, v in m.get("skipped", {}).items())
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
+
+
+# --- the app -------------------------------------------------------------------------------------------------
+
+
+def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
+    import pandas as pd
 
-    m = index.manifest
+    if isinstance(live, Index):  # a plain loaded index: serve it as it is
+        live = LiveIndex(live, Path(live.manifest["corpus"]), live.generation.path.parent, live.settings)
+    gold_path = gold_path or _default_gold(live)
+    private = {"api_visibility": "private"}
+    m = live.current.manifest
+
     with gr.Blocks(title="qa: ask the documents") as app:
         gr.Markdown(
-            f"## Ask the documents\n{m['counts']['documents']} documents, {m['counts']['passages']} passages "
-            f"from `{html.escape(m['corpus'])}`; every answer is a passage you can check, cited to the character."
+            f"## Ask the documents\n{m['counts']['documents']} documents, {m['counts']['passages']} passages from "
+            f"`{html.escape(m['corpus'])}`. Every answer is a passage you can check, cited to the character."
         )
-        with gr.Row():
-            question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
-                                  scale=5, min_width=280, autofocus=True, max_length=10_000)
-            k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=160)
-            mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
-        button = gr.Button("Search", variant="primary")
-        results = gr.HTML(elem_id="results")
-        gr.Examples(EXAMPLES, inputs=question)
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row():
+                    question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
+                                          scale=5, min_width=260, autofocus=True, max_length=10_000, lines=1)
+                    k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
+                    mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
+                button = gr.Button("Search", variant="primary")
+                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS)
+                gr.Examples(EXAMPLES, inputs=question, label="Examples")
 
-        def search(q: str, top_k: float, search_mode: str = DEFAULT_MODE) -> str:
-            return answer(index, q, int(top_k), search_mode if search_mode in MODES else DEFAULT_MODE)
+            with gr.Tab("Library", id="library"):
+                gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
+                docs = gr.Dataframe(
+                    value=pd.DataFrame(library_rows(live.current),
+                                       columns=["Title", "Document", "Date", "Source", "Passages", "Size"]),
+                    interactive=False, wrap=True, elem_id="library-table")
+                doc_view = gr.HTML(elem_id="library-document", js_on_load=None)
+
+            with gr.Tab("Evaluate", id="evaluate"):
+                gr.Markdown(f"Runs a gold question set against every mode. Default: `{gold_path}`; or upload a "
+                            "JSONL file of `{\"id\", \"question\", \"answers\", \"doc_ids\"}` lines."
+                            if gold_path else "Upload a gold JSONL file to evaluate.")
+                with gr.Row():
+                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3)
+                    run_eval = gr.Button("Run evaluation", variant="primary", scale=1)
+                eval_note = gr.Markdown(elem_id="eval-note")
+                metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")
+                # one bar per (metric, mode): side by side, never stacked
+                chart = gr.BarPlot(x="metric · mode", y="value", color="mode", label="Metrics", elem_id="eval-chart",
+                                   y_lim=[0, 1], sort=None, x_label_angle=-45)
+                questions = gr.Dataframe(label="Questions (choose a row to see what was retrieved)",
+                                         interactive=False, wrap=True, elem_id="eval-questions",
+                                         column_widths=["8%", "56%", "10%", "14%", "12%"])
+                retrieved = gr.HTML(elem_id="eval-retrieved", js_on_load=None)
+                per_question = gr.State([])
+
+            with gr.Tab("Index", id="index"):
+                status = gr.HTML(status_html(live, allow_rebuild), elem_id="index-status", js_on_load=None)
+                with gr.Row():
+                    refresh = gr.Button("Refresh status")
+                    rebuild = gr.Button("Rebuild index", variant="primary", interactive=allow_rebuild,
+                                        elem_id="rebuild")
+                rebuild_note = gr.Markdown(elem_id="rebuild-note")
+
+        def search(q: str, top_k: float = 5, search_mode: str = DEFAULT_MODE) -> str:
+            return answer(live.current, q, int(top_k), search_mode if search_mode in MODES else DEFAULT_MODE)
 
         button.click(search, [question, k, mode], results, api_name="search")
-        question.submit(search, [question, k, mode], results, api_visibility="private")
+        question.submit(search, [question, k, mode], results, **private)
+
+        def open_document(evt: gr.SelectData) -> str:
+            row = evt.row_value if evt.row_value else None
+            return library_document(live.current, row[1]) if row else ""
+
+        docs.select(open_document, None, doc_view, **private)
+
+        def evaluate(file, progress=gr.Progress()):
+            from .evaluate import GOLD_METRICS, evaluate_gold, load_gold
+
+            path = Path(file) if file else gold_path
+            if path is None:
+                return "Upload a gold set first.", None, None, None, []
+            try:
+                gold = load_gold(path)
+            except QAError as e:
+                return f"**Cannot read the gold set:** {html.escape(str(e))}", None, None, None, []
+            modes = sorted(MODES)
+            progress(0, desc="evaluating")
+            results = evaluate_gold(live.current, gold, modes,
+                                    progress=lambda done, total: progress(done / max(1, total), desc="evaluating"))
+            keys = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
+            table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
+                                   r.summary()["latency_p50_ms"]] for mode, r in results.items()],
+                                 columns=["mode", *keys, "p50 ms"])
+            long = pd.DataFrame([[mode, f"{key} · {mode}", r.metrics[key]] for key in GOLD_METRICS
+                                 for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
+            rows = results[DEFAULT_MODE].per_question
+            qtable = pd.DataFrame([[r["id"], r["question"], _verdict(r), r["first_relevant_rank"] or "",
+                                    "yes" if r["abstained"] else "no"] for r in rows],
+                                  columns=["id", "question", "result", "first relevant rank", "abstained"])
+            note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
+                    f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
+                    f"and no abstention, or an unanswerable one abstained on.")
+            return note, table, long, qtable, rows
+
+        run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question], **private)
+
+        def show_retrieved(rows: list, evt: gr.SelectData) -> str:
+            if not rows or evt.index is None:
+                return ""
+            r = rows[evt.index[0]]
+            items = "".join(
+                f'<li><code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
+                f'<span class="qa-text">{html.escape(" ".join(h["text"].split())[:400])}</span></li>'
+                for h in r["retrieved"])
+            return (f"<p><strong>{html.escape(r['id'])}</strong> {html.escape(r['question'])} — "
+                    f"{_verdict(r)}</p><ol>{items}</ol>")
+
+        questions.select(show_retrieved, [per_question], retrieved, **private)
+        refresh.click(lambda: status_html(live, allow_rebuild), None, status, **private)
+
+        if allow_rebuild:
+            def do_rebuild(progress=gr.Progress()):
+                def report(phase: str, done: int, total: int) -> None:
+                    progress(done / total if total > 0 else None, desc=phase)
+
+                try:
+                    r = live.rebuild(report)
+                except QAError as e:
+                    return f"**Rebuild failed:** {html.escape(str(e))}", status_html(live, allow_rebuild)
+                return (f"Rebuilt: {r.documents} documents, {r.passages} passages ({r.embedded} embedded, "
+                        f"{r.reused} reused) in {r.seconds:.1f} s.", status_html(live, allow_rebuild))
+
+            rebuild.click(do_rebuild, None, [rebuild_note, status], concurrency_limit=1, **private)
     return app
 
 
-def serve(index: Index, host: str = "127.0.0.1", port: int = 7860) -> None:
+def _verdict(row: dict) -> str:
+    if not row["answerable"]:
+        return "pass" if row["abstained"] else "fail"
+    rank = row["first_relevant_rank"]
+    return "pass" if rank is not None and rank <= 5 and not row["abstained"] else "fail"
+
+
+def _default_gold(live: LiveIndex) -> Path | None:
+    from .store import GOLD
+
+    path = live.corpus / GOLD
+    return path if path.is_file() else None
+
+
+def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus",
               file=sys.stderr)
-    index.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
-    app = build_app(index)
+    live.current.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
+    app = build_app(live, allow_rebuild)
     app.queue(default_concurrency_limit=4)
     app.launch(server_name=host, server_port=port, css=CSS, show_error=False, quiet=False)

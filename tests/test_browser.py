@@ -1,0 +1,244 @@
+"""The web page in a real browser: Debian's chromium driven by Playwright, against `qa serve` in a subprocess.
+
+Screenshots of each tab land in test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS, write
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-output" / "screenshots"
+QA = str(Path(sys.executable).parent / "qa")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, corpus: Path, index_dir: Path, *extra: str):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = open(index_dir.parent / f"serve-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [QA, "serve", str(corpus), "--index-dir", str(index_dir), "--port", str(self.port), *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"qa serve exited: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError("qa serve did not start within 240 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install -y chromium (./dev.sh does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def seeds_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serve")
+    corpus = root / "seeds"
+    shutil.copytree(SEEDS, corpus)
+    server = Server(corpus, root / "index", "--allow-rebuild")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    context.close()
+
+
+def ask(page, url: str, question: str) -> None:
+    page.goto(url)
+    box = page.get_by_label("Question")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_selector("#results .qa-card, #results .qa-note", timeout=60_000)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_enter_answers_with_the_right_document_highlighted_and_shown_in_context(page, seeds_server):
+    ask(page, seeds_server.url, "Which university is Tran Le Hung from?")
+    first = page.locator("#results .qa-card").first
+    assert first.get_attribute("data-doc-id") == "003_ac1e5deb08e04087.txt"
+    assert "Gustave Eiffel University" in first.locator(".qa-text .qa-answer").inner_text()
+    assert first.locator(".qa-text mark.qa-term", has_text="University").count() >= 1
+    assert "passage" in first.locator(".qa-cite").inner_text()
+    assert "ms" in page.locator(".qa-took").inner_text()
+    first.locator("summary", has_text="show in document").click()
+    passage = first.locator(".qa-doc-passage").first
+    passage.wait_for(state="visible")
+    box, doc = passage.bounding_box(), first.locator(".qa-doc-text").bounding_box()
+    assert box and doc and doc["y"] - 1 <= box["y"] <= doc["y"] + doc["height"]  # scrolled into the view
+    assert "Trần Lê Hưng" in first.locator(".qa-doc-text").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "ask-1280.png"))
+
+
+def test_both_figures_with_their_two_sources_in_the_first_three_cards(page, seeds_server):
+    ask(page, seeds_server.url, "How many countries does Vietnam have diplomatic relations with?")
+    cards = page.locator("#results .qa-card")
+    found = {}
+    for i in range(3):
+        text, doc = cards.nth(i).locator(".qa-text").inner_text(), cards.nth(i).get_attribute("data-doc-id")
+        for figure in ("194 countries", "195 countries"):
+            if figure in text:
+                found.setdefault(figure, set()).add(doc)
+    assert set(found) == {"194 countries", "195 countries"}
+    assert found["194 countries"] != found["195 countries"]
+
+
+def test_abstention_banner_and_gentle_empty_question(page, seeds_server):
+    ask(page, seeds_server.url, "Who won the 2022 FIFA World Cup?")
+    assert "do not seem to answer" in page.locator(".qa-abstain").inner_text()
+    box = page.get_by_label("Question")
+    box.fill("   ")
+    box.press("Enter")
+    page.wait_for_selector("text=Type a question", timeout=30_000)
+    assert page.locator(".qa-card").count() == 0
+
+
+def test_a_ten_thousand_character_question_works(page, seeds_server):
+    page.goto(seeds_server.url)
+    box = page.get_by_label("Question")
+    box.fill(("Vietnam trade surplus billion USD " * 300)[:10_000])
+    box.press("Enter")
+    page.wait_for_selector("#results .qa-card", timeout=60_000)
+    assert page.locator("#results .qa-card").count() == 5
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_tab_fits_the_width_and_works(browser, seeds_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        ask(page, seeds_server.url, "When was Resolution 59 issued?")
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=str(SHOTS / f"ask-{width}.png"), full_page=True)
+
+        page.get_by_role("tab", name="Library").click()
+        table = page.locator("#library-table")
+        table.get_by_text("004_fa2311fb06af83e6.txt").first.click()
+        view = page.locator("#library-document .qa-doc-text")
+        view.wait_for(state="visible", timeout=30_000)
+        assert view.locator(".qa-pb").count() >= 5 and "leftcenterrightdel" in view.locator(".qa-debris").first.inner_text()
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=str(SHOTS / f"library-{width}.png"), full_page=True)
+
+        page.get_by_role("tab", name="Index").click()
+        status = page.locator("#index-status")
+        assert "fresh" in status.locator(".qa-fresh").inner_text()
+        assert "all-MiniLM-L6-v2" in status.inner_text()
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=str(SHOTS / f"index-{width}.png"), full_page=True)
+
+        if width == 1280:  # the evaluation runs once
+            page.get_by_role("tab", name="Evaluate").click()
+            page.get_by_role("button", name="Run evaluation").click()
+            metrics = page.locator("#eval-metrics")
+            metrics.get_by_text("hybrid").first.wait_for(timeout=180_000)
+            questions = page.locator("#eval-questions")
+            questions.get_by_text("q11").first.click()
+            page.locator("#eval-retrieved").get_by_text("When was Resolution 59 issued?").wait_for(timeout=30_000)
+            assert no_horizontal_scroll(page)
+            page.screenshot(path=str(SHOTS / f"evaluate-{width}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "<svg onload=alert(3)>",
+    '<a href="javascript:alert(4)">click me</a>',
+    "[link](javascript:alert(5)) ![img](x onerror=alert(6))",
+    "${alert(7)} {{7*7}}",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    corpus = root / "corpus"
+    write(corpus, "evil.txt", "Hostile page about exports\n" + "\n".join(
+        f"Rice exports paragraph {i} mentions {p} in its text." for i, p in enumerate(HOSTILE)) + "\n")
+    write(corpus, "plain.md", "# Plain page\n\nCoffee exports grew last year.\n")
+    server = Server(corpus, root / "index")
+    yield server
+    server.stop()
+
+
+def test_hostile_document_shows_its_text_and_runs_nothing(page, hostile_server):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    ask(page, hostile_server.url, "rice exports paragraph mentions")
+    card = page.locator("#results .qa-card").first
+    card.locator("summary", has_text="show in document").click()
+    text = page.locator("#results").inner_text()
+    for payload in HOSTILE:
+        assert payload in text, payload
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []
+    assert page.evaluate("document.querySelectorAll('#results script, #results img, #results svg').length") == 0
+    assert all(r.startswith(hostile_server.url) or r.startswith("data:") for r in requests), requests
+    assert page.url.startswith(hostile_server.url)
+
+
+def test_rebuild_from_the_page_keeps_answering(page, seeds_server):
+    page.goto(seeds_server.url)
+    page.get_by_role("tab", name="Index").click()
+    page.get_by_role("button", name="Rebuild index").click()
+    page.locator("#rebuild-note").get_by_text("Rebuilt:").wait_for(timeout=180_000)
+    assert "fresh" in page.locator("#index-status .qa-fresh").inner_text()
+    page.get_by_role("tab", name="Ask").click()
+    box = page.get_by_label("Question")
+    box.fill("Which university is Tran Le Hung from?")
+    box.press("Enter")
+    page.wait_for_selector("#results .qa-card", timeout=60_000)
+    assert page.locator("#results .qa-card").first.get_attribute("data-doc-id") == "003_ac1e5deb08e04087.txt"
