@@ -242,3 +242,26 @@ def test_rebuild_from_the_page_keeps_answering(page, seeds_server):
     box.press("Enter")
     page.wait_for_selector("#results .qa-card", timeout=60_000)
     assert page.locator("#results .qa-card").first.get_attribute("data-doc-id") == "003_ac1e5deb08e04087.txt"
+
+
+def test_file_routes_serve_nothing_outside_the_app(seeds_server, tmp_path):
+    """Each probe and the status code it got; none may return a file's content."""
+    import urllib.error
+
+    index_db = next((Path(seeds_server.proc.args[4]).glob("gen-*/passages.sqlite")))
+    probes = ["/file=/etc/passwd", "/gradio_api/file=/etc/passwd", "/gradio_api/file=../../../../etc/passwd",
+              "/gradio_api/file=%2Fetc%2Fpasswd", "/file=../../../../../etc/passwd", f"/gradio_api/file={index_db}",
+              f"/file={index_db}", "/gradio_api/file=seeds/gold.jsonl", "/static/../../../../etc/passwd",
+              "/assets/../../../../etc/passwd", "/gradio_api/file=~/.bashrc"]
+    seen = {}
+    for probe in probes:
+        try:
+            with urllib.request.urlopen(seeds_server.url.rstrip("/") + probe, timeout=10) as r:
+                status, body = r.status, r.read(4096)
+        except urllib.error.HTTPError as e:
+            status, body = e.code, b""
+        seen[probe] = status
+        assert b"root:" not in body and b"SQLite format" not in body, (probe, status)
+        assert status != 200 or b"<html" in body.lower(), (probe, status)  # at most the app's own page
+    print(seen)
+    assert all(code in (200, 400, 403, 404, 405) for code in seen.values())
