@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=_positive_int, help="passage size in word pieces (default 200)")
     p.add_argument("--overlap-tokens", type=int, help="word pieces of whole sentences shared by neighbours "
                    "(default 48)")
+    p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 10)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
@@ -138,7 +139,8 @@ def _warn_skipped(report) -> None:
 def cmd_index(args) -> int:
     from .config import Settings
 
-    settings = Settings.from_env(model=args.model, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens)
+    settings = Settings.from_env(model=args.model, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
+                                 max_file_mb=args.max_file_mb)
     report = _build(args.folder, args.index_dir, settings, args.quiet)
     _warn_skipped(report)
     print(_summary(report))

@@ -105,20 +105,32 @@ def decode(data: bytes) -> str:
     return text
 
 
-def load_documents(folder: Path) -> tuple[list[Document], list[Skipped]]:
+def load_documents(folder: Path, max_bytes: int | None = None) -> tuple[list[Document], list[Skipped]]:
     """Read every corpus file below ``folder``; files that cannot be used are returned as ``Skipped`` with why."""
     docs, skipped = [], []
-    for item in iter_documents(folder, list_files(folder)):
+    for item in iter_documents(folder, list_files(folder), max_bytes):
         (docs if isinstance(item, Document) else skipped).append(item)
     return docs, skipped
 
 
-def iter_documents(folder: Path, files: list[FileInfo]) -> Iterator[Document | Skipped]:
+def _too_large(size: int, max_bytes: int) -> str:
+    return (f"too large ({size / 2**20:.1f} MB > {max_bytes / 2**20:g} MB limit; "
+            f"raise it with --max-file-mb or QA_MAX_FILE_MB)")
+
+
+def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None) -> Iterator[Document | Skipped]:
     for info in files:
+        if max_bytes is not None and info.size > max_bytes:
+            yield Skipped(info.doc_id, _too_large(info.size, max_bytes))
+            continue
         try:
-            data = info.path.read_bytes()
+            with open(info.path, "rb") as f:  # at most one byte past the limit: the file may have grown
+                data = f.read() if max_bytes is None else f.read(max_bytes + 1)
         except OSError as e:
             yield Skipped(info.doc_id, f"cannot be read ({e.strerror or e})")
+            continue
+        if max_bytes is not None and len(data) > max_bytes:
+            yield Skipped(info.doc_id, _too_large(info.path.stat().st_size, max_bytes))
             continue
         try:
             yield parse_document(info.doc_id, data)

@@ -122,8 +122,11 @@ DEPTH = 100
 
 
 def clean_question(question: str) -> str:
+    """The question as the engine reads it: at most MAX_QUESTION_CHARS characters of valid Unicode, trimmed."""
     if not isinstance(question, str):
         raise QAError("the question must be text")
+    # Lone surrogates (from broken UTF-16 or a fuzzer) cannot be encoded; the tokenizer would fail on them.
+    question = question[:MAX_QUESTION_CHARS + 1000].encode("utf-8", "replace").decode("utf-8")
     question = question.strip()
     if not question:
         raise QAError('the question is empty; type what you want to find, e.g. qa ask "Who issued Resolution 59?"')

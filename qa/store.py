@@ -39,7 +39,7 @@ from .config import Settings, default_corpus
 from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
 from .errors import MissingIndexError, QAError, StaleIndexError
 
-FORMAT = 2  # 2: a BM25 index in lexical/
+FORMAT = 3  # 2: a BM25 index in lexical/; 3: reading settings (size limit)
 MANIFEST = "manifest.json"
 DATABASE = "passages.sqlite"
 VECTORS = "vectors.faiss"
@@ -191,6 +191,8 @@ def settings_mismatch(manifest: dict, settings: Settings, backend: str) -> str |
         return f"it was built with model {manifest['model']}, but {settings.model} is configured"
     if manifest.get("backend") != backend:
         return f"it was built with the {manifest.get('backend')} backend, but {backend} is configured"
+    if manifest.get("reading") != settings.reading():
+        return f"it was built reading {manifest.get('reading')}, but {settings.reading()} is configured"
     if manifest["chunking"] != settings.chunking():
         return f"it was built with chunking {manifest['chunking']}, but {settings.chunking()} is configured"
     return None
@@ -326,6 +328,7 @@ def build_index(
                 "backend": embedder.backend,
                 "dimension": report["dimension"],
                 "max_seq_length": tokenizer.max_seq_length,
+                "reading": settings.reading(),
                 "chunking": settings.chunking(),
                 "index_type": "IndexFlatIP",
                 "lexical": lexical.SETTINGS,
@@ -410,7 +413,7 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
         if progress:
             progress("embedding", counts["passages"], -1)
 
-    for n, item in enumerate(iter_documents(corpus, files), 1):
+    for n, item in enumerate(iter_documents(corpus, files, int(settings.max_file_mb * 2**20)), 1):
         f = info[item.doc_id]
         if isinstance(item, Skipped):
             skipped.append(item)

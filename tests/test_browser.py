@@ -192,14 +192,7 @@ def test_every_tab_fits_the_width_and_works(browser, seeds_server, width):
         context.close()
 
 
-HOSTILE = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(2)>",
-    "<svg onload=alert(3)>",
-    '<a href="javascript:alert(4)">click me</a>',
-    "[link](javascript:alert(5)) ![img](x onerror=alert(6))",
-    "${alert(7)} {{7*7}}",
-]
+from test_hostile import XSS as HOSTILE  # noqa: E402  the 20 payloads, shared with the folder test
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +201,7 @@ def hostile_server(tmp_path_factory):
     corpus = root / "corpus"
     write(corpus, "evil.txt", "Hostile page about exports\n" + "\n".join(
         f"Rice exports paragraph {i} mentions {p} in its text." for i, p in enumerate(HOSTILE)) + "\n")
+    write(corpus, "evil.md", "# Markdown page\n\n[a link](javascript:alert(21)) and ![an image](x.png)\n")
     write(corpus, "plain.md", "# Plain page\n\nCoffee exports grew last year.\n")
     server = Server(corpus, root / "index")
     yield server
