@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--allow-rebuild", action="store_true", help="enable the page's rebuild button")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server)")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -281,12 +282,18 @@ def cmd_serve(args) -> int:
     settings = Settings.from_env(model=args.model)
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
+    auth = None
+    if args.auth is not None:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise QAError("--auth must be USER:PASSWORD, both non-empty")
+        auth = (user, password)
     index = _open_index(args.folder, args.index_dir, settings, rebuild_stale=True)
     from .search import LiveIndex
     from .ui import serve
 
     live = LiveIndex(index, Path(index.manifest["corpus"]), index.generation.path.parent, settings)
-    serve(live, host=args.host, port=args.port, allow_rebuild=args.allow_rebuild)
+    serve(live, host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth)
     return 0
 
 

@@ -404,11 +404,12 @@ def _default_gold(live: LiveIndex) -> Path | None:
     return path if path.is_file() else None
 
 
-def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False) -> None:
+def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
+          auth: tuple[str, str] | None = None) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus",
-              file=sys.stderr)
+        print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus"
+              + ("" if auth else "; consider --auth USER:PASSWORD"), file=sys.stderr)
     live.current.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
     app = build_app(live, allow_rebuild)
     app.queue(default_concurrency_limit=4)
-    app.launch(server_name=host, server_port=port, css=CSS, show_error=False, quiet=False)
+    app.launch(server_name=host, server_port=port, css=CSS, show_error=False, quiet=False, auth=auth)

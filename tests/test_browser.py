@@ -259,3 +259,47 @@ def test_file_routes_serve_nothing_outside_the_app(seeds_server, tmp_path):
         assert status != 200 or b"<html" in body.lower(), (probe, status)  # at most the app's own page
     print(seen)
     assert all(code in (200, 400, 403, 404, 405) for code in seen.values())
+
+
+def test_only_search_is_callable_through_the_api_even_with_rebuild_allowed(seeds_server):
+    import json
+
+    from gradio_client import Client
+
+    with urllib.request.urlopen(seeds_server.url + "gradio_api/info", timeout=30) as r:
+        assert list(json.loads(r.read())["named_endpoints"]) == ["/search"]
+    client = Client(seeds_server.url, verbose=False)
+    assert "qa-card" in client.predict("Which university is Tran Le Hung from?", 1, "hybrid", api_name="/search")
+    for name in ("/do_rebuild", "/rebuild", "/evaluate", "/open_document"):
+        with pytest.raises(Exception):
+            client.predict(api_name=name)
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("auth")
+    corpus = root / "c"
+    write(corpus, "a.txt", "Private notes\nThe launch code is in the blue folder.\n")
+    server = Server(corpus, root / "index", "--auth", "alice:s3cret")
+    yield server
+    server.stop()
+
+
+def test_auth_guards_the_page_and_the_api(auth_server, browser):
+    from gradio_client import Client
+
+    with pytest.raises(Exception):
+        Client(auth_server.url, verbose=False).predict("launch code", 1, "hybrid", api_name="/search")
+    client = Client(auth_server.url, auth=("alice", "s3cret"), verbose=False)
+    assert "blue folder" in client.predict("where is the launch code?", 1, "hybrid", api_name="/search")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(auth_server.url)
+    assert page.get_by_label("Question").count() == 0  # a login form, not the app
+    assert "blue folder" not in page.content()
+    context.close()
+
+
+def test_bad_auth_and_public_host_are_reported():
+    result = subprocess.run([QA, "serve", "--auth", "nopassword"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--auth must be USER:PASSWORD" in result.stderr
