@@ -19,11 +19,13 @@ the previous generation instead of being embedded again.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import fcntl
 import json
 import os
 import secrets
 import shutil
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -257,16 +259,36 @@ class _VectorReuse:
             self.db.close()
 
 
-def _cleanup(index_dir: Path, keep: set[str]) -> None:
-    """Remove unfinished builds and generations older than the ones kept."""
-    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
-    finished = [p for p in gens if not p.name.endswith(".tmp")]
-    keep = keep | {p.name for p in finished[-KEEP_GENERATIONS:]}
+def _cleanup(index_dir: Path) -> None:
+    """Keep the live generation and the one live before it (a server that loaded it may still read it); remove
+    unfinished builds, a generation that was renamed but never made live (CURRENT only moves forward in time),
+    older generations and stray temporary files."""
+    live = current_generation(index_dir)
+    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    older = [p for p in gens if not p.name.endswith(".tmp") and live is not None and p.name < live.name]
+    keep = {live.name} if live else set()
+    keep |= {p.name for p in older[-(KEEP_GENERATIONS - 1):]} if KEEP_GENERATIONS > 1 else set()
     for p in gens:
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".*.tmp"):
         p.unlink(missing_ok=True)
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the crash tests, off unless QA_FAULT_AT names this point: ``<point>`` kills the build
+    with SIGKILL right here, ``<point>:enospc`` raises the error a full disk gives."""
+    spec = os.environ.get("QA_FAULT_AT")
+    if not spec or spec.partition(":")[0] != point:
+        return
+    if spec.endswith(":enospc"):
+        raise OSError(errno.ENOSPC, "No space left on device", point)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+#: Where QA_FAULT_AT can strike, in build order.
+FAULT_POINTS = ("started", "reading", "embedding", "inserting", "committing", "lexical", "vectors", "manifest",
+                "renamed", "switched")
 
 
 def _owner_check(index_dir: Path, corpus: Path) -> tuple[Path | None, dict | None]:
@@ -308,11 +330,12 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
         previous, previous_manifest = _owner_check(index_dir, corpus)
-        _cleanup(index_dir, keep={previous.name} if previous else set())
+        _cleanup(index_dir)
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")  # sorts in build order
         name = f"gen-{stamp}-{secrets.token_hex(3)}"
         tmp = index_dir / f"{name}.tmp"
         tmp.mkdir()
+        _fault("started")
         reuse = _VectorReuse(previous, previous_manifest, settings, embedder.backend)
         try:
             report = _write_generation(
@@ -342,6 +365,7 @@ def build_index(
             if abstention:
                 manifest["abstention"] = abstention
                 (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            _fault("manifest")
             for f in tmp.rglob("*"):
                 if f.is_file():
                     with open(f, "rb") as fh:
@@ -353,7 +377,9 @@ def build_index(
             final = index_dir / name
             os.rename(tmp, final)
             _fsync_dir(index_dir)
+            _fault("renamed")
             _write_atomic(index_dir / CURRENT, name + "\n")  # the moment the new generation goes live
+            _fault("switched")
             if progress:
                 progress("switching", 1, 1)
         except BaseException:
@@ -361,7 +387,7 @@ def build_index(
             raise
         finally:
             reuse.close()
-        _cleanup(index_dir, keep={name})
+        _cleanup(index_dir)
     return BuildReport(
         index_dir=index_dir,
         generation=name,
@@ -393,6 +419,7 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
         missing = [i for i, v in enumerate(vectors) if v is None]
         if missing:
             fresh = embedder.encode([pending[i][0].text for i in missing])
+            _fault("embedding")
             for i, vec in zip(missing, fresh):
                 vectors[i] = vec.astype(np.float32).tobytes()
         matrix = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
@@ -406,6 +433,7 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
             [(first + i, p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, vectors[i])
              for i, (p, h) in enumerate(pending)],
         )
+        _fault("inserting")
         counts["embedded"] += len(missing)
         counts["reused"] += len(pending) - len(missing)
         counts["passages"] += len(pending)
@@ -432,20 +460,24 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
                 flush()
         if progress:
             progress("reading", n, len(files))
+        _fault("reading")
     flush()
     if index is None:
         raise QAError(f"no documents to index in {corpus}: it has no readable .txt or .md files"
                       + (f" ({len(skipped)} skipped: {skipped[0].doc_id}: {skipped[0].reason})" if skipped else ""))
     if progress:
         progress("writing", 0, 1)
+    _fault("committing")
     db.commit()
     if progress:
         progress("lexical", 0, 1)
     from . import lexical
 
     lexical.build((text for (text,) in db.execute("SELECT text FROM passages ORDER BY id")), tmp / LEXICAL)
+    _fault("lexical")
     db.close()
     faiss.write_index(index, str(tmp / VECTORS))
+    _fault("vectors")
     return {**counts, "dimension": index.d, "files": recorded, "skipped_files": skipped_files, "skipped": skipped}
 
 

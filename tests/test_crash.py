@@ -1,0 +1,78 @@
+"""`qa index` killed with SIGKILL at ten moments of a rebuild, and a disk-full error: the previous index keeps
+answering, the next build completes, nothing is left behind."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+
+from qa.search import Index
+from qa.store import CURRENT, FAULT_POINTS, build_index, current_generation, read_manifest
+
+QA = str(Path(sys.executable).parent / "qa")
+QUESTION = "Which university is Tran Le Hung from?"
+
+
+def answers(index_dir, settings, embedder):
+    hits = Index.open(index_dir, settings=settings, embedder=embedder, check=False).search(QUESTION, k=3)
+    return [(h.doc_id, h.start, h.end) for h in hits]
+
+
+def leftovers(index_dir: Path) -> list[str]:
+    live = (index_dir / CURRENT).read_text().strip()
+    out = [p.name for p in index_dir.iterdir() if p.name.endswith(".tmp")]
+    gens = sorted(p.name for p in index_dir.glob("gen-*"))
+    out += [g for g in gens if g > live]  # renamed but never made live
+    if len(gens) > 2:
+        out.append(f"{len(gens)} generations")
+    return out
+
+
+@pytest.fixture
+def rebuilt_corpus(tmp_path, settings, embedder):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, settings, embedder=embedder)
+    before = answers(index_dir, settings, embedder)
+    for f in corpus.glob("*.txt"):  # every passage changes, so the rebuild embeds, writes and switches for real
+        f.write_text(re.sub(r"(?m)^(?=\w)", "» ", f.read_text(encoding="utf-8")), encoding="utf-8")
+    return corpus, index_dir, before
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_sigkill_at_any_moment_leaves_a_working_index(rebuilt_corpus, settings, embedder, point):
+    corpus, index_dir, before = rebuilt_corpus
+    live = (index_dir / CURRENT).read_text()
+    result = subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "QA_FAULT_AT": point})
+    assert result.returncode == -signal.SIGKILL, (point, result.returncode, result.stderr[-500:])
+    if point == "switched":  # killed after the switch: the new generation is complete and live
+        assert (index_dir / CURRENT).read_text() != live
+        Index.open(index_dir, settings=settings, embedder=embedder)  # fresh for the edited corpus
+    else:
+        assert (index_dir / CURRENT).read_text() == live
+        assert answers(index_dir, settings, embedder) == before
+    report = build_index(corpus, index_dir, settings, embedder=embedder)  # the next build completes
+    assert report.documents == 5
+    assert leftovers(index_dir) == []
+    fresh = Index.open(index_dir, settings=settings, embedder=embedder)
+    assert fresh.search(QUESTION, k=1)[0].doc_id == "003_ac1e5deb08e04087.txt"
+
+
+@pytest.mark.parametrize("point", ["reading", "vectors", "manifest"])
+def test_disk_full_is_a_clear_error_and_keeps_the_old_index(rebuilt_corpus, settings, embedder, point):
+    corpus, index_dir, before = rebuilt_corpus
+    live = (index_dir / CURRENT).read_text()
+    result = subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "QA_FAULT_AT": f"{point}:enospc"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"qa: error: No space left on device: {point}"
+    assert (index_dir / CURRENT).read_text() == live and answers(index_dir, settings, embedder) == before
+    assert not list(index_dir.glob("*.tmp")) and read_manifest(current_generation(index_dir))["counts"]["documents"] == 5
