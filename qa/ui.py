@@ -386,7 +386,8 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                 return (f"Rebuilt: {r.documents} documents, {r.passages} passages ({r.embedded} embedded, "
                         f"{r.reused} reused) in {r.seconds:.1f} s.", status_html(live, allow_rebuild))
 
-            rebuild.click(do_rebuild, None, [rebuild_note, status], concurrency_limit=1, **private)
+            # state-changing, so in the API only when the server was started with --allow-rebuild
+            rebuild.click(do_rebuild, None, [rebuild_note, status], concurrency_limit=1, api_name="rebuild")
     return app
 
 

@@ -261,16 +261,17 @@ def test_file_routes_serve_nothing_outside_the_app(seeds_server, tmp_path):
     assert all(code in (200, 400, 403, 404, 405) for code in seen.values())
 
 
-def test_only_search_is_callable_through_the_api_even_with_rebuild_allowed(seeds_server):
+def test_the_api_offers_search_and_rebuild_only_when_allowed(seeds_server, hostile_server):
     import json
 
     from gradio_client import Client
 
-    with urllib.request.urlopen(seeds_server.url + "gradio_api/info", timeout=30) as r:
-        assert list(json.loads(r.read())["named_endpoints"]) == ["/search"]
-    client = Client(seeds_server.url, verbose=False)
-    assert "qa-card" in client.predict("Which university is Tran Le Hung from?", 1, "hybrid", api_name="/search")
-    for name in ("/do_rebuild", "/rebuild", "/evaluate", "/open_document"):
+    for server, expected in ((hostile_server, ["/search"]), (seeds_server, ["/rebuild", "/search"])):
+        with urllib.request.urlopen(server.url + "gradio_api/info", timeout=30) as r:
+            assert sorted(json.loads(r.read())["named_endpoints"]) == expected
+    client = Client(hostile_server.url, verbose=False)
+    assert "qa-card" in client.predict("rice exports", 1, "hybrid", api_name="/search")
+    for name in ("/do_rebuild", "/rebuild", "/evaluate", "/open_document", "/show_retrieved"):
         with pytest.raises(Exception):
             client.predict(api_name=name)
 

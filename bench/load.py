@@ -1,0 +1,194 @@
+"""Load test: `qa serve` on a loopback port, N questions from C concurrent gradio_client clients, a rebuild of
+the index triggered halfway through; reports throughput, latency and errors as a table.
+
+    python bench/load.py                       # 2,000 questions, 16 clients (the acceptance run)
+    python bench/load.py --questions 200 --clients 8
+
+Questions mix the seeds' gold questions (answerable and not), hostile ones and empty ones. An answerable
+question must get at least one cited passage, before, during and after the switch to the rebuilt index.
+Bounded: it stops after N questions or --max-seconds, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from itertools import cycle
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = ['"quoted" AND (NOT x) OR y*', "'; DROP TABLE passages; --", "\u202eright to left", "🇻🇳" * 30,
+           "x" * 10_000, "<script>alert(1)</script>", "NEAR/3 title:*", "\x00\x07 control", "((((", "Việt Nam?"]
+EMPTY = ["", "   ", "\n\t"]
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor() or "?")
+    mem = next((int(l.split()[1]) // 2**20 for l in Path("/proc/meminfo").read_text().splitlines()
+                if l.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}, {platform.system()}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def questions() -> list[tuple[str, str]]:
+    """(kind, question): kind is 'answerable', 'unanswerable', 'hostile' or 'empty'."""
+    gold = [json.loads(l) for l in (ROOT / "seeds" / "gold.jsonl").read_text(encoding="utf-8").splitlines() if l]
+    mixed = [("answerable" if g["answers"] else "unanswerable", g["question"]) for g in gold]
+    mixed += [("hostile", q) for q in HOSTILE] + [("empty", q) for q in EMPTY]
+    return mixed
+
+
+def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, rebuild: bool = True,
+        verbose: bool = True) -> dict:
+    from gradio_client import Client
+
+    work = Path(tempfile.mkdtemp(prefix="qa-load-"))
+    corpus = work / "seeds"
+    shutil.copytree(ROOT / "seeds", corpus)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    qa = str(Path(sys.executable).parent / "qa")
+    log = open(work / "serve.log", "w")
+    server = subprocess.Popen([qa, "serve", str(corpus), "--index-dir", str(work / "index"), "--port", str(port),
+                               "--allow-rebuild"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"qa serve did not start: {(work / 'serve.log').read_text()[-1500:]}")
+                time.sleep(0.5)
+
+        todo = iter(cycle(questions()))
+        lock = threading.Lock()
+        issued = 0
+        results: list[dict] = []
+        rebuild_info: dict = {}
+        started = time.perf_counter()
+        stop_at = started + max_seconds
+
+        def next_question():
+            nonlocal issued
+            with lock:
+                if issued >= n_questions or time.perf_counter() > stop_at:
+                    return None
+                issued += 1
+                return issued, *next(todo)
+
+        def phase() -> str:
+            if "started" not in rebuild_info:
+                return "before"
+            return "during" if "finished" not in rebuild_info else "after"
+
+        def worker() -> None:
+            client = Client(url, verbose=False)
+            while (item := next_question()) is not None:
+                number, kind, question = item
+                when = phase()
+                t = time.perf_counter()
+                try:
+                    page = client.predict(question, 3, "hybrid", api_name="/search")
+                    error = None
+                except Exception as e:  # noqa: BLE001 - every failure is counted, none may happen
+                    page, error = "", f"{type(e).__name__}: {e}"
+                results.append({"kind": kind, "phase": when, "ms": (time.perf_counter() - t) * 1000,
+                                "error": error, "cards": page.count('class="qa-card"'),
+                                "note": "Type a question" in page})
+                if rebuild and number == n_questions // 2 and "started" not in rebuild_info:
+                    threading.Thread(target=trigger_rebuild, daemon=True).start()
+
+        def trigger_rebuild() -> None:
+            # change one article, so the rebuild re-embeds its passages and switches to a new generation
+            path = corpus / "004_fa2311fb06af83e6.txt"
+            path.write_text(path.read_text(encoding="utf-8") + "\nThe committee will meet again in March.\n",
+                            encoding="utf-8")
+            rebuild_info["started"] = time.perf_counter()
+            try:
+                note, _ = Client(url, verbose=False).predict(api_name="/rebuild")
+                rebuild_info["note"] = re.sub(r"\s+", " ", note)
+            except Exception as e:  # noqa: BLE001
+                rebuild_info["error"] = f"{type(e).__name__}: {e}"
+            rebuild_info["finished"] = time.perf_counter()
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        while rebuild and "started" in rebuild_info and "finished" not in rebuild_info and time.time() < deadline + 600:
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    lat = sorted(r["ms"] for r in results)
+    answerable = [r for r in results if r["kind"] == "answerable"]
+    summary = {
+        "questions": len(results), "clients": clients, "seconds": round(elapsed, 1),
+        "throughput_qps": round(len(results) / elapsed, 2) if elapsed else 0.0,
+        "p50_ms": round(statistics.median(lat), 1) if lat else None,
+        "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1) if lat else None,
+        "errors": sum(r["error"] is not None for r in results),
+        "empty_answerable": sum(r["cards"] == 0 for r in answerable),
+        "empty_questions_noted": sum(r["note"] for r in results if r["kind"] == "empty"),
+        "empty_questions": sum(r["kind"] == "empty" for r in results),
+        "by_phase": {p: sum(r["phase"] == p for r in results) for p in ("before", "during", "after")},
+        "rebuild": {k: (round(v - started, 1) if isinstance(v, float) else v) for k, v in rebuild_info.items()},
+        "first_errors": [r["error"] for r in results if r["error"]][:3],
+    }
+    if verbose:
+        print(f"qa load test — {time.strftime('%Y-%m-%d')} — machine: {machine()}")
+        rows = [("questions", summary["questions"]), ("clients", clients), ("wall seconds", summary["seconds"]),
+                ("throughput (questions/s)", summary["throughput_qps"]), ("latency p50 (ms)", summary["p50_ms"]),
+                ("latency p95 (ms)", summary["p95_ms"]), ("errors", summary["errors"]),
+                ("answerable with no passage", summary["empty_answerable"]),
+                ("empty questions answered with a note", f"{summary['empty_questions_noted']}/{summary['empty_questions']}"),
+                ("questions before / during / after the rebuild",
+                 " / ".join(str(summary["by_phase"][p]) for p in ("before", "during", "after"))),
+                ("rebuild", summary["rebuild"].get("note") or summary["rebuild"].get("error") or "not triggered")]
+        width = max(len(k) for k, _ in rows)
+        for k, v in rows:
+            print(f"{k.ljust(width)}  {v}")
+    return summary
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--questions", type=int, default=2000)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--max-seconds", type=float, default=1800)
+    p.add_argument("--no-rebuild", action="store_true")
+    args = p.parse_args()
+    s = run(args.questions, args.clients, args.max_seconds, rebuild=not args.no_rebuild)
+    return 0 if s["errors"] == 0 and s["empty_answerable"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
