@@ -115,11 +115,12 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
     """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set.
 
     ``progress(done, total)`` is called after each question."""
-    passages = index._db.execute("SELECT id, doc_id, text FROM passages").fetchall()
+    passages = index._db.execute("SELECT id, doc_id, start, text FROM passages").fetchall()
+    pid_of = {(doc, start): pid for pid, doc, start, _ in passages}
     qrels = {}
     for g in gold:
         if g.answerable:
-            qrels[g.id] = {str(pid): 1 for pid, doc, text in passages if is_relevant(g, doc, text)}
+            qrels[g.id] = {str(pid): 1 for pid, doc, _, text in passages if is_relevant(g, doc, text)}
     results = {}
     for mode in modes:
         run, latencies, rows = {}, [], []
@@ -129,7 +130,7 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
             started = time.perf_counter()
             answer = index.answer(g.question, k=k, mode=mode, spans=False)
             latencies.append((time.perf_counter() - started) * 1000)
-            run[g.id] = {str(_pid(index, h)): float(k - i) for i, h in enumerate(answer.hits)}
+            run[g.id] = {str(pid_of[(h.doc_id, h.start)]): float(k - i) for i, h in enumerate(answer.hits)}
             first = next((h.rank for h in answer.hits if is_relevant(g, h.doc_id, h.text)), None)
             rows.append({"id": g.id, "question": g.question, "answerable": g.answerable,
                          "first_relevant_rank": first, "abstained": answer.abstained,
@@ -143,12 +144,6 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
         metrics["abstain_wrong"] = sum(r["abstained"] for r in answerable) / max(1, len(answerable))
         results[mode] = ModeResult(mode, metrics, latencies, rows)
     return results
-
-
-def _pid(index, hit) -> int:
-    row = index._db.execute("SELECT id FROM passages WHERE doc_id = ? AND start = ? AND end = ?",
-                            (hit.doc_id, hit.start, hit.end)).fetchone()
-    return row[0]
 
 
 def calibration(index, gold: list[GoldQuestion], source: str) -> dict:
