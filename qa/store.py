@@ -361,7 +361,7 @@ def build_index(
                 "skipped": report["skipped_files"],
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-            abstention = _calibrate(tmp, corpus, settings, embedder)
+            abstention = _calibrate(tmp, corpus, settings, embedder, manifest, previous_manifest)
             if abstention:
                 manifest["abstention"] = abstention
                 (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -484,18 +484,25 @@ def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, 
 GOLD = "gold.jsonl"
 
 
-def _calibrate(gen: Path, corpus: Path, settings: Settings, embedder) -> dict | None:
-    """Calibrate the abstention threshold on the corpus's own gold.jsonl, where it has one."""
+def _calibrate(gen: Path, corpus: Path, settings: Settings, embedder, manifest: dict,
+               previous: dict | None) -> dict | None:
+    """Calibrate the abstention threshold on the corpus's own gold.jsonl, where it has one. When the gold set,
+    the documents and the settings are those of the previous generation, its calibration is reused as it is."""
     gold_path = corpus / GOLD
     if not gold_path.is_file():
         return None
+    key = sha256(json.dumps([FORMAT, sha256_file(gold_path), manifest["model"], manifest["backend"],
+                             manifest["chunking"], manifest["lexical"],
+                             sorted((d, v["sha256"]) for d, v in manifest["documents"].items())]).encode()).hexdigest()
+    if previous and previous.get("abstention", {}).get("key") == key:
+        return previous["abstention"]
     from .evaluate import calibration, load_gold
     from .search import Index
 
     gold = load_gold(gold_path)
     if not any(not g.answerable for g in gold):
         return None
-    return calibration(Index(Generation.from_path(gen), settings, embedder), gold, GOLD)
+    return {**calibration(Index(Generation.from_path(gen), settings, embedder), gold, GOLD), "key": key}
 
 
 def _text_hash(text: str) -> str:

@@ -181,3 +181,19 @@ def test_manifest_is_json_without_pickles(seeds_index):
         else:
             json.loads(f.read_text())
     assert Path(seeds_index / CURRENT).read_text().strip() == gen.name
+
+
+def test_an_unchanged_rebuild_embeds_nothing_not_even_for_calibration(seeds_copy, tmp_path, settings, embedder):
+    build_index(seeds_copy, tmp_path / "ix", settings, embedder=embedder)
+    first = read_manifest(current_generation(tmp_path / "ix"))["abstention"]
+    counting = CountingEmbedder(embedder)
+    report = build_index(seeds_copy, tmp_path / "ix", settings, embedder=counting)
+    assert counting.texts == [] and report.embedded == 0
+    assert read_manifest(current_generation(tmp_path / "ix"))["abstention"] == first
+    # a changed gold set is calibrated again
+    with open(seeds_copy / "gold.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "x1", "question": "Who painted the Mona Lisa?", "answers": [], "doc_ids": []}) + "\n")
+    counting = CountingEmbedder(embedder)
+    build_index(seeds_copy, tmp_path / "ix", settings, embedder=counting)
+    assert "Who painted the Mona Lisa?" in counting.texts
+    assert read_manifest(current_generation(tmp_path / "ix"))["abstention"]["unanswerable"] == first["unanswerable"] + 1
