@@ -304,3 +304,44 @@ def test_auth_guards_the_page_and_the_api(auth_server, browser):
 def test_bad_auth_and_public_host_are_reported():
     result = subprocess.run([QA, "serve", "--auth", "nopassword"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--auth must be USER:PASSWORD" in result.stderr
+
+
+def test_evaluate_an_uploaded_gold_file(page, seeds_server, tmp_path):
+    import json
+
+    gold = tmp_path / "mine.jsonl"
+    gold.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "u1", "question": "Which university is Tran Le Hung from?", "answers": ["Gustave Eiffel"],
+         "doc_ids": ["003_ac1e5deb08e04087.txt"]},
+        {"id": "u2", "question": "Who won the 2022 FIFA World Cup?", "answers": [], "doc_ids": []},
+    ]) + "\n", encoding="utf-8")
+    page.goto(seeds_server.url)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("input[type=file]").first.set_input_files(str(gold))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Run evaluation").click()
+    page.locator("#eval-note").get_by_text("2 questions from").wait_for(timeout=120_000)
+    assert "mine.jsonl" in page.locator("#eval-note").inner_text()
+    page.locator("#eval-questions").get_by_text("u2").first.wait_for()
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "b1", "question": "ok", "answers": []}\n{not json\n', encoding="utf-8")
+    page.goto(seeds_server.url)  # a fresh upload box
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("input[type=file]").first.set_input_files(str(bad))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Run evaluation").click()
+    page.locator("#eval-note").get_by_text("Cannot read the gold set").wait_for(timeout=60_000)
+    assert "bad.jsonl:2: not valid JSON" in page.locator("#eval-note").inner_text()
+
+
+def test_a_public_host_gets_a_warning(tmp_path):
+    # the port is taken, so the server never starts listening: the warning comes first, then a one-line error
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        port = taken.getsockname()[1]
+        write(tmp_path / "c", "a.txt", "A page\nSome text.\n")
+        result = subprocess.run([QA, "serve", tmp_path / "c", "--index-dir", tmp_path / "ix", "--host", "0.0.0.0",
+                                 "--port", str(port)], capture_output=True, text=True, timeout=300)
+    assert "qa: warning: serving on 0.0.0.0" in result.stderr and "--auth" in result.stderr
+    assert result.returncode != 0 and "Traceback" not in result.stderr
