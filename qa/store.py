@@ -47,6 +47,7 @@ DATABASE = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
 CURRENT = "CURRENT"
+QA_ENTRIES = {CURRENT, "corpora", "beir", "README.md"}  # what qa itself may keep in an index directory
 KEEP_GENERATIONS = 2  # the live one and the one before, which readers that opened it earlier may still use
 
 SCHEMA = """
@@ -294,10 +295,12 @@ FAULT_POINTS = ("started", "reading", "embedding", "inserting", "committing", "l
 def _owner_check(index_dir: Path, corpus: Path) -> tuple[Path | None, dict | None]:
     gen = current_generation(index_dir)
     if gen is None:
-        if index_dir.exists() and any(p for p in index_dir.iterdir() if not p.name.startswith(".")
-                                      and not p.name.startswith("gen-") and p.name != "corpora"
-                                      and p.name != "README.md"):
-            raise QAError(f"{index_dir} is not empty and holds no qa index; choose another --index-dir")
+        # Refuse a folder of someone else's files; qa's own entries (the index root's subfolders for other
+        # corpora and BEIR collections, leftovers of a killed first build) are fine.
+        foreign = [p.name for p in index_dir.iterdir()
+                   if not p.name.startswith((".", "gen-")) and p.name not in QA_ENTRIES] if index_dir.exists() else []
+        if foreign:
+            raise QAError(f"{index_dir} is not empty ({foreign[0]}) and holds no qa index; choose another --index-dir")
         return None, None
     manifest = read_manifest(gen)
     if Path(manifest["corpus"]) != corpus:

@@ -197,3 +197,17 @@ def test_an_unchanged_rebuild_embeds_nothing_not_even_for_calibration(seeds_copy
     build_index(seeds_copy, tmp_path / "ix", settings, embedder=counting)
     assert "Who painted the Mona Lisa?" in counting.texts
     assert read_manifest(current_generation(tmp_path / "ix"))["abstention"]["unanswerable"] == first["unanswerable"] + 1
+
+
+def test_an_index_root_with_other_corpora_builds_but_a_folder_of_user_files_is_refused(tmp_path, settings, embedder):
+    write(tmp_path / "c", "a.txt", "A page about rivers.\n")
+    root = tmp_path / "root"
+    (root / "corpora" / "notes-123").mkdir(parents=True)
+    (root / "beir" / "cacm").mkdir(parents=True)
+    write(root, "README.md", "index root\n")
+    build_index(tmp_path / "c", root, settings, embedder=embedder)
+    assert current_generation(root) is not None
+    write(tmp_path / "mine", "thesis.docx", b"precious")
+    with pytest.raises(QAError, match=r"not empty \(thesis.docx\)"):
+        build_index(tmp_path / "c", tmp_path / "mine", settings, embedder=embedder)
+    assert (tmp_path / "mine" / "thesis.docx").read_bytes() == b"precious"
