@@ -306,6 +306,15 @@ def test_bad_auth_and_public_host_are_reported():
     assert result.returncode == 2 and "--auth must be USER:PASSWORD" in result.stderr
 
 
+def evaluate_upload(page, url: str, path: Path) -> None:
+    """Open the Evaluate tab on a fresh page, upload ``path`` and run the evaluation."""
+    page.goto(url)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Run evaluation").click()
+
+
 def test_evaluate_an_uploaded_gold_file(page, seeds_server, tmp_path):
     import json
 
@@ -315,22 +324,14 @@ def test_evaluate_an_uploaded_gold_file(page, seeds_server, tmp_path):
          "doc_ids": ["003_ac1e5deb08e04087.txt"]},
         {"id": "u2", "question": "Who won the 2022 FIFA World Cup?", "answers": [], "doc_ids": []},
     ]) + "\n", encoding="utf-8")
-    page.goto(seeds_server.url)
-    page.get_by_role("tab", name="Evaluate").click()
-    page.locator("input[type=file]").first.set_input_files(str(gold))
-    page.wait_for_timeout(1000)
-    page.get_by_role("button", name="Run evaluation").click()
+    evaluate_upload(page, seeds_server.url, gold)
     page.locator("#eval-note").get_by_text("2 questions from").wait_for(timeout=120_000)
     assert "mine.jsonl" in page.locator("#eval-note").inner_text()
     page.locator("#eval-questions").get_by_text("u2").first.wait_for()
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "b1", "question": "ok", "answers": []}\n{not json\n', encoding="utf-8")
-    page.goto(seeds_server.url)  # a fresh upload box
-    page.get_by_role("tab", name="Evaluate").click()
-    page.locator("input[type=file]").first.set_input_files(str(bad))
-    page.wait_for_timeout(1000)
-    page.get_by_role("button", name="Run evaluation").click()
+    evaluate_upload(page, seeds_server.url, bad)
     page.locator("#eval-note").get_by_text("Cannot read the gold set").wait_for(timeout=60_000)
     assert "bad.jsonl:2: not valid JSON" in page.locator("#eval-note").inner_text()
 
