@@ -55,6 +55,9 @@ class Settings:
     #: How many word pieces of whole trailing sentences a passage repeats from its predecessor.
     overlap_tokens: int = 48
     batch_size: int = 32
+    #: How vectors are computed (``qa.embedding.BACKENDS``); recorded in the manifest, since vectors of different
+    #: backends differ slightly and must not be mixed in one index.
+    backend: str = "onnx-int8"
     #: Larger files are skipped with a warning: at ~6,000 word pieces a second, 10 MB of text takes ~8 minutes
     #: to embed on a 2-core CPU, and one runaway log file should not hold a whole folder hostage.
     max_file_mb: float = 10.0
@@ -63,6 +66,8 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         """Defaults, then ``QA_MODEL`` / ``QA_MAX_TOKENS`` / ``QA_OVERLAP_TOKENS``, then explicit non-None values."""
         values = {"model": default_model()}
+        if os.environ.get("QA_BACKEND"):
+            values["backend"] = os.environ["QA_BACKEND"]
         for key, var, kind in (("max_tokens", "QA_MAX_TOKENS", int), ("overlap_tokens", "QA_OVERLAP_TOKENS", int),
                                ("max_file_mb", "QA_MAX_FILE_MB", float)):
             if os.environ.get(var):

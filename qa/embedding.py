@@ -1,7 +1,11 @@
-"""The embedding model: where its files are, its tokenizer (for counting word pieces), and the encoder.
+"""The embedding model: where its files are, its tokenizer (for counting word pieces), and the encoders.
 
-Only ``Embedder.encode`` needs torch and sentence-transformers; resolving the model and counting tokens use the
-small ``tokenizers`` library, so chunking and staleness checks stay cheap.
+Two backends compute the same model's vectors (see ``BACKENDS``):
+
+- ``onnx-int8`` (the default): the model exported to ONNX from the local weights once, its weight matrices
+  quantised to int8 per channel, cached under ``~/.cache/qa`` and run by ONNX Runtime. Answering a question needs
+  only ``onnxruntime`` and ``tokenizers``: no torch import.
+- ``sentence-transformers-fp32``: the model as sentence-transformers runs it, in float32 with torch.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-BACKEND = "sentence-transformers-fp32"
 
 
 @lru_cache(maxsize=8)
@@ -104,10 +107,10 @@ def get_tokenizer(name: str) -> Tokenizer:
     return Tokenizer(name)
 
 
-class Embedder:
-    """Turns texts into L2-normalised float32 vectors with sentence-transformers on the CPU."""
+class TorchEmbedder:
+    """sentence-transformers in float32 on the CPU: the reference the other backends are measured against."""
 
-    backend = BACKEND
+    backend = "sentence-transformers-fp32"
 
     def __init__(self, name: str, batch_size: int = 32):
         self.name = name
@@ -143,3 +146,125 @@ class Embedder:
                 convert_to_numpy=True,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class OnnxEmbedder:
+    """The same model run by ONNX Runtime, its weight matrices in int8 (VNNI on this CPU), pooled as the
+    sentence-transformers model says (mean or CLS) and L2-normalised."""
+
+    backend = "onnx-int8"
+    #: Up to this many texts (a question, a handful of answer sentences) go through one session using every core;
+    #: more are shared out over one single-threaded session per core (measured ~25 % faster for bulk).
+    SMALL = 16
+
+    def __init__(self, name: str, batch_size: int = 32):
+        self.name = name
+        self.batch_size = batch_size
+        self.folder = model_dir(name)
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer as _Fast
+
+        file = self.folder / "tokenizer.json"
+        if not file.exists():
+            raise QAError(f"the onnx-int8 backend needs {file}; use --backend sentence-transformers-fp32 for "
+                          f"this model")
+        tok = _Fast.from_file(str(file))
+        tok.no_padding()
+        tok.enable_truncation(_max_seq_length(self.folder))
+        return tok
+
+    @cached_property
+    def _pooling(self) -> str:
+        try:
+            config = json.loads((self.folder / "1_Pooling" / "config.json").read_text())
+        except (OSError, ValueError):
+            return "mean"
+        if config.get("pooling_mode_cls_token"):
+            return "cls"
+        if config.get("pooling_mode_mean_tokens", True):
+            return "mean"
+        raise QAError(f"model {self.name} pools in a way the onnx-int8 backend does not implement; "
+                      f"use --backend sentence-transformers-fp32")
+
+    @cached_property
+    def model_path(self) -> Path:
+        from .onnx_export import ensure_onnx
+
+        return ensure_onnx(self.folder)
+
+    def _session(self, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+
+    @cached_property
+    def _small(self):
+        return self._session(_cores())
+
+    @cached_property
+    def _bulk(self) -> list:
+        return [self._session(1) for _ in range(_cores())]
+
+    @cached_property
+    def _inputs(self) -> set[str]:
+        return {i.name for i in self._small.get_inputs()}
+
+    @cached_property
+    def dimension(self) -> int:
+        return int(self.encode(["x"]).shape[1])
+
+    def _run(self, session, text: str) -> np.ndarray:
+        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0][0]
+        vector = hidden[0] if self._pooling == "cls" else hidden.mean(axis=0)
+        return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One text per forward pass: int8 activations are scaled by the batch they are in, so a text batched with
+        others (or with padding) would get a slightly different vector. Alone, a passage's vector never depends on
+        its neighbours, and measured on seeds passages it was also the fastest (3.4x fp32 against 2.8x at 8)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= self.SMALL:
+            rows = [self._run(self._small, t) for t in texts]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            sessions = self._bulk
+            with self._lock, ThreadPoolExecutor(len(sessions)) as pool:  # ONNX Runtime lets go of the GIL
+                rows = list(pool.map(lambda n: self._run(sessions[n % len(sessions)], texts[n]), range(len(texts))))
+        return np.vstack(rows)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+#: Inference backends by the name recorded in an index's manifest.
+BACKENDS = {OnnxEmbedder.backend: OnnxEmbedder, TorchEmbedder.backend: TorchEmbedder}
+DEFAULT_BACKEND = OnnxEmbedder.backend
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise QAError(f"Unknown backend '{backend}'. Choose from: {', '.join(sorted(BACKENDS))}")
+    return backend
+
+
+def make_embedder(settings) -> OnnxEmbedder | TorchEmbedder:
+    """The encoder ``settings`` ask for (model and backend)."""
+    return BACKENDS[check_backend(settings.backend)](settings.model, settings.batch_size)

@@ -137,14 +137,20 @@ class Index:
     """A loaded index: open it once, then ``search`` as often as you like (from several threads too)."""
 
     def __init__(self, generation: Generation, settings: Settings, embedder=None, fuser: str = DEFAULT_FUSER):
-        from .embedding import Embedder
+        from .embedding import make_embedder
 
         if fuser not in FUSERS:
             raise QAError(f"Unknown fuser '{fuser}'. Choose from: {', '.join(sorted(FUSERS))}")
         self.fuser = fuser
         self.generation = generation
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self.embedder = embedder or make_embedder(settings)
+        built = generation.manifest.get("backend")
+        if built != self.embedder.backend:
+            # Even unchecked, questions embedded by another backend would be compared with vectors they were
+            # never measured against.
+            raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
+                          f"configured; run `qa index` again or use --backend {built}")
         self._local = threading.local()
 
     # -- opening --
@@ -169,9 +175,7 @@ class Index:
         settings = settings or Settings.from_env()
         generation = Generation.load(index_dir)
         if check:
-            from .embedding import BACKEND
-
-            check_fresh(index_dir, generation.manifest, settings, embedder.backend if embedder else BACKEND)
+            check_fresh(index_dir, generation.manifest, settings, embedder.backend if embedder else settings.backend)
         return cls(generation, settings, embedder, fuser)
 
     # -- facts --
@@ -346,10 +350,8 @@ def ensure_index(
     if gen is not None:
         if not rebuild_stale:
             return None
-        from .embedding import BACKEND
-
         try:
-            check_fresh(index_dir, read_manifest(gen), settings, BACKEND)
+            check_fresh(index_dir, read_manifest(gen), settings, settings.backend)
             return None
         except StaleIndexError:
             pass

@@ -6,14 +6,17 @@ Layout of an index directory::
     gen-<time>-<rand>/           one complete, immutable generation
         manifest.json            model, settings, corpus and a content hash of every document
         passages.sqlite          documents and passages (text, offsets, vectors as float32 blobs)
-        vectors.faiss            the FAISS index; vector i is passage row id i
-        lexical/                 the BM25 index (bm25s: JSON and .npy); row i is passage row id i
+        vectors.faiss            the FAISS index (exact, or IVF-SQ8 for large corpora); vector ids are passage ids
+        lexical/                 the BM25 index (bm25s: JSON and .npy) and ids.npy, the passage id of each row
     gen-...tmp/                  a build in progress (removed by the next build if one was killed)
     .lock                        held by the one build allowed at a time
 
 A build writes a new generation beside the live one and only then points CURRENT at it, so a build that dies at
-any moment leaves the previous generation answering. Vectors of passages whose text is unchanged are copied from
-the previous generation instead of being embedded again.
+any moment leaves the previous generation answering. When the previous generation was built with the same
+settings, the build is incremental: it starts from a copy of its database and FAISS index, reads only the files
+whose size, time or content changed, removes their old passages and adds the new ones (ids of unchanged passages
+stay), and rebuilds BM25 from the stored terms. Otherwise every file is read, and vectors of passages whose text
+is unchanged are still copied from the previous generation instead of being embedded again.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .config import Settings, default_corpus
 from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
 from .errors import MissingIndexError, QAError, StaleIndexError
 
-FORMAT = 3  # 2: a BM25 index in lexical/; 3: reading settings (size limit)
+FORMAT = 4  # 2: a BM25 index in lexical/; 3: reading settings (size limit); 4: stable passage ids, stored terms
 MANIFEST = "manifest.json"
 DATABASE = "passages.sqlite"
 VECTORS = "vectors.faiss"
@@ -61,7 +64,7 @@ CREATE TABLE documents (
     text TEXT NOT NULL
 );
 CREATE TABLE passages (
-    id INTEGER PRIMARY KEY,          -- position of its vector in vectors.faiss
+    id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
     doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL,        -- 0-based position within the document
     start INTEGER NOT NULL,          -- documents.text[start:end] == text
@@ -69,6 +72,7 @@ CREATE TABLE passages (
     text TEXT NOT NULL,
     n_tokens INTEGER NOT NULL,
     text_sha256 TEXT NOT NULL,       -- what decides whether a rebuild may reuse the vector
+    terms TEXT NOT NULL,             -- its lexical terms, space-separated: the BM25 index is rebuilt from these
     vector BLOB NOT NULL             -- float32, L2-normalised
 );
 CREATE INDEX passages_by_hash ON passages(text_sha256);
@@ -90,6 +94,9 @@ class BuildReport:
     skipped: tuple[Skipped, ...]
     seconds: float
     settings: Settings = field(repr=False)
+    read: int = 0  # files read this time (an incremental build reads only what changed)
+    incremental: bool = False
+    vectors: dict = field(default_factory=dict)  # index type and its recall against exact search
 
 
 # --- small file-system helpers -------------------------------------------------------------------------------
@@ -319,17 +326,15 @@ def build_index(
     progress: Progress | None = None,
 ) -> BuildReport:
     """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live."""
-    import faiss
-
     from . import lexical
-    from .embedding import Embedder, get_tokenizer
+    from .embedding import get_tokenizer, make_embedder
 
     started = time.perf_counter()
     corpus = Path(corpus).resolve()
     index_dir = Path(index_dir).resolve()
     files = list_files(corpus)  # raises a clear error for a missing folder
     tokenizer = get_tokenizer(settings.model)
-    embedder = embedder or Embedder(settings.model, settings.batch_size)
+    embedder = embedder or make_embedder(settings)
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
         previous, previous_manifest = _owner_check(index_dir, corpus)
@@ -339,16 +344,17 @@ def build_index(
         tmp = index_dir / f"{name}.tmp"
         tmp.mkdir()
         _fault("started")
+        base = previous if previous and _can_update(previous_manifest, settings, embedder.backend) else None
         reuse = _VectorReuse(previous, previous_manifest, settings, embedder.backend)
         try:
-            report = _write_generation(
-                tmp, corpus, files, settings, tokenizer, embedder, reuse, progress, faiss
-            )
+            build = _Build(tmp, corpus, settings, tokenizer, embedder, reuse, progress)
+            report = build.run(files, base, previous_manifest if base else None)
             manifest = {
                 "format": FORMAT,
                 "generation": name,
                 "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "build_seconds": round(time.perf_counter() - started, 3),
+                "incremental": base is not None,
                 "corpus": str(corpus),
                 "model": settings.model,
                 "backend": embedder.backend,
@@ -356,10 +362,11 @@ def build_index(
                 "max_seq_length": tokenizer.max_seq_length,
                 "reading": settings.reading(),
                 "chunking": settings.chunking(),
-                "index_type": "IndexFlatIP",
+                "index_type": report["index_type"],
+                "vectors": report["vectors"],
                 "lexical": lexical.SETTINGS,
                 "metric": "inner_product",  # on L2-normalised vectors: cosine similarity
-                "counts": {k: report[k] for k in ("documents", "passages", "embedded", "reused")},
+                "counts": {k: report[k] for k in ("documents", "passages", "embedded", "reused", "read")},
                 "documents": report["files"],
                 "skipped": report["skipped_files"],
             }
@@ -401,87 +408,193 @@ def build_index(
         skipped=tuple(report["skipped"]),
         seconds=time.perf_counter() - started,
         settings=settings,
+        read=report["read"],
+        incremental=base is not None,
+        vectors=report["vectors"],
     )
 
 
-def _write_generation(tmp, corpus, files, settings, tokenizer, embedder, reuse, progress, faiss) -> dict:
-    db = _connect(tmp / DATABASE)
-    db.executescript(SCHEMA)
-    index = None
-    pending: list[tuple[Passage, str]] = []
-    counts = {"documents": 0, "passages": 0, "embedded": 0, "reused": 0}
-    recorded, skipped_files, skipped = {}, {}, []
-    info = {f.doc_id: f for f in files}
-    batch = max(settings.batch_size * 8, 64)
+def _can_update(manifest: dict | None, settings: Settings, backend: str) -> bool:
+    """Whether a generation can be the starting point of an incremental build with these settings."""
+    return bool(manifest) and settings_mismatch(manifest, settings, backend) is None \
+        and manifest.get("lexical") == _lexical_settings()
 
-    def flush() -> None:
-        nonlocal index
-        if not pending:
+
+def _lexical_settings() -> dict:
+    from .lexical import SETTINGS
+
+    return SETTINGS
+
+
+class _Build:
+    """Writes one generation into ``tmp``: from nothing, or from a copy of the previous one plus the changes."""
+
+    #: Passages embedded and written per step: memory stays bounded however large the corpus.
+    STEP = 512
+
+    def __init__(self, tmp: Path, corpus: Path, settings: Settings, tokenizer, embedder, reuse, progress):
+        self.tmp, self.corpus, self.settings = tmp, corpus, settings
+        self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
+        self.counts = {"documents": 0, "passages": 0, "embedded": 0, "reused": 0, "read": 0}
+        self.pending: list[tuple[Passage, str]] = []
+
+    def run(self, files: list[FileInfo], base: Path | None, base_manifest: dict | None) -> dict:
+        import faiss
+
+        from . import vectors as vx
+
+        info = {f.doc_id: f for f in files}
+        if base is not None:
+            shutil.copyfile(base / DATABASE, self.tmp / DATABASE)  # generations are immutable: a plain copy
+            self.db = _connect(self.tmp / DATABASE)
+            index = faiss.read_index(str(base / VECTORS))
+            changes = corpus_changes(base_manifest, files)
+            gone = [*changes.removed, *changes.modified]
+            recorded = {d: v for d, v in base_manifest["documents"].items() if d not in gone}
+            skipped_files = {d: v for d, v in base_manifest.get("skipped", {}).items() if d not in gone}
+            for doc_id, entry in [*recorded.items(), *skipped_files.items()]:
+                if doc_id in info:  # touched but not changed: remember the new size and time
+                    entry.update(size=info[doc_id].size, mtime_ns=info[doc_id].mtime_ns)
+            old_ids = self._remove(gone)
+            if len(old_ids):
+                index.remove_ids(old_ids)
+            to_read = [info[d] for d in sorted({*changes.added, *changes.modified})]
+            skipped = [Skipped(d, v["reason"]) for d, v in skipped_files.items()]
+        else:
+            self.db = _connect(self.tmp / DATABASE)
+            self.db.executescript(SCHEMA)
+            index, recorded, skipped_files, skipped, to_read = None, {}, {}, [], files
+        self.next_id = first_new = (self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0] or -1) + 1
+        self._read(to_read, info, recorded, skipped_files, skipped)
+        _fault("committing")
+        self.db.commit()
+        n, d = self.db.execute("SELECT COUNT(*), MAX(LENGTH(vector)) FROM passages").fetchone()
+        if not n:
+            raise QAError(f"no documents to index in {self.corpus}: it has no readable .txt, .md or .html files"
+                          + (f" ({len(skipped)} skipped: {skipped[0].doc_id}: {skipped[0].reason})"
+                             if skipped else ""))
+        d //= 4
+        self.counts["documents"] = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        self.counts["passages"] = n
+        self.counts["reused"] = n - self.counts["embedded"]
+        if self.progress:
+            self.progress("lexical", 0, 1)
+        from . import lexical
+
+        rows = self.db.execute("SELECT id, terms FROM passages ORDER BY id")
+        lexical.build_from_terms(((i, t.split()) for i, t in rows), self.tmp / LEXICAL)
+        _fault("lexical")
+        if self.progress:
+            self.progress("vectors", 0, 1)
+        if index is not None and not vx.needs_rebuild(index, n):
+            for ids, vectors in self._chunks(after=first_new - 1):  # in place: only the new passages
+                index.add_with_ids(vectors, ids)
+        else:
+            index = vx.build(d, n, self._chunks, self._sample(vx.training_size(n)))
+        sample_ids = self._sample_ids(vx.RECALL_SAMPLE)
+        quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks)
+        self.db.close()
+        faiss.write_index(index, str(self.tmp / VECTORS))
+        _fault("vectors")
+        return {**self.counts, "dimension": d, "files": recorded, "skipped_files": skipped_files,
+                "skipped": skipped, "index_type": _describe(index), "vectors": quality}
+
+    # -- the documents that changed --
+
+    def _remove(self, doc_ids: list[str]) -> np.ndarray:
+        ids: list[int] = []
+        for doc_id in doc_ids:
+            ids += [i for (i,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+            for table in ("passages", "documents", "skipped"):
+                self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        return np.array(ids, dtype=np.int64)
+
+    def _read(self, to_read: list[FileInfo], info: dict, recorded: dict, skipped_files: dict, skipped: list) -> None:
+        for n, item in enumerate(iter_documents(self.corpus, to_read, int(self.settings.max_file_mb * 2**20)), 1):
+            f = info[item.doc_id]
+            self.counts["read"] += 1
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                self.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.doc_id, item.reason))
+                skipped_files[item.doc_id] = {"reason": item.reason, "sha256": _hash_or_none(f.path),
+                                              "size": f.size, "mtime_ns": f.mtime_ns}
+            else:
+                passages = chunk_document(item, self.tokenizer, self.settings.max_tokens,
+                                          self.settings.overlap_tokens)
+                _insert_document(self.db, item, len(passages))
+                recorded[item.doc_id] = {"sha256": item.sha256, "size": f.size, "mtime_ns": f.mtime_ns,
+                                         "passages": len(passages)}
+                self.pending.extend((p, _text_hash(p.text)) for p in passages)
+                if len(self.pending) >= self.STEP:
+                    self._flush()
+            if self.progress:
+                self.progress("reading", n, len(to_read))
+            _fault("reading")
+        self._flush()
+
+    def _flush(self) -> None:
+        from .text import analyze
+
+        if not self.pending:
             return
-        vectors: list[bytes | None] = [reuse.get(h) for _, h in pending]
+        vectors: list[bytes | None] = [self.reuse.get(h) for _, h in self.pending]
         missing = [i for i, v in enumerate(vectors) if v is None]
         if missing:
-            fresh = embedder.encode([pending[i][0].text for i in missing])
+            fresh = self.embedder.encode([self.pending[i][0].text for i in missing])
             _fault("embedding")
             for i, vec in zip(missing, fresh):
                 vectors[i] = vec.astype(np.float32).tobytes()
-        matrix = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), -1)
-        if index is None:
-            index = faiss.IndexFlatIP(matrix.shape[1])  # inner product on L2-normalised vectors is cosine
-        first = index.ntotal
-        index.add(matrix)
-        db.executemany(
-            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, vector) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(first + i, p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, vectors[i])
-             for i, (p, h) in enumerate(pending)],
+        ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
+        self.next_id += len(self.pending)
+        self.db.executemany(
+            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, vector) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, " ".join(analyze(p.text)), v)
+             for i, (p, h), v in zip(ids, self.pending, vectors)],
         )
         _fault("inserting")
-        counts["embedded"] += len(missing)
-        counts["reused"] += len(pending) - len(missing)
-        counts["passages"] += len(pending)
-        pending.clear()
-        if progress:
-            progress("embedding", counts["passages"], -1)
+        self.counts["embedded"] += len(missing)
+        self.pending.clear()
+        if self.progress:
+            self.progress("embedding", int(self.next_id), -1)
 
-    for n, item in enumerate(iter_documents(corpus, files, int(settings.max_file_mb * 2**20)), 1):
-        f = info[item.doc_id]
-        if isinstance(item, Skipped):
-            skipped.append(item)
-            db.execute("INSERT INTO skipped VALUES (?, ?)", (item.doc_id, item.reason))
-            digest = _hash_or_none(f.path)
-            skipped_files[item.doc_id] = {"reason": item.reason, "sha256": digest, "size": f.size,
-                                          "mtime_ns": f.mtime_ns}
-        else:
-            passages = chunk_document(item, tokenizer, settings.max_tokens, settings.overlap_tokens)
-            _insert_document(db, item, len(passages))
-            recorded[item.doc_id] = {"sha256": item.sha256, "size": f.size, "mtime_ns": f.mtime_ns,
-                                     "passages": len(passages)}
-            counts["documents"] += 1
-            pending.extend((p, _text_hash(p.text)) for p in passages)
-            if len(pending) >= batch:
-                flush()
-        if progress:
-            progress("reading", n, len(files))
-        _fault("reading")
-    flush()
-    if index is None:
-        raise QAError(f"no documents to index in {corpus}: it has no readable .txt or .md files"
-                      + (f" ({len(skipped)} skipped: {skipped[0].doc_id}: {skipped[0].reason})" if skipped else ""))
-    if progress:
-        progress("writing", 0, 1)
-    _fault("committing")
-    db.commit()
-    if progress:
-        progress("lexical", 0, 1)
-    from . import lexical
+    # -- reading the stored vectors back --
 
-    lexical.build((text for (text,) in db.execute("SELECT text FROM passages ORDER BY id")), tmp / LEXICAL)
-    _fault("lexical")
-    db.close()
-    faiss.write_index(index, str(tmp / VECTORS))
-    _fault("vectors")
-    return {**counts, "dimension": index.d, "files": recorded, "skipped_files": skipped_files, "skipped": skipped}
+    def _chunks(self, size: int = 20_000, after: int = -1):
+        last = after
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM passages WHERE id > ? ORDER BY id LIMIT ?",
+                                   (last, size)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield (np.array([r[0] for r in rows], dtype=np.int64),
+                   np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1))
+
+    def _sample_ids(self, n: int) -> np.ndarray:
+        ids = np.array([i for (i,) in self.db.execute("SELECT id FROM passages")], dtype=np.int64)
+        rng = np.random.default_rng(0)  # the same sample for the same corpus: reproducible reports
+        return np.sort(rng.choice(ids, size=min(n, len(ids)), replace=False))
+
+    def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        out = []
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start:start + 500]]
+            rows = dict(self.db.execute(
+                f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
+            out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
+        return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+    def _sample(self, n: int) -> np.ndarray:
+        return self._vectors_of(self._sample_ids(n))
+
+
+def _describe(index) -> str:
+    """The FAISS factory-style name of an index, e.g. IDMap2,Flat or IVF1000,SQ8."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    return "IDMap2,Flat" if ivf is None else f"IVF{ivf.nlist},SQ8"
 
 
 GOLD = "gold.jsonl"
@@ -556,9 +669,11 @@ class Generation:
         except RuntimeError as e:
             raise QAError(f"index at {gen} is damaged ({str(e).splitlines()[0]}); run `qa index`") from None
         from .lexical import Lexical
+        from .vectors import set_nprobe
 
         if manifest.get("format") != FORMAT:
             raise QAError(f"index at {gen} was written by another version of qa; run `qa index` to rebuild it")
+        set_nprobe(vectors, manifest.get("vectors", {}).get("nprobe"))
         return cls(gen, manifest, vectors, gen / DATABASE, Lexical(gen / LEXICAL))
 
     def connect(self) -> sqlite3.Connection:

@@ -15,13 +15,13 @@ SEEDS = ROOT / "seeds"
 os.environ["QA_INDEX_DIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-index-{os.getpid()}")
 
 from qa.config import DEFAULT_MODEL, Settings  # noqa: E402
-from qa.embedding import Embedder, get_tokenizer  # noqa: E402
+from qa.embedding import get_tokenizer, make_embedder  # noqa: E402
 
 
 class CountingEmbedder:
     """The real embedder, counting what it embeds and optionally failing after ``fail_after`` texts."""
 
-    def __init__(self, inner: Embedder, fail_after: int | None = None):
+    def __init__(self, inner, fail_after: int | None = None):
         self.inner = inner
         self.backend = inner.backend
         self.fail_after = fail_after
@@ -42,8 +42,8 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    return Embedder(DEFAULT_MODEL)
+def embedder():
+    return make_embedder(Settings())
 
 
 @pytest.fixture(scope="session")

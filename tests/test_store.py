@@ -25,9 +25,10 @@ def open_index(index_dir, settings, embedder):
 def test_manifest_records_model_settings_and_every_document_hash(seeds_index, settings):
     manifest = read_manifest(current_generation(seeds_index))
     assert manifest["model"] == settings.model
-    assert manifest["dimension"] == 384 and manifest["index_type"] == "IndexFlatIP"
+    assert manifest["dimension"] == 384 and manifest["index_type"] == "IDMap2,Flat"
+    assert manifest["vectors"] == {"type": "flat", "recall_at_10": 1.0, "sample": 0}
     assert manifest["chunking"] == settings.chunking()
-    assert manifest["backend"] == "sentence-transformers-fp32"
+    assert manifest["backend"] == settings.backend == "onnx-int8"
     assert sorted(manifest["documents"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
     for doc_id, entry in manifest["documents"].items():
         assert entry["sha256"] == hashlib.sha256((SEEDS / doc_id).read_bytes()).hexdigest()
