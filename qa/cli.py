@@ -34,6 +34,7 @@ def _folder_args(p: argparse.ArgumentParser) -> None:
                    "index/corpora/<name>-<hash>/ for any other folder)")
     p.add_argument("--model", help="sentence-transformers model: a folder or a cached hub name "
                    "(default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled seeds/)")
     p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
     p.add_argument("--model", help="the model the index must have been built with (default: $QA_MODEL)")
+    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure retrieval on a gold question set or a BEIR collection")
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", action="store_true", help="list each missed question with what came back")
     p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
     p.add_argument("--model", help="model (default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="serve the web page")
@@ -119,11 +122,19 @@ def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool):
 
 
 def _summary(report) -> str:
+    how = (f"incrementally: {report.read} changed file{'s' if report.read != 1 else ''} read"
+           if report.incremental else f"{report.read} files read")
+    v = report.vectors
+    vectors = ("exact search (every passage compared)" if v.get("type") == "flat" else
+               f"IVF with {v.get('lists')} lists, 8-bit; {v.get('nprobe')} lists visited per question find "
+               f"{v.get('recall_at_10', 0):.1%} of the exact top 10 (measured on {v.get('sample')} passages)")
     lines = [
         f"indexed {report.documents} document{'s' if report.documents != 1 else ''} into "
-        f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s",
-        f"model {report.settings.model}; passages of at most {report.settings.max_tokens} word pieces, "
-        f"{report.settings.overlap_tokens} overlap",
+        f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+        f" ({how})",
+        f"model {report.settings.model} ({report.settings.backend}); passages of at most "
+        f"{report.settings.max_tokens} word pieces, {report.settings.overlap_tokens} overlap",
+        f"vectors: {vectors}",
         f"index {report.index_dir} (generation {report.generation})",
     ]
     return "\n".join(lines)
@@ -140,7 +151,8 @@ def _warn_skipped(report) -> None:
 def cmd_index(args) -> int:
     from .config import Settings
 
-    settings = Settings.from_env(model=args.model, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
+    settings = Settings.from_env(model=args.model, backend=args.backend, max_tokens=args.max_tokens,
+                                 overlap_tokens=args.overlap_tokens,
                                  max_file_mb=args.max_file_mb)
     report = _build(args.folder, args.index_dir, settings, args.quiet)
     _warn_skipped(report)
@@ -177,7 +189,7 @@ def cmd_ask(args) -> int:
     if mode not in MODES:  # checked before anything is loaded
         raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
     question = clean_question(args.question)
-    settings = Settings.from_env(model=args.model)
+    settings = Settings.from_env(model=args.model, backend=args.backend)
     index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False, quiet=True)
     answer = index.answer(question, k=args.k, mode=mode)
     if args.json:
@@ -214,7 +226,7 @@ def cmd_eval(args) -> int:
     modes = sorted(MODES) if args.mode == "all" else [args.mode]
     if args.mode != "all" and args.mode not in MODES:
         raise QAError(f"Unknown mode '{args.mode}'. Choose from: all, {', '.join(sorted(MODES))}")
-    settings = Settings.from_env(model=args.model)
+    settings = Settings.from_env(model=args.model, backend=args.backend)
     report: dict = {"modes": {}}
     if args.beir:
         from .config import index_root
@@ -279,7 +291,7 @@ def _write_json(path: Path, data: dict) -> None:
 def cmd_serve(args) -> int:
     from .config import Settings
 
-    settings = Settings.from_env(model=args.model)
+    settings = Settings.from_env(model=args.model, backend=args.backend)
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
     auth = None

@@ -19,15 +19,15 @@ from pathlib import Path
 from .errors import QAError
 from .text import normalize, sentence_spans
 
-#: File types read as plain text. Other formats need an extractor whose output no longer matches the file's
-#: characters, which would break the citation offsets (see the README).
-SUFFIXES = (".txt", ".md", ".markdown")
+#: File types read as plain text, and HTML, whose visible text is extracted (offsets then refer to that text).
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
 
 
 @dataclass(frozen=True)
 class Document:
     doc_id: str  # path relative to the corpus folder, with forward slashes
-    text: str  # the decoded file; offsets everywhere refer to it
+    text: str  # the decoded file (for HTML: its visible text); offsets everywhere refer to it
     title: str
     source: str | None  # a URL named by the text, if any
     date: str | None  # ISO date of publication, if the text gives one
@@ -304,6 +304,8 @@ def parse_document(doc_id: str, data: bytes) -> Document:
     text = decode(data)
     if not text.strip():
         raise _Skip("empty file")
+    if doc_id.lower().endswith(HTML_SUFFIXES):
+        return _parse_html(doc_id, text, data)
     segments, meta = clean(text)
     if not segments:
         raise _Skip("no article text left after removing page debris")
@@ -316,6 +318,26 @@ def parse_document(doc_id: str, data: bytes) -> Document:
         title=title,
         source=meta.source,
         date=meta.date,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=tuple(segments),
+    )
+
+
+def _parse_html(doc_id: str, markup: str, data: bytes) -> Document:
+    from .htmltext import html_to_text
+
+    text, title, canonical = html_to_text(markup)
+    # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
+    segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    if not segments:
+        raise _Skip("no visible text in the page")
+    first = sentence_spans(text, *segments[0])
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=title or make_title(text, segments, first[0][1] if first else None),
+        source=canonical,
+        date=None,
         sha256=hashlib.sha256(data).hexdigest(),
         segments=tuple(segments),
     )

@@ -123,10 +123,14 @@ def tune(index, queries: np.ndarray, query_ids: np.ndarray, chunks: Chunks) -> d
     if kind_of(index) == "flat":
         return {"type": "flat", "recall_at_10": 1.0, "sample": 0}
     truth = exact_top(queries, query_ids, chunks)
-    recall = 0.0
-    for nprobe in NPROBES:
-        set_nprobe(index, nprobe)
-        recall = recall_at_10(index, queries, query_ids, truth)
+    recall, nprobe = -1.0, NPROBES[0]
+    for candidate in NPROBES:
+        set_nprobe(index, candidate)
+        found = recall_at_10(index, queries, query_ids, truth)
+        if found - recall < 0.002:  # visiting more lists no longer helps: 8-bit rounding is what is left
+            set_nprobe(index, nprobe)
+            break
+        recall, nprobe = found, candidate
         if recall >= TARGET_RECALL:
             break
     return {"type": "ivf-sq8", "lists": trained_size(index), "nprobe": nprobe, "recall_at_10": round(recall, 4),

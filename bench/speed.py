@@ -1,0 +1,293 @@
+"""Speed and memory of qa, measured on this machine, printed as tables (median of several runs).
+
+    python bench/speed.py [--runs 3] [--skip-faiss] [--skip-naive]
+
+1. Indexing the bench corpus (bench/pydoc_corpus.py: >5 MB of the Python manual's HTML) with `qa index` in a new
+   process, against a naive pipeline run in this process on the same passages (sentence-transformers fp32,
+   batch 32, IndexFlatIP): wall time, passages/s, word pieces/s, peak RSS of the build.
+2. Re-indexing after editing one document, as a fraction of the full build.
+3. Warm query latency per mode on the seeds and on the bench corpus (retrieval alone, and with answer sentences).
+4. Cold `qa ask` on a built seeds index: a new process, as a user types it.
+5. FAISS at 10k, 100k and 1M clustered 384-d vectors: the index type qa would choose against exact search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+QA = str(Path(sys.executable).parent / "qa")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    flags = ""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        cpu = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
+        flags = next(line for line in info.splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    extras = [f for f in ("avx2", "avx512f", "avx512_vnni", "amx_int8") if f" {f}" in flags]
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import faiss
+    import onnxruntime
+
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores ({', '.join(extras) or 'no AVX'}), {mem:.0f} GiB RAM, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+            f"onnxruntime {onnxruntime.__version__}, faiss {faiss.__version__}; {dt.date.today().isoformat()}")
+
+
+def table(title: str, header: list[str], rows: list[list]) -> None:
+    cells = [[str(c) for c in header]] + [[f"{c:.3g}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for n, r in enumerate(cells):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    sys.stdout.flush()
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def run_child(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MiB) of a command run in a new process."""
+    code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); w = time.perf_counter() - t; "
+            "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+            "print(r.returncode, w, m); print(r.stdout[-2000:] + r.stderr[-2000:], file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})})
+    rc, wall, rss = out.stdout.split()
+    if rc != "0":
+        sys.exit(f"bench: {' '.join(args)} failed: {out.stderr[-1000:]}")
+    return float(wall), int(rss) / 1024, out.stderr
+
+
+# --- 1 and 2: indexing ---------------------------------------------------------------------------------------
+
+
+def indexing(corpus: Path, work: Path, runs: int, naive: bool) -> dict:
+    builds, rss = [], []
+    index_dir = work / "pydoc-index"
+    for _ in range(runs):
+        shutil.rmtree(index_dir, ignore_errors=True)
+        wall, peak, _ = run_child([QA, "index", str(corpus), "--index-dir", str(index_dir), "-q"])
+        builds.append(wall)
+        rss.append(peak)
+    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    db = sqlite3.connect(gen / "passages.sqlite")
+    texts = [t for (t,) in db.execute("SELECT text FROM passages ORDER BY id")]
+    pieces = db.execute("SELECT SUM(n_tokens) FROM passages").fetchone()[0]
+    db.close()
+    full = statistics.median(builds)
+    rows = [["qa index (onnx-int8, whole build, new process)", len(texts), full, len(texts) / full, pieces / full,
+             max(rss), 1.0]]
+    result = {"full": full, "passages": len(texts), "pieces": pieces, "rss": max(rss), "index_dir": index_dir}
+    if naive:
+        import faiss
+        from sentence_transformers import SentenceTransformer
+
+        from qa.embedding import model_dir
+
+        model = SentenceTransformer(str(model_dir("all-MiniLM-L6-v2")), device="cpu")
+        model.encode(texts[:64], batch_size=32)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+            flat = faiss.IndexFlatIP(vectors.shape[1])
+            flat.add(vectors)
+            times.append(time.perf_counter() - t)
+        base = statistics.median(times)
+        rows.append(["naive: sentence-transformers fp32 batch 32 + IndexFlatIP (embedding only)", len(texts), base,
+                     len(texts) / base, pieces / base, "-", base / full])
+        result["naive"] = base
+    table(f"Indexing {corpus.name} ({sum(f.stat().st_size for f in corpus.rglob('*.html')) / 2**20:.1f} MB HTML), "
+          f"median of {runs}; speed-up = naive time / qa time",
+          ["pipeline", "passages", "seconds", "passages/s", "word pieces/s", "peak RSS MiB", "speed-up"], rows)
+
+    # one document edited: a sentence added to its first paragraph
+    files = sorted(corpus.rglob("*.html"))
+    edits = []
+    for n in range(runs):
+        victim = files[(n * 7) % len(files)]
+        original = victim.read_bytes()
+        try:
+            victim.write_bytes(original.replace(b"</p>", f" Edited for the bench, run {n}.</p>".encode(), 1))
+            wall, _, _ = run_child([QA, "index", str(corpus), "--index-dir", str(index_dir), "-q"])
+            edits.append(wall)
+        finally:
+            victim.write_bytes(original)
+    run_child([QA, "index", str(corpus), "--index-dir", str(index_dir), "-q"])  # back to the pristine corpus
+    edit = statistics.median(edits)
+    table("Re-index after editing one document (new process, incremental)",
+          ["what", "seconds", "fraction of full build"],
+          [["full build", full, 1.0], ["one document edited", edit, edit / full]])
+    result["edit"] = edit
+    return result
+
+
+# --- 3 and 4: questions --------------------------------------------------------------------------------------
+
+
+def questions_from(index_dir: Path, n: int = 60) -> list[str]:
+    """Questions for latency only: the opening words of random passages (deterministic)."""
+    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    db = sqlite3.connect(gen / "passages.sqlite")
+    texts = [t for (t,) in db.execute("SELECT text FROM passages ORDER BY id")]
+    rng = random.Random(0)
+    return [" ".join(t.split()[:10]) for t in rng.sample(texts, min(n, len(texts)))]
+
+
+def latency(index_dir: Path, questions: list[str], label: str) -> list[list]:
+    from qa.config import Settings
+    from qa.search import MODES, Index
+
+    index = Index.open(index_dir, settings=Settings(), check=False)
+    for q in questions[:5]:
+        index.answer(q, 5, "hybrid")
+    rows = []
+    for mode in sorted(MODES):
+        for spans in (False, True):
+            times = []
+            for _ in range(3):
+                for q in questions:
+                    t = time.perf_counter()
+                    index.answer(q, 5, mode, spans=spans)
+                    times.append((time.perf_counter() - t) * 1000)
+            rows.append([label, mode, "with answer sentences" if spans else "passages only", len(times),
+                         pct(times, 50), pct(times, 95)])
+    return rows
+
+
+def cold_ask(seeds_index: Path, runs: int) -> list[float]:
+    walls = []
+    for _ in range(max(runs, 5)):
+        wall, _, _ = run_child([QA, "ask", "Who issued Resolution 59?", "--index-dir", str(seeds_index), "-k", "3"])
+        walls.append(wall)
+    return walls
+
+
+# --- 5: FAISS at scale ---------------------------------------------------------------------------------------
+
+
+def clustered(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 200 topics of 50 subtopics each, like embeddings of a corpus on many subjects."""
+    g = np.random.default_rng(1234)
+    topics = g.standard_normal((200, d)).astype(np.float32)
+    subtopics = g.standard_normal((200, 50, d)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, d), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        t, s = rng.integers(0, 200, m), rng.integers(0, 50, m)
+        x = topics[t] + 0.7 * subtopics[t, s] + 0.6 * rng.standard_normal((m, d)).astype(np.float32)
+        out[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def faiss_scale(sizes: list[int]) -> None:
+    import faiss
+
+    from qa import vectors as vx
+
+    rows = []
+    for n in sizes:
+        data = clustered(n)
+        queries = clustered(200, seed=n + 1)
+        flat = faiss.IndexFlatIP(data.shape[1])
+        flat.add(data)
+        _, truth = flat.search(queries, 10)
+        exact_ms = []
+        for q in queries[:100]:
+            t = time.perf_counter()
+            flat.search(q[None], 10)
+            exact_ms.append((time.perf_counter() - t) * 1000)
+        flat_mem = len(faiss.serialize_index(flat)) / 2**20
+        rows.append([f"{n:,}", "exact (IndexFlatIP)", "-", 1.0, pct(exact_ms, 50), pct(exact_ms, 95), flat_mem, 1.0])
+        del flat
+        if vx.kind_for(n) == "flat":
+            continue
+        ids = np.arange(n, dtype=np.int64)
+
+        def chunks():
+            for s in range(0, n, 50_000):
+                yield ids[s:s + 50_000], data[s:s + 50_000]
+
+        rng = np.random.default_rng(0)
+        t = time.perf_counter()
+        index = vx.build(data.shape[1], n, chunks, data[rng.choice(n, vx.training_size(n), replace=False)])
+        sample = np.sort(rng.choice(n, vx.RECALL_SAMPLE, replace=False))
+        quality = vx.tune(index, data[sample], sample, chunks)
+        built = time.perf_counter() - t
+        _, found = index.search(queries, 10)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+        ms = []
+        for q in queries[:100]:
+            t = time.perf_counter()
+            index.search(q[None], 10)
+            ms.append((time.perf_counter() - t) * 1000)
+        mem = len(faiss.serialize_index(index)) / 2**20
+        rows.append([f"{n:,}", f"qa: IVF{quality['lists']},SQ8 nprobe {quality['nprobe']} (built+tuned {built:.0f} s)",
+                     f"{quality['recall_at_10']:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
+                     pct(exact_ms, 50) / pct(ms, 50)])
+        del index, data
+    table(f"FAISS single-query search, 384-d clustered vectors, k=10, 100 queries (exact below "
+          f"{vx.exact_limit():,} vectors)",
+          ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "speed-up"], rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-faiss", action="store_true")
+    ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    args = ap.parse_args()
+    from pydoc_corpus import corpus
+
+    print(f"qa speed bench on {machine()}")
+    pydoc = corpus()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        result = indexing(pydoc, work, args.runs, not args.skip_naive)
+        seeds_index = work / "seeds-index"
+        run_child([QA, "index", str(ROOT / "seeds"), "--index-dir", str(seeds_index), "-q"])
+        walls = cold_ask(seeds_index, args.runs)
+        table("Cold `qa ask` on a built seeds index (new process each time)", ["runs", "p50 s", "max s"],
+              [[len(walls), statistics.median(walls), max(walls)]])
+        import json
+
+        gold = [json.loads(line)["question"] for line in (ROOT / "seeds" / "gold.jsonl").read_text().splitlines()
+                if line.strip()]
+        rows = latency(seeds_index, gold, "seeds") + latency(result["index_dir"],
+                                                              questions_from(result["index_dir"]), "pydoc")
+        table("Warm query latency (ms, k=5, after warm-up)", ["corpus", "mode", "what", "queries", "p50", "p95"], rows)
+    if not args.skip_faiss:
+        faiss_scale([int(s) for s in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()
