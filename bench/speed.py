@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import platform
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -253,7 +252,7 @@ def faiss_scale(sizes: list[int]) -> None:
         rows.append([f"{n:,}", f"qa: IVF{quality['lists']},SQ8 nprobe {quality['nprobe']} (built+tuned {built:.0f} s)",
                      f"{quality['recall_at_10']:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
                      pct(exact_ms, 50) / pct(ms, 50)])
-        del index, data
+        del index
     table(f"FAISS single-query search, 384-d clustered vectors, k=10, 100 queries (exact below "
           f"{vx.exact_limit():,} vectors)",
           ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "speed-up"], rows)

@@ -183,11 +183,9 @@ def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_s
 
 def cmd_ask(args) -> int:
     from .config import Settings
-    from .search import DEFAULT_MODE, MODES, clean_question
+    from .search import DEFAULT_MODE, check_mode, clean_question
 
-    mode = args.mode or DEFAULT_MODE
-    if mode not in MODES:  # checked before anything is loaded
-        raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
+    mode = check_mode(args.mode or DEFAULT_MODE)  # checked before anything is loaded
     question = clean_question(args.question)
     settings = Settings.from_env(model=args.model, backend=args.backend)
     index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False, quiet=True)
@@ -219,13 +217,11 @@ def cmd_ask(args) -> int:
 
 def cmd_eval(args) -> int:
     from .config import PROJECT_ROOT, Settings
-    from .evaluate import (BEIR_METRICS, GOLD_METRICS, calibration, evaluate_beir, evaluate_gold, format_table,
+    from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, calibration, evaluate_beir, evaluate_gold, format_table,
                            load_beir, load_gold, materialise_beir)
-    from .search import MODES
+    from .search import MODES, check_mode
 
-    modes = sorted(MODES) if args.mode == "all" else [args.mode]
-    if args.mode != "all" and args.mode not in MODES:
-        raise QAError(f"Unknown mode '{args.mode}'. Choose from: all, {', '.join(sorted(MODES))}")
+    modes = sorted(MODES) if check_mode(args.mode, extra=("all",)) == "all" else [args.mode]
     settings = Settings.from_env(model=args.model, backend=args.backend)
     report: dict = {"modes": {}}
     if args.beir:
@@ -245,7 +241,7 @@ def cmd_eval(args) -> int:
         gold = load_gold(gold_path)
         index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False)
         results = evaluate_gold(index, gold, modes)
-        keys = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
+        keys = GOLD_COLUMNS
         n_un = sum(not g.answerable for g in gold)
         print(f"gold {gold_path}: {len(gold) - n_un} answerable and {n_un} unanswerable questions; "
               f"{index.size} passages")

@@ -19,6 +19,8 @@ from .text import normalize
 
 GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
                 "ndcg@10": "nDCG@10"}
+#: What a gold-set table shows: the metrics, then how unanswerable questions fared.
+GOLD_COLUMNS = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
 BEIR_METRICS = {"ndcg@10": "nDCG@10", "map": "AP", "recall@100": "R@100", "mrr@10": "RR@10"}
 
 
@@ -137,7 +139,7 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
                          "confidence": round(answer.confidence, 4),
                          "retrieved": [{"doc_id": h.doc_id, "start": h.start, "end": h.end,
                                         "text": h.text} for h in answer.hits[:3]]})
-        metrics = _measure({q: r for q, r in qrels.items()}, {q: run[q] for q in qrels}, GOLD_METRICS)
+        metrics = _measure(qrels, {q: run[q] for q in qrels}, GOLD_METRICS)
         answerable = [r for r in rows if r["answerable"]]
         unanswerable = [r for r in rows if not r["answerable"]]
         metrics["abstain_caught"] = sum(r["abstained"] for r in unanswerable) / max(1, len(unanswerable))

@@ -121,6 +121,13 @@ DEFAULT_FUSER = "minmax"  # keeps score margins; measured better than RRF on CAC
 DEPTH = 100
 
 
+def check_mode(mode: str, extra: tuple[str, ...] = ()) -> str:
+    """``mode`` if it names a retrieval mode (or one of ``extra``), else the error that lists them."""
+    if mode not in MODES and mode not in extra:
+        raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join([*extra, *sorted(MODES)])}")
+    return mode
+
+
 def clean_question(question: str) -> str:
     """The question as the engine reads it: at most MAX_QUESTION_CHARS characters of valid Unicode, trimmed."""
     if not isinstance(question, str):
@@ -152,6 +159,12 @@ class Index:
             raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
                           f"configured; run `qa index` again or use --backend {built}")
         self._local = threading.local()
+        from .vectors import one_thread_per_question
+
+        one_thread_per_question()
+        # 5-gram shingles of passages for de-duplication: a generation's passages never change, so they are
+        # computed once per passage (bounded; cleared when full)
+        self._shingles: dict[int, frozenset] = {}
 
     # -- opening --
 
@@ -230,8 +243,7 @@ class Index:
 
     def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True) -> Answer:
         """The best ``k`` distinct passages with their answer sentences, and whether to abstain."""
-        if mode not in MODES:
-            raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join(sorted(MODES))}")
+        check_mode(mode)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise QAError(f"k must be a whole number of at least 1, got {k!r}")
         question = clean_question(question)
@@ -269,9 +281,13 @@ class Index:
         ).fetchall()
         keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages")
         out = {}
+        if len(self._shingles) > 100_000:
+            self._shingles.clear()
         for row in rows:
             out[row[0]] = d = dict(zip(keys, row[1:]))
-            d["shingles"] = shingles(d["text"])
+            d["shingles"] = self._shingles.get(row[0])
+            if d["shingles"] is None:
+                d["shingles"] = self._shingles[row[0]] = shingles(d["text"])
         return out
 
     def _answer_spans(self, query: Query, terms: list[str], rows: list[dict]) -> dict:
@@ -327,9 +343,6 @@ class LiveIndex:
             return report
         finally:
             self._rebuild_lock.release()
-
-    def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
-        return self.current.passages_of(doc_id)
 
 
 def ensure_index(

@@ -35,7 +35,13 @@ def normalize(text: str) -> str:
 
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """Every word of ``text`` with its offsets and its folded form."""
-    return [(m.start(), m.end(), normalize(m.group())) for m in _WORD_RE.finditer(text)]
+    return [(m.start(), m.end(), _normalize_word(m.group())) for m in _WORD_RE.finditer(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _normalize_word(word: str) -> str:
+    # a corpus has far fewer distinct words than word occurrences: folding each once is most of the saving
+    return normalize(word)
 
 
 def query_terms(question: str) -> set[str]:

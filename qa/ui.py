@@ -224,6 +224,14 @@ def library_document(index: Index, doc_id: str) -> str:
     return head + render_document(doc.text, index.passages_of(doc.doc_id))
 
 
+
+def _vectors_line(m: dict) -> str:
+    v = m.get("vectors", {})
+    if v.get("type") != "ivf-sq8":
+        return f"{m.get('index_type')}: exact search"
+    return f"{m.get('index_type')}, nprobe {v.get('nprobe')}: recall@10 {v.get('recall_at_10')} against exact search"
+
+
 def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
     m = live.current.manifest
     changes = live.changes()
@@ -241,7 +249,9 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
         ("Documents", f"{m['counts']['documents']} ({len(m.get('skipped', {}))} skipped)"),
         ("Passages", f"{m['counts']['passages']} (at most {m['chunking']['max_tokens']} word pieces, "
                      f"{m['chunking']['overlap_tokens']} overlap)"),
-        ("Built at", f"{html.escape(m['built_at'])} in {m['build_seconds']:.1f} s"),
+        ("Vectors", html.escape(_vectors_line(m))),
+        ("Built at", f"{html.escape(m['built_at'])} in {m['build_seconds']:.1f} s"
+                     f"{' (incremental)' if m.get('incremental') else ''}"),
         ("Generation", f"<code>{html.escape(m['generation'])}</code>"),
         ("Abstention threshold", f"{live.current.threshold}"
                                  f"{' (calibrated on ' + html.escape(cal['calibrated_on']) + ')' if cal else ' (default)'}"),
@@ -330,7 +340,7 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
         docs.select(open_document, None, doc_view, **private)
 
         def evaluate(file, progress=gr.Progress()):
-            from .evaluate import GOLD_METRICS, evaluate_gold, load_gold
+            from .evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 
             path = Path(file) if file else gold_path
             if path is None:
@@ -343,7 +353,7 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             progress(0, desc="evaluating")
             results = evaluate_gold(live.current, gold, modes,
                                     progress=lambda done, total: progress(done / max(1, total), desc="evaluating"))
-            keys = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
+            keys = GOLD_COLUMNS
             table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
                                    r.summary()["latency_p50_ms"]] for mode, r in results.items()],
                                  columns=["mode", *keys, "p50 ms"])

@@ -14,12 +14,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
-#: Measured by bench/speed.py on this machine (2 cores): exact search costs ~0.1 ms per 1,000 vectors of 384
-#: dimensions, so 100,000 passages still answer in ~10 ms; beyond that the inverted file is much faster.
-EXACT_LIMIT = 100_000
+#: Measured by bench/speed.py on this machine (2 cores): exact single-question search costs ~0.15 ms per 1,000
+#: vectors of 384 dimensions (1.5 ms at 10,000, 17 ms at 100,000), while the inverted file answers in 0.1-0.2 ms
+#: at 97-99 % recall@10. At 20,000 exact search still takes ~3 ms, and the recall loss starts to buy something.
+EXACT_LIMIT = 20_000
 TARGET_RECALL = 0.97
 RECALL_SAMPLE = 256
 NPROBES = (4, 8, 16, 32, 64, 128, 256)
@@ -48,12 +50,38 @@ def n_lists(n: int) -> int:
     return max(1, min(int(4 * math.sqrt(n)), n // 40))
 
 
+def one_thread_per_question() -> None:
+    """Questions come one at a time: FAISS's OpenMP team costs more than it saves on one query, and its spinning
+    threads fight ONNX Runtime's for the cores (measured on the seeds: hybrid p50 8.5 ms with two threads, 3.6 ms
+    with one). Builds raise the count again while they train and add (see ``build``)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+
+
+@contextmanager
+def _all_cores():
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def training_size(n: int) -> int:
     return min(n, 40 * n_lists(n)) if kind_for(n) != "flat" else 0
 
 
 def build(d: int, n: int, chunks: Chunks, sample: np.ndarray):
     """A new index of the kind ``n`` vectors call for, holding every vector ``chunks`` yields."""
+    with _all_cores():
+        return _build(d, n, chunks, sample)
+
+
+def _build(d: int, n: int, chunks: Chunks, sample: np.ndarray):
     import faiss
 
     if kind_for(n) == "flat":
