@@ -1,6 +1,6 @@
 """Speed and memory of qa, measured on this machine, printed as tables (median of several runs).
 
-    python bench/speed.py [--runs 3] [--skip-faiss] [--skip-naive]
+    python bench/speed.py [--runs 3] [--skip-faiss] [--skip-naive] [--faiss-only] [--sizes 10000,100000,1000000]
 
 1. Indexing the bench corpus (bench/pydoc_corpus.py: >5 MB of the Python manual's HTML) with `qa index` in a new
    process, against a naive pipeline run in this process on the same passages (sentence-transformers fp32,
@@ -207,6 +207,15 @@ def clustered(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
     return out
 
 
+def single_query_ms(index, queries: np.ndarray) -> list[float]:
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q[None], 10)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def faiss_scale(sizes: list[int]) -> None:
     import faiss
 
@@ -219,11 +228,7 @@ def faiss_scale(sizes: list[int]) -> None:
         flat = faiss.IndexFlatIP(data.shape[1])
         flat.add(data)
         _, truth = flat.search(queries, 10)
-        exact_ms = []
-        for q in queries[:100]:
-            t = time.perf_counter()
-            flat.search(q[None], 10)
-            exact_ms.append((time.perf_counter() - t) * 1000)
+        exact_ms = single_query_ms(flat, queries[:100])
         flat_mem = len(faiss.serialize_index(flat)) / 2**20
         rows.append([f"{n:,}", "exact (IndexFlatIP)", "-", 1.0, pct(exact_ms, 50), pct(exact_ms, 95), flat_mem, 1.0])
         del flat
@@ -243,11 +248,7 @@ def faiss_scale(sizes: list[int]) -> None:
         built = time.perf_counter() - t
         _, found = index.search(queries, 10)
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
-        ms = []
-        for q in queries[:100]:
-            t = time.perf_counter()
-            index.search(q[None], 10)
-            ms.append((time.perf_counter() - t) * 1000)
+        ms = single_query_ms(index, queries[:100])
         mem = len(faiss.serialize_index(index)) / 2**20
         rows.append([f"{n:,}", f"qa: IVF{quality['lists']},SQ8 nprobe {quality['nprobe']} (built+tuned {built:.0f} s)",
                      f"{quality['recall_at_10']:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
@@ -264,10 +265,17 @@ def main() -> None:
     ap.add_argument("--skip-faiss", action="store_true")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--faiss-only", action="store_true", help="only the FAISS table")
     args = ap.parse_args()
     from pydoc_corpus import corpus
 
     print(f"qa speed bench on {machine()}")
+    if args.faiss_only:
+        from qa.vectors import one_thread_per_question
+
+        one_thread_per_question()  # as an open Index searches
+        faiss_scale([int(s) for s in args.sizes.split(",")])
+        return
     pydoc = corpus()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

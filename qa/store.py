@@ -416,14 +416,10 @@ def build_index(
 
 def _can_update(manifest: dict | None, settings: Settings, backend: str) -> bool:
     """Whether a generation can be the starting point of an incremental build with these settings."""
-    return bool(manifest) and settings_mismatch(manifest, settings, backend) is None \
-        and manifest.get("lexical") == _lexical_settings()
-
-
-def _lexical_settings() -> dict:
     from .lexical import SETTINGS
 
-    return SETTINGS
+    return bool(manifest) and settings_mismatch(manifest, settings, backend) is None \
+        and manifest.get("lexical") == SETTINGS
 
 
 class _Build:
