@@ -254,9 +254,8 @@ def _cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-#: Inference backends by the name recorded in an index's manifest.
+#: Inference backends by the name recorded in an index's manifest (the default is ``Settings.backend``).
 BACKENDS = {OnnxEmbedder.backend: OnnxEmbedder, TorchEmbedder.backend: TorchEmbedder}
-DEFAULT_BACKEND = OnnxEmbedder.backend
 
 
 def check_backend(backend: str) -> str:

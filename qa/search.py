@@ -145,6 +145,7 @@ class Index:
 
     def __init__(self, generation: Generation, settings: Settings, embedder=None, fuser: str = DEFAULT_FUSER):
         from .embedding import make_embedder
+        from .vectors import one_thread_per_question
 
         if fuser not in FUSERS:
             raise QAError(f"Unknown fuser '{fuser}'. Choose from: {', '.join(sorted(FUSERS))}")
@@ -159,8 +160,6 @@ class Index:
             raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
                           f"configured; run `qa index` again or use --backend {built}")
         self._local = threading.local()
-        from .vectors import one_thread_per_question
-
         one_thread_per_question()
         # 5-gram shingles of passages for de-duplication: a generation's passages never change, so they are
         # computed once per passage (bounded; cleared when full)
