@@ -50,7 +50,9 @@ def machine() -> str:
     import faiss
     import onnxruntime
 
-    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores ({', '.join(extras) or 'no AVX'}), {mem:.0f} GiB RAM, "
+    from qa.config import cores
+
+    return (f"{cpu}, {cores()} cores ({', '.join(extras) or 'no AVX'}), {mem:.0f} GiB RAM, "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
             f"onnxruntime {onnxruntime.__version__}, faiss {faiss.__version__}; {dt.date.today().isoformat()}")
 

@@ -44,6 +44,14 @@ def default_index_dir(corpus: Path) -> Path:
     return root / "corpora" / f"{name}-{digest}"
 
 
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes what an index contains. Recorded in the manifest; a mismatch makes an index stale."""

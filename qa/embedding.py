@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, cores
 from .errors import QAError
 
 # Weights are never downloaded at run time: a model is a folder or something already in the local cache.
@@ -207,11 +207,11 @@ class OnnxEmbedder:
 
     @cached_property
     def _small(self):
-        return self._session(_cores())
+        return self._session(cores())
 
     @cached_property
     def _bulk(self) -> list:
-        return [self._session(1) for _ in range(_cores())]
+        return [self._session(1) for _ in range(cores())]
 
     @cached_property
     def _inputs(self) -> set[str]:
@@ -245,13 +245,6 @@ class OnnxEmbedder:
             with self._lock, ThreadPoolExecutor(len(sessions)) as pool:  # ONNX Runtime lets go of the GIL
                 rows = list(pool.map(lambda n: self._run(sessions[n % len(sessions)], texts[n]), range(len(texts))))
         return np.vstack(rows)
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 #: Inference backends by the name recorded in an index's manifest (the default is ``Settings.backend``).

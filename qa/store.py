@@ -487,13 +487,16 @@ class _Build:
                 index.add_with_ids(vectors, ids)
         else:
             index = vx.build(d, n, self._chunks, self._sample(vx.training_size(n)))
-        sample_ids = self._sample_ids(vx.RECALL_SAMPLE)
-        quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks)
+        if vx.kind_of(index) == "flat":
+            quality = vx.tune(index)  # exact: nothing to check
+        else:
+            sample_ids = self._sample_ids(vx.RECALL_SAMPLE)
+            quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks)
         self.db.close()
         faiss.write_index(index, str(self.tmp / VECTORS))
         _fault("vectors")
         return {**self.counts, "dimension": d, "files": recorded, "skipped_files": skipped_files,
-                "skipped": skipped, "index_type": _describe(index), "vectors": quality}
+                "skipped": skipped, "index_type": vx.describe(index), "vectors": quality}
 
     # -- the documents that changed --
 
@@ -568,6 +571,8 @@ class _Build:
                    np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1))
 
     def _sample_ids(self, n: int) -> np.ndarray:
+        if n <= 0:  # an exact index trains on nothing
+            return np.zeros(0, dtype=np.int64)
         ids = np.array([i for (i,) in self.db.execute("SELECT id FROM passages")], dtype=np.int64)
         rng = np.random.default_rng(0)  # the same sample for the same corpus: reproducible reports
         return np.sort(rng.choice(ids, size=min(n, len(ids)), replace=False))
@@ -583,14 +588,6 @@ class _Build:
 
     def _sample(self, n: int) -> np.ndarray:
         return self._vectors_of(self._sample_ids(n))
-
-
-def _describe(index) -> str:
-    """The FAISS factory-style name of an index, e.g. IDMap2,Flat or IVF1000,SQ8."""
-    import faiss
-
-    ivf = faiss.try_extract_index_ivf(index)
-    return "IDMap2,Flat" if ivf is None else f"IVF{ivf.nlist},SQ8"
 
 
 GOLD = "gold.jsonl"

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .config import cores
+
 #: Measured by bench/speed.py on this machine (2 cores, one FAISS thread per question): exact search costs
 #: ~0.07 ms per 1,000 vectors of 384 dimensions (0.24 ms at 10,000, 7.3 ms at 100,000, 53 ms at 1M), while the
 #: inverted file answers in 0.06-0.16 ms at 97-99 % recall@10. Up to 50,000 passages exact search stays under
@@ -41,9 +43,13 @@ def kind_for(n: int) -> str:
 
 
 def kind_of(index) -> str:
-    import faiss
+    return "flat" if lists_of(index) is None else "ivf-sq8"
 
-    return "ivf-sq8" if faiss.try_extract_index_ivf(index) is not None else "flat"
+
+def describe(index) -> str:
+    """The FAISS factory-style name of an index, e.g. IDMap2,Flat or IVF1000,SQ8."""
+    lists = lists_of(index)
+    return "IDMap2,Flat" if lists is None else f"IVF{lists},SQ8"
 
 
 def n_lists(n: int) -> int:
@@ -65,7 +71,7 @@ def _all_cores():
     import faiss
 
     before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    faiss.omp_set_num_threads(cores())
     try:
         yield
     finally:
@@ -147,7 +153,8 @@ def recall_at_10(index, queries: np.ndarray, query_ids: np.ndarray, truth: np.nd
     return hits / max(len(queries), 1)
 
 
-def tune(index, queries: np.ndarray, query_ids: np.ndarray, chunks: Chunks) -> dict:
+def tune(index, queries: np.ndarray | None = None, query_ids: np.ndarray | None = None,
+         chunks: Chunks | None = None) -> dict:
     """Check the index against exact search on a sample; for an inverted file, choose nprobe on the way."""
     if kind_of(index) == "flat":
         return {"type": "flat", "recall_at_10": 1.0, "sample": 0}
