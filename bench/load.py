@@ -185,8 +185,12 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--max-seconds", type=float, default=1800)
     p.add_argument("--no-rebuild", action="store_true")
+    p.add_argument("--json", type=Path, help="also write the summary to this JSON file")
+    p.add_argument("--quiet", action="store_true", help="no table")
     args = p.parse_args()
-    s = run(args.questions, args.clients, args.max_seconds, rebuild=not args.no_rebuild)
+    s = run(args.questions, args.clients, args.max_seconds, rebuild=not args.no_rebuild, verbose=not args.quiet)
+    if args.json:
+        args.json.write_text(json.dumps(s, indent=2))
     return 0 if s["errors"] == 0 and s["empty_answerable"] == 0 else 1
 
 

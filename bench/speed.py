@@ -164,7 +164,7 @@ def questions_from(index_dir: Path, n: int = 60) -> list[str]:
 
 def latency(index_dir: Path, questions: list[str], label: str) -> list[list]:
     from qa.config import Settings
-    from qa.search import MODES, Index
+    from qa.index import MODES, Index
 
     index = Index.open(index_dir, settings=Settings(), check=False)
     for q in questions[:5]:
@@ -210,10 +210,12 @@ def clustered(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
 
 
 def single_query_ms(index, queries: np.ndarray) -> list[float]:
+    from qa.vectors import search  # one FAISS thread, as an open Index searches
+
     times = []
     for q in queries:
         t = time.perf_counter()
-        index.search(q[None], 10)
+        search(index, q[None], 10)
         times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -222,7 +224,9 @@ def faiss_scale(sizes: list[int]) -> None:
     import faiss
 
     from qa import vectors as vx
+    from qa.config import Settings
 
+    limit = Settings.from_env().exact_limit
     rows = []
     for n in sizes:
         data = clustered(n)
@@ -234,7 +238,7 @@ def faiss_scale(sizes: list[int]) -> None:
         flat_mem = len(faiss.serialize_index(flat)) / 2**20
         rows.append([f"{n:,}", "exact (IndexFlatIP)", "-", 1.0, pct(exact_ms, 50), pct(exact_ms, 95), flat_mem, 1.0])
         del flat
-        if vx.kind_for(n) == "flat":
+        if vx.kind_for(n, limit) == "flat":
             continue
         ids = np.arange(n, dtype=np.int64)
 
@@ -244,7 +248,8 @@ def faiss_scale(sizes: list[int]) -> None:
 
         rng = np.random.default_rng(0)
         t = time.perf_counter()
-        index = vx.build(data.shape[1], n, chunks, data[rng.choice(n, vx.training_size(n), replace=False)])
+        index = vx.build(data.shape[1], n, chunks, data[rng.choice(n, vx.training_size(n, limit), replace=False)],
+                         limit)
         sample = np.sort(rng.choice(n, vx.RECALL_SAMPLE, replace=False))
         quality = vx.tune(index, data[sample], sample, chunks)
         built = time.perf_counter() - t
@@ -252,12 +257,12 @@ def faiss_scale(sizes: list[int]) -> None:
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
         ms = single_query_ms(index, queries[:100])
         mem = len(faiss.serialize_index(index)) / 2**20
-        rows.append([f"{n:,}", f"qa: IVF{quality['lists']},SQ8 nprobe {quality['nprobe']} (built+tuned {built:.0f} s)",
-                     f"{quality['recall_at_10']:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
+        rows.append([f"{n:,}", f"qa: IVF{quality.lists},SQ8 nprobe {quality.nprobe} (built+tuned {built:.0f} s)",
+                     f"{quality.recall_at_10:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
                      pct(exact_ms, 50) / pct(ms, 50)])
         del index
     table(f"FAISS single-query search, 384-d clustered vectors, k=10, 100 queries (exact below "
-          f"{vx.exact_limit():,} vectors)",
+          f"{limit:,} vectors)",
           ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "speed-up"], rows)
 
 
@@ -273,9 +278,6 @@ def main() -> None:
 
     print(f"qa speed bench on {machine()}")
     if args.faiss_only:
-        from qa.vectors import one_thread_per_question
-
-        one_thread_per_question()  # as an open Index searches
         faiss_scale([int(s) for s in args.sizes.split(",")])
         return
     pydoc = corpus()

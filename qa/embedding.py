@@ -11,19 +11,34 @@ Two backends compute the same model's vectors (see ``BACKENDS``):
 from __future__ import annotations
 
 import json
-import os
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .config import DEFAULT_MODEL, cores
+from .config import DEFAULT_MODEL, Settings, cores
 from .errors import QAError
+from .onnx_export import ensure_onnx
 
-# Weights are never downloaded at run time: a model is a folder or something already in the local cache.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Weights are never downloaded at run time: a model is a folder or something already in the local cache, and every
+# loader below is called with local_files_only=True (the CLI also sets HF_HUB_OFFLINE=1 for the libraries).
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the build and the index need of an encoder. ``backend`` is recorded in the manifest: an index answers
+    only with the backend that built it."""
+
+    backend: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text."""
+
 
 BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
@@ -67,7 +82,7 @@ class Tokenizer:
         else:  # slow tokenizers only ship a vocabulary; transformers knows how to read those
             from transformers import AutoTokenizer
 
-            self._tok = AutoTokenizer.from_pretrained(str(folder))
+            self._tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
             self._fast = False
         self.special_tokens = len(self._encode(["x"])[0][0]) - len(self._encode(["x"], special=False)[0][0])
 
@@ -117,6 +132,10 @@ class TorchEmbedder:
         self.batch_size = batch_size
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> TorchEmbedder:
+        return cls(settings.model, settings.batch_size)
+
     @cached_property
     def _model(self):
         import logging
@@ -131,7 +150,7 @@ class TorchEmbedder:
             hf_logging.set_verbosity_error()
         except ImportError:
             pass
-        return SentenceTransformer(str(model_dir(self.name)), device="cpu")
+        return SentenceTransformer(str(model_dir(self.name)), device="cpu", local_files_only=True)
 
     @cached_property
     def dimension(self) -> int:
@@ -157,11 +176,14 @@ class OnnxEmbedder:
     #: more are shared out over one single-threaded session per core (measured ~25 % faster for bulk).
     SMALL = 16
 
-    def __init__(self, name: str, batch_size: int = 32):
+    def __init__(self, name: str):
         self.name = name
-        self.batch_size = batch_size
         self.folder = model_dir(name)
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> OnnxEmbedder:
+        return cls(settings.model)  # one text per forward pass whatever settings.batch_size says: see encode()
 
     @cached_property
     def _tokenizer(self):
@@ -191,8 +213,6 @@ class OnnxEmbedder:
 
     @cached_property
     def model_path(self) -> Path:
-        from .onnx_export import ensure_onnx
-
         return ensure_onnx(self.folder)
 
     def _session(self, threads: int):
@@ -257,6 +277,6 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-def make_embedder(settings) -> OnnxEmbedder | TorchEmbedder:
+def make_embedder(settings: Settings) -> Embedder:
     """The encoder ``settings`` ask for (model and backend)."""
-    return BACKENDS[check_backend(settings.backend)](settings.model, settings.batch_size)
+    return BACKENDS[check_backend(settings.backend)].for_settings(settings)

@@ -10,11 +10,17 @@ import hashlib
 import json
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .answers import calibrate
+from .config import GOLD, Settings
+from .documents import sha256_file
+from .embedding import Embedder
 from .errors import QAError
+from .index import Index
+from .layout import Generation
+from .manifest import FORMAT, Abstention, HeldBack, Manifest
 from .text import normalize
 
 GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
@@ -112,17 +118,17 @@ def _measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
     return {key: sum(values.get(q, 0.0) for q in qrels) / max(1, len(qrels)) for key, values in per_query.items()}
 
 
-def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10,
+def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: int = 10,
                   progress=None) -> dict[str, ModeResult]:
     """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set.
 
     ``progress(done, total)`` is called after each question."""
-    passages = index._db.execute("SELECT id, doc_id, start, text FROM passages").fetchall()
-    pid_of = {(doc, start): pid for pid, doc, start, _ in passages}
+    passages = index.passages()
+    pid_of = {(p.doc_id, p.start): p.id for p in passages}
     qrels = {}
     for g in gold:
         if g.answerable:
-            qrels[g.id] = {str(pid): 1 for pid, doc, _, text in passages if is_relevant(g, doc, text)}
+            qrels[g.id] = {str(p.id): 1 for p in passages if is_relevant(g, p.doc_id, p.text)}
     results = {}
     for mode in modes:
         run, latencies, rows = {}, [], []
@@ -148,7 +154,7 @@ def evaluate_gold(index, gold: list[GoldQuestion], modes: list[str], k: int = 10
     return results
 
 
-def calibration(index, gold: list[GoldQuestion], source: str) -> dict:
+def calibration(index: Index, gold: list[GoldQuestion], source: str) -> Abstention:
     """The abstention threshold for this index, and a held-back check: calibrated on one half of the questions
     (alternate lines), scored on the other, both ways round."""
     conf = [index.answer(g.question, k=3, spans=False).confidence for g in gold]
@@ -163,12 +169,34 @@ def calibration(index, gold: list[GoldQuestion], source: str) -> dict:
     for part in (0, 1):
         t = calibrate(*split(part))
         held_a, held_u = split(1 - part)
-        halves.append({"threshold": t, "held_back_caught": sum(c < t for c in held_u),
-                       "held_back_unanswerable": len(held_u), "held_back_wrong": sum(c < t for c in held_a),
-                       "held_back_answerable": len(held_a)})
-    return {"threshold": threshold, "calibrated_on": source, "answerable": len(answerable),
-            "unanswerable": len(unanswerable), "caught": sum(c < threshold for c in unanswerable),
-            "wrongly_abstained": sum(c < threshold for c in answerable), "held_back": halves}
+        halves.append(HeldBack(t, sum(c < t for c in held_u), len(held_u), sum(c < t for c in held_a),
+                               len(held_a)))
+    return Abstention(threshold, source, len(answerable), len(unanswerable),
+                      sum(c < threshold for c in unanswerable), sum(c < threshold for c in answerable),
+                      tuple(halves))
+
+
+def calibrate_generation(gen: Path, manifest: Manifest, settings: Settings, embedder: Embedder,
+                         previous: Manifest | None) -> Manifest:
+    """The build's finalize hook: calibrate the abstention threshold of the finished generation ``gen`` on its
+    corpus's own gold.jsonl, where it has one. When the gold set, the documents and the settings are those of the
+    previous generation, its calibration is reused as it is (an unchanged rebuild loads no model)."""
+    gold_path = manifest.corpus_path / GOLD
+    if not gold_path.is_file():
+        return manifest
+    key = hashlib.sha256(json.dumps([
+        FORMAT, sha256_file(gold_path), manifest.model, manifest.backend,
+        {"max_tokens": manifest.chunking.max_tokens, "overlap_tokens": manifest.chunking.overlap_tokens,
+         "splitter": manifest.chunking.splitter},
+        manifest.lexical, sorted((d, r.sha256) for d, r in manifest.documents.items()),
+    ]).encode()).hexdigest()
+    if previous is not None and previous.abstention is not None and previous.abstention.key == key:
+        return manifest.with_abstention(previous.abstention)
+    gold = load_gold(gold_path)
+    if not any(not g.answerable for g in gold):
+        return manifest
+    found = calibration(Index(Generation.from_path(gen), settings, embedder), gold, GOLD)
+    return manifest.with_abstention(replace(found, key=key))
 
 
 # --- BEIR ----------------------------------------------------------------------------------------------------
@@ -237,19 +265,17 @@ def materialise_beir(corpus: dict[str, dict], folder: Path) -> dict[str, str]:
     return names
 
 
-def evaluate_beir(index, queries: dict[str, str], qrels: dict[str, dict[str, int]], names: dict[str, str],
+def evaluate_beir(index: Index, queries: dict[str, str], qrels: dict[str, dict[str, int]], names: dict[str, str],
                   modes: list[str], depth: int = 1000) -> dict[str, ModeResult]:
     """nDCG@10, MAP, Recall@100 and MRR@10 of each mode; a document scores as its best passage."""
-    from .search import MODES, Query
-
-    doc_of = {pid: names.get(doc, doc) for pid, doc in index._db.execute("SELECT id, doc_id FROM passages")}
+    doc_of = {p.id: names.get(p.doc_id, p.doc_id) for p in index.passages()}
     judged = {q: t for q, t in queries.items() if q in qrels}
     results = {}
     for mode in modes:
         run, latencies = {}, []
         for qid, text in judged.items():
             started = time.perf_counter()
-            ranked = MODES[mode](Query(index, text), depth)
+            ranked = index.rank(text, mode, depth)
             latencies.append((time.perf_counter() - started) * 1000)
             scores: dict[str, float] = {}
             for rank, (pid, _) in enumerate(ranked):

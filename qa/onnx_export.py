@@ -16,16 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .config import cache_root
 from .errors import QAError
 
 #: Bump when the export or quantisation recipe changes: old cached files are then not used.
 RECIPE = "onnx-opset17-int8-matmul-per-channel-v1"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-def cache_root() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
-    return Path(os.environ.get("QA_CACHE") or default)
 
 
 def cache_key(folder: Path) -> str:
@@ -58,8 +54,23 @@ def ensure_onnx(folder: Path) -> Path:
 
 
 def _export(folder: Path, target: Path) -> None:
-    import inspect
     import logging
+
+    # The quantiser logs through the root logger (its advice to pre-process is not for us), and logging.warning()
+    # installs a handler there that would then print every library's debug records: both are undone afterwards.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.ERROR)
+    try:
+        _export_quietly(folder, target)
+    finally:
+        root.setLevel(level)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+
+
+def _export_quietly(folder: Path, target: Path) -> None:
+    import inspect
     import warnings
 
     import torch
@@ -69,12 +80,11 @@ def _export(folder: Path, target: Path) -> None:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-    logging.getLogger("root").setLevel(logging.ERROR)  # the quantiser's advice to pre-process is not for us
     try:  # plain attention exports to portable ONNX ops; the fused kernels trace into shape-specific code
-        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager", local_files_only=True).eval()
     except (TypeError, ValueError):
-        model = AutoModel.from_pretrained(str(folder)).eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
              if n in inspect.signature(model.forward).parameters]
     sample = tokenizer(["an example sentence", "two"], return_tensors="pt", padding=True)

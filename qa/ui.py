@@ -13,8 +13,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .config import GOLD
 from .errors import QAError
-from .search import DEFAULT_MODE, MODES, Answer, Hit, Index, LiveIndex
+from .evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
+from .index import DEFAULT_MODE, MODES, Answer, Hit, Index
+from .manifest import Manifest
+from .service import LiveIndex
 from .text import term_spans
 
 CSS = """
@@ -225,11 +229,11 @@ def library_document(index: Index, doc_id: str) -> str:
 
 
 
-def _vectors_line(m: dict) -> str:
-    v = m.get("vectors", {})
-    if v.get("type") != "ivf-sq8":
-        return f"{m.get('index_type')}: exact search"
-    return f"{m.get('index_type')}, nprobe {v.get('nprobe')}: recall@10 {v.get('recall_at_10')} against exact search"
+def _vectors_line(m: Manifest) -> str:
+    v = m.vectors
+    if v.type != "ivf-sq8":
+        return f"{m.index_type}: exact search"
+    return f"{m.index_type}, nprobe {v.nprobe}: recall@10 {v.recall_at_10} against exact search"
 
 
 def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
@@ -241,24 +245,24 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
         fresh = f"stale: {len(changes)} changed ({html.escape(changes.describe(most=10))})"
     else:
         fresh = "fresh"
-    cal = m.get("abstention", {})
+    cal = m.abstention
     rows = [
         ("State", f'<strong class="qa-fresh">{fresh}</strong>'),
-        ("Corpus", f"<code>{html.escape(m['corpus'])}</code>"),
-        ("Model", f"{html.escape(m['model'])} ({html.escape(str(m.get('backend')))}, {m['dimension']} dimensions)"),
-        ("Documents", f"{m['counts']['documents']} ({len(m.get('skipped', {}))} skipped)"),
-        ("Passages", f"{m['counts']['passages']} (at most {m['chunking']['max_tokens']} word pieces, "
-                     f"{m['chunking']['overlap_tokens']} overlap)"),
+        ("Corpus", f"<code>{html.escape(m.corpus)}</code>"),
+        ("Model", f"{html.escape(m.model)} ({html.escape(m.backend)}, {m.dimension} dimensions)"),
+        ("Documents", f"{m.counts.documents} ({len(m.skipped)} skipped)"),
+        ("Passages", f"{m.counts.passages} (at most {m.chunking.max_tokens} word pieces, "
+                     f"{m.chunking.overlap_tokens} overlap)"),
         ("Vectors", html.escape(_vectors_line(m))),
-        ("Built at", f"{html.escape(m['built_at'])} in {m['build_seconds']:.1f} s"
-                     f"{' (incremental)' if m.get('incremental') else ''}"),
-        ("Generation", f"<code>{html.escape(m['generation'])}</code>"),
+        ("Built at", f"{html.escape(m.built_at)} in {m.build_seconds:.1f} s"
+                     f"{' (incremental)' if m.incremental else ''}"),
+        ("Generation", f"<code>{html.escape(m.generation)}</code>"),
         ("Abstention threshold", f"{live.current.threshold}"
-                                 f"{' (calibrated on ' + html.escape(cal['calibrated_on']) + ')' if cal else ' (default)'}"),
+                                 f"{' (calibrated on ' + html.escape(cal.calibrated_on) + ')' if cal else ' (default)'}"),
         ("Rebuild", "allowed" if allow_rebuild else "disabled (start qa serve with --allow-rebuild)"),
     ]
-    skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(v['reason'])}</li>"
-                      for d, v in m.get("skipped", {}).items())
+    skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(r.reason or '')}</li>"
+                      for d, r in m.skipped.items())
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
 
@@ -272,15 +276,15 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
     import pandas as pd
 
     if isinstance(live, Index):  # a plain loaded index: serve it as it is
-        live = LiveIndex(live, Path(live.manifest["corpus"]), live.generation.path.parent, live.settings)
+        live = LiveIndex.of(live)
     gold_path = gold_path or _default_gold(live)
     private = {"api_visibility": "private"}
     m = live.current.manifest
 
     with gr.Blocks(title="qa: ask the documents") as app:
         gr.Markdown(
-            f"## Ask the documents\n{m['counts']['documents']} documents, {m['counts']['passages']} passages from "
-            f"`{html.escape(m['corpus'])}`. Every answer is a passage you can check, cited to the character."
+            f"## Ask the documents\n{m.counts.documents} documents, {m.counts.passages} passages from "
+            f"`{html.escape(m.corpus)}`. Every answer is a passage you can check, cited to the character."
         )
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
@@ -340,8 +344,6 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
         docs.select(open_document, None, doc_view, **private)
 
         def evaluate(file, progress=gr.Progress()):
-            from .evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
-
             path = Path(file) if file else gold_path
             if path is None:
                 return "Upload a gold set first.", None, None, None, []
@@ -409,8 +411,6 @@ def _verdict(row: dict) -> str:
 
 
 def _default_gold(live: LiveIndex) -> Path | None:
-    from .store import GOLD
-
     path = live.corpus / GOLD
     return path if path.is_file() else None
 

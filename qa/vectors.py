@@ -1,6 +1,6 @@
 """The FAISS index of a generation, its type chosen by corpus size.
 
-Below ``exact_limit()`` vectors the index is exact (``IndexFlatIP``): every question is compared with every
+Below ``Settings.exact_limit`` vectors the index is exact (``IndexFlatIP``): every question is compared with every
 passage. Above it, an inverted file with 8-bit scalar quantisation (``IVF<n>,SQ8``): a quarter of the memory, and
 a question visits only the lists nearest to it. How many lists to visit (``nprobe``) is chosen at build time as
 the smallest that finds at least ``TARGET_RECALL`` of the exact top 10 on a sample of the corpus's own passages;
@@ -12,19 +12,14 @@ Vector ids are passage ids (``passages.id``), so passages can be removed and add
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .config import cores
 
-#: Measured by bench/speed.py on this machine (2 cores, one FAISS thread per question): exact search costs
-#: ~0.07 ms per 1,000 vectors of 384 dimensions (0.24 ms at 10,000, 7.3 ms at 100,000, 53 ms at 1M), while the
-#: inverted file answers in 0.06-0.16 ms at 97-99 % recall@10. Up to 50,000 passages exact search stays under
-#: ~4 ms and loses nothing; beyond, the speed is worth the few percent of recall.
-EXACT_LIMIT = 50_000
 TARGET_RECALL = 0.97
 RECALL_SAMPLE = 256
 NPROBES = (4, 8, 16, 32, 64, 128, 256)
@@ -32,14 +27,26 @@ NPROBES = (4, 8, 16, 32, 64, 128, 256)
 Chunks = Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]  # yields (ids, vectors) of every passage
 
 
-def exact_limit() -> int:
-    """``QA_EXACT_LIMIT`` or EXACT_LIMIT: how many vectors an exact index may hold."""
-    value = os.environ.get("QA_EXACT_LIMIT")
-    return int(value) if value else EXACT_LIMIT
+@dataclass(frozen=True)
+class VectorQuality:
+    """What ``tune`` measured: the index type and its recall@10 against exact search on a sample of passages."""
+
+    type: str  # "flat" (exact) or "ivf-sq8"
+    recall_at_10: float
+    sample: int  # passages in the recall sample (0: exact, nothing to check)
+    lists: int | None = None  # inverted lists of an IVF index
+    nprobe: int | None = None  # lists visited per question
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VectorQuality:
+        return cls(**data)
 
 
-def kind_for(n: int) -> str:
-    return "flat" if n < exact_limit() else "ivf-sq8"
+def kind_for(n: int, exact_limit: int) -> str:
+    return "flat" if n < exact_limit else "ivf-sq8"
 
 
 def kind_of(index) -> str:
@@ -57,41 +64,43 @@ def n_lists(n: int) -> int:
     return max(1, min(int(4 * math.sqrt(n)), n // 40))
 
 
-def one_thread_per_question() -> None:
-    """Questions come one at a time: FAISS's OpenMP team costs more than it saves on one query, and its spinning
-    threads fight ONNX Runtime's for the cores (measured on the seeds: hybrid p50 8.5 ms with two threads, 3.6 ms
-    with one). Builds raise the count again while they train and add (see ``build``)."""
-    import faiss
-
-    faiss.omp_set_num_threads(1)
-
-
 @contextmanager
-def _all_cores():
+def _threads(n: int):
+    """FAISS's OpenMP thread count for the calling thread only: OpenMP keeps the setting per OS thread, so a
+    question answered in one thread never changes what a build in another thread uses, and it is restored after."""
     import faiss
 
     before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(cores())
+    faiss.omp_set_num_threads(n)
     try:
         yield
     finally:
         faiss.omp_set_num_threads(before)
 
 
-def training_size(n: int) -> int:
-    return min(n, 40 * n_lists(n)) if kind_for(n) != "flat" else 0
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` with one thread: questions come one at a time, FAISS's OpenMP team costs more than it saves
+    on one query, and its spinning threads fight ONNX Runtime's for the cores (measured on the seeds: hybrid p50
+    8.5 ms with two threads, 3.6 ms with one)."""
+    with _threads(1):
+        return index.search(queries, k)
 
 
-def build(d: int, n: int, chunks: Chunks, sample: np.ndarray):
-    """A new index of the kind ``n`` vectors call for, holding every vector ``chunks`` yields."""
-    with _all_cores():
-        return _build(d, n, chunks, sample)
+def training_size(n: int, exact_limit: int) -> int:
+    return min(n, 40 * n_lists(n)) if kind_for(n, exact_limit) != "flat" else 0
 
 
-def _build(d: int, n: int, chunks: Chunks, sample: np.ndarray):
+def build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int):
+    """A new index of the kind ``n`` vectors call for, holding every vector ``chunks`` yields; trained and filled
+    with every core."""
+    with _threads(cores()):
+        return _build(d, n, chunks, sample, exact_limit)
+
+
+def _build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int):
     import faiss
 
-    if kind_for(n) == "flat":
+    if kind_for(n, exact_limit) == "flat":
         # inner product on L2-normalised vectors is cosine similarity
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
     else:
@@ -111,10 +120,10 @@ def lists_of(index) -> int | None:
     return None if ivf is None else int(ivf.nlist)
 
 
-def needs_rebuild(index, n: int) -> bool:
+def needs_rebuild(index, n: int, exact_limit: int) -> bool:
     """Whether ``index`` no longer suits ``n`` vectors: the wrong kind, or lists trained for a corpus a quarter
     or four times the size."""
-    if kind_of(index) != kind_for(n):
+    if kind_of(index) != kind_for(n, exact_limit):
         return True
     lists = lists_of(index)
     return lists is not None and not (n_lists(n) / 4 <= lists <= n_lists(n) * 4)
@@ -144,7 +153,7 @@ def exact_top(queries: np.ndarray, query_ids: np.ndarray, chunks: Chunks, k: int
 
 
 def recall_at_10(index, queries: np.ndarray, query_ids: np.ndarray, truth: np.ndarray) -> float:
-    _, found = index.search(queries, 11)
+    _, found = search(index, queries, 11)
     hits = 0
     for qid, row, true in zip(query_ids, found, truth):
         got = [i for i in row if i != qid and i >= 0][:10]
@@ -154,10 +163,10 @@ def recall_at_10(index, queries: np.ndarray, query_ids: np.ndarray, truth: np.nd
 
 
 def tune(index, queries: np.ndarray | None = None, query_ids: np.ndarray | None = None,
-         chunks: Chunks | None = None) -> dict:
+         chunks: Chunks | None = None) -> VectorQuality:
     """Check the index against exact search on a sample; for an inverted file, choose nprobe on the way."""
     if kind_of(index) == "flat":
-        return {"type": "flat", "recall_at_10": 1.0, "sample": 0}
+        return VectorQuality("flat", 1.0, 0)
     truth = exact_top(queries, query_ids, chunks)
     recall, nprobe = -1.0, NPROBES[0]
     for candidate in NPROBES:
@@ -169,5 +178,4 @@ def tune(index, queries: np.ndarray | None = None, query_ids: np.ndarray | None 
         recall, nprobe = found, candidate
         if recall >= TARGET_RECALL:
             break
-    return {"type": "ivf-sq8", "lists": lists_of(index), "nprobe": nprobe, "recall_at_10": round(recall, 4),
-            "sample": len(queries)}
+    return VectorQuality("ivf-sq8", round(recall, 4), len(queries), lists_of(index), nprobe)

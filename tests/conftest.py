@@ -1,44 +1,36 @@
-"""Shared fixtures: the real model, real FAISS and real SQLite; indexes are built into temporary folders."""
+"""Fixtures: the real model, real FAISS and real SQLite, indexes built into temporary folders; and a fake embedder
+(tests/helpers.py) for tests of build and storage logic, which then run in seconds.
+
+Tests that use the real model are marked ``model`` (automatically, through the fixtures below that load it, or by
+their module): ``pytest -m "not model"`` runs the logic alone, ``./dev.sh test`` runs everything.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
+from helpers import SEEDS, HashEmbedder, register_fake_backend
 
 # Nothing a test does may touch the repository's own index/.
 os.environ["QA_INDEX_DIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-index-{os.getpid()}")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as the qa command sets it
+register_fake_backend()
 
 from qa.config import DEFAULT_MODEL, Settings  # noqa: E402
 from qa.embedding import get_tokenizer, make_embedder  # noqa: E402
 
+#: Fixtures that load the real model: a test using one of them is marked ``model``.
+MODEL_FIXTURES = {"embedder", "seeds_index", "seeds_search"}
 
-class CountingEmbedder:
-    """The real embedder, counting what it embeds and optionally failing after ``fail_after`` texts."""
 
-    def __init__(self, inner, fail_after: int | None = None):
-        self.inner = inner
-        self.backend = inner.backend
-        self.fail_after = fail_after
-        self.texts: list[str] = []
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def encode(self, texts):
-        if self.fail_after is not None and len(self.texts) + len(texts) > self.fail_after:
-            allowed = list(texts)[: self.fail_after - len(self.texts)]
-            self.inner.encode(allowed)  # get as far as the failure point, then die
-            self.texts.extend(allowed)
-            raise RuntimeError("injected failure in the middle of embedding")
-        self.texts.extend(texts)
-        return self.inner.encode(texts)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +40,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    return get_tokenizer(DEFAULT_MODEL)
+    return get_tokenizer(DEFAULT_MODEL)  # word pieces only: no weights are loaded
 
 
 @pytest.fixture(scope="session")
@@ -57,22 +49,43 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def seeds_index(tmp_path_factory, embedder, settings) -> Path:
-    """The seeds indexed once for the whole session (tests must not modify it)."""
-    from qa.store import build_index
+def fake() -> HashEmbedder:
+    return HashEmbedder()
 
-    corpus = tmp_path_factory.mktemp("seeds-corpus") / "seeds"
+
+@pytest.fixture(scope="session")
+def fake_settings() -> Settings:
+    return replace(Settings(), backend=HashEmbedder.backend)
+
+
+def _seeds_index(tmp_path_factory, name: str, settings: Settings, embedder) -> Path:
+    """The seeds copied and indexed into temporary folders."""
+    from qa import build_index
+
+    corpus = tmp_path_factory.mktemp(f"{name}-corpus") / "seeds"
     shutil.copytree(SEEDS, corpus)
-    index_dir = tmp_path_factory.mktemp("seeds-index")
+    index_dir = tmp_path_factory.mktemp(f"{name}-index")
     build_index(corpus, index_dir, settings, embedder=embedder)
     return index_dir
 
 
 @pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory, embedder, settings) -> Path:
+    """The seeds indexed once for the whole session with the real model (tests must not modify it)."""
+    return _seeds_index(tmp_path_factory, "seeds", settings, embedder)
+
+
+@pytest.fixture(scope="session")
 def seeds_search(seeds_index, embedder, settings):
-    from qa.search import Index
+    from qa import Index
 
     return Index.open(seeds_index, settings=settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def fake_seeds_index(tmp_path_factory, fake, fake_settings) -> Path:
+    """The seeds indexed once with the fake embedder (tests must not modify it)."""
+    return _seeds_index(tmp_path_factory, "fake-seeds", fake_settings, fake)
 
 
 @pytest.fixture
@@ -81,13 +94,3 @@ def seeds_copy(tmp_path) -> Path:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     return corpus
-
-
-def write(folder: Path, name: str, content: str | bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path

@@ -5,58 +5,21 @@ Screenshots of each tab land in test-output/screenshots/.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS, write
+from helpers import QA, ROOT, SEEDS, XSS, Server, write
+
+pytestmark = pytest.mark.model
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "screenshots"
-QA = str(Path(sys.executable).parent / "qa")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, corpus: Path, index_dir: Path, *extra: str):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = open(index_dir.parent / f"serve-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [QA, "serve", str(corpus), "--index-dir", str(index_dir), "--port", str(self.port), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
-        deadline = time.time() + 240
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"qa serve exited: {Path(self.log.name).read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(self.url, timeout=2)
-                return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError("qa serve did not start within 240 s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +155,7 @@ def test_every_tab_fits_the_width_and_works(browser, seeds_server, width):
         context.close()
 
 
-from test_hostile import XSS as HOSTILE  # noqa: E402  the 20 payloads, shared with the folder test
+HOSTILE = XSS  # the 20 payloads, shared with the folder test
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +205,7 @@ def test_file_routes_serve_nothing_outside_the_app(seeds_server, tmp_path):
     """Each probe and the status code it got; none may return a file's content."""
     import urllib.error
 
-    index_db = next((Path(seeds_server.proc.args[4]).glob("gen-*/passages.sqlite")))
+    index_db = next(seeds_server.index_dir.glob("gen-*/passages.sqlite"))
     probes = ["/file=/etc/passwd", "/gradio_api/file=/etc/passwd", "/gradio_api/file=../../../../etc/passwd",
               "/gradio_api/file=%2Fetc%2Fpasswd", "/file=../../../../../etc/passwd", f"/gradio_api/file={index_db}",
               f"/file={index_db}", "/gradio_api/file=seeds/gold.jsonl", "/static/../../../../etc/passwd",
@@ -311,7 +274,8 @@ def evaluate_upload(page, url: str, path: Path) -> None:
     page.goto(url)
     page.get_by_role("tab", name="Evaluate").click()
     page.locator("input[type=file]").first.set_input_files(str(path))
-    page.wait_for_timeout(1000)
+    # the upload must have landed before the run, or the run evaluates the default gold set
+    page.get_by_text(path.name).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Run evaluation").click()
 
 

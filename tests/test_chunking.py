@@ -1,5 +1,5 @@
 import pytest
-from conftest import SEEDS
+from helpers import SEEDS
 
 from qa.chunking import chunk_document
 from qa.documents import load_documents, parse_document

@@ -1,21 +1,19 @@
-"""The ``qa`` console script, end to end in subprocesses."""
+"""The ``qa`` console script, end to end in subprocesses. Tests marked ``model`` run the real model; the others run
+the same command with the fake embedder (tests/fake_qa.py) or stop before any model is needed."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import SEEDS, write
-
-QA = str(Path(sys.executable).parent / "qa")
+from helpers import FAKE_QA, QA, SEEDS, write
 
 
-def run(*args, env=None, timeout=300):
-    return subprocess.run([QA, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+def run(*args, env=None, timeout=300, fake=False):
+    return subprocess.run([*(FAKE_QA if fake else [QA]), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +29,7 @@ def small_corpus(tmp_path_factory):
     return corpus, root / "ix"
 
 
+@pytest.mark.model
 def test_ask_json_is_the_documented_shape(small_corpus):
     corpus, ix = small_corpus
     result = run("ask", "--json", "-k", "2", "--corpus", corpus, "--index-dir", ix, "How long is the Mekong?")
@@ -48,6 +47,7 @@ def test_ask_json_is_the_documented_shape(small_corpus):
     assert "4,900 kilometres" in first["text"] and first["title"] == "Rivers of Asia"
 
 
+@pytest.mark.model
 def test_ask_prints_readable_citations(small_corpus):
     corpus, ix = small_corpus
     result = run("ask", "--corpus", corpus, "--index-dir", ix, "highest mountain", "-k", "1")
@@ -55,6 +55,7 @@ def test_ask_prints_readable_citations(small_corpus):
     assert "notes/mountains.md" in result.stdout and "Fansipan" in result.stdout and "[1]" in result.stdout
 
 
+@pytest.mark.model
 def test_ask_builds_the_missing_default_index_and_meets_the_acceptance_questions(tmp_path):
     env = {"QA_INDEX_DIR": str(tmp_path / "fresh-index")}
     result = run("ask", "--json", "How many countries does Vietnam have diplomatic relations with?", env=env)
@@ -97,11 +98,11 @@ def test_expected_errors_are_one_line_and_exit_2(args, message):
 def test_stale_index_is_reported_not_answered(tmp_path):
     corpus = tmp_path / "c"
     shutil.copytree(SEEDS, corpus)
-    assert run("index", corpus, "--index-dir", tmp_path / "ix", "-q").returncode == 0
+    assert run("index", corpus, "--index-dir", tmp_path / "ix", "-q", fake=True).returncode == 0
     with open(corpus / "003_ac1e5deb08e04087.txt", "a", encoding="utf-8") as f:
         f.write("\nAn added paragraph.\n")
     (corpus / "004_fa2311fb06af83e6.txt").write_text("Replaced.\n", encoding="utf-8")
-    result = run("ask", "x", "--corpus", corpus, "--index-dir", tmp_path / "ix")
+    result = run("ask", "x", "--corpus", corpus, "--index-dir", tmp_path / "ix", fake=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "index is stale: 2 documents changed" in result.stderr and "run `qa index" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -111,12 +112,13 @@ def test_index_warns_about_skipped_files_by_name(tmp_path):
     write(tmp_path / "c", "ok.txt", "Readable text about rice exports.\n")
     write(tmp_path / "c", "latin1.txt", "caf\xe9".encode("latin-1"))
     write(tmp_path / "c", "empty.md", "")
-    result = run("index", tmp_path / "c", "--index-dir", tmp_path / "ix")
+    result = run("index", tmp_path / "c", "--index-dir", tmp_path / "ix", fake=True)
     assert result.returncode == 0, result.stderr
     assert "skipped latin1.txt: not UTF-8" in result.stderr and "skipped empty.md: empty file" in result.stderr
     assert "indexed 1 document " in result.stdout
 
 
+@pytest.mark.model
 def test_ask_json_reports_abstention_and_answer_spans(small_corpus):
     corpus, ix = small_corpus
     question = "Through how many countries does the Mekong river flow?"
@@ -127,6 +129,7 @@ def test_ask_json_reports_abstention_and_answer_spans(small_corpus):
     assert text[s:e] == "The Mekong river flows through six countries."
 
 
+@pytest.mark.model
 def test_eval_prints_a_table_per_mode_and_writes_json(tmp_path):
     env = {"QA_INDEX_DIR": str(tmp_path / "ix")}
     assert run("index", "-q", env=env).returncode == 0
@@ -143,6 +146,7 @@ def test_eval_prints_a_table_per_mode_and_writes_json(tmp_path):
     assert report["abstention"]["threshold"] > 0
 
 
+@pytest.mark.model
 def test_eval_beir_on_a_small_collection(tmp_path):
     docs = [("d1", "Sorting algorithms", "Quicksort and merge sort compared on large files."),
             ("d2", "Compilers", "Parsing and code generation for ALGOL compilers."),
@@ -167,3 +171,32 @@ def test_eval_names_a_malformed_beir_line(tmp_path):
     result = run("eval", "--beir", tmp_path / "b")
     assert result.returncode == 2 and "corpus.jsonl:2: not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_folder_and_corpus_name_the_same_thing(tmp_path):
+    write(tmp_path / "c", "a.txt", "Rivers\nThe Red River flows through Hanoi.\n")
+    by_folder = run("index", tmp_path / "c", "--index-dir", tmp_path / "ix", "-q", fake=True)
+    by_option = run("index", "--corpus", tmp_path / "c", "--index-dir", tmp_path / "ix", "-q", fake=True)
+    both = run("index", tmp_path / "c", "--corpus", tmp_path / "c", "--index-dir", tmp_path / "ix", "-q", fake=True)
+    assert by_folder.returncode == by_option.returncode == both.returncode == 0, by_option.stderr
+    assert "(incrementally: 0 changed files read)" in by_option.stdout  # the same index, found both ways
+    result = run("index", tmp_path / "c", "--corpus", tmp_path / "other", fake=True)
+    assert result.returncode == 2 and "disagree" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_shared_options_read_the_same_in_every_command():
+    helps = {cmd: run(cmd, "--help").stdout for cmd in ("index", "ask", "eval", "serve")}
+    for option in ("--corpus FOLDER", "--index-dir INDEX_DIR", "--model MODEL", "--backend BACKEND"):
+        lines = {cmd: " ".join(h.split("\n  " + option, 1)[1].split("\n  -", 1)[0].split())
+                 for cmd, h in helps.items()}
+        assert len(set(lines.values())) == 1, (option, lines)
+
+
+@pytest.mark.model
+def test_a_question_from_the_cli_does_not_import_torch_or_gradio(seeds_index):
+    code = ("import sys; from qa.cli import main; rc = main(['ask', 'Who issued Resolution 59?', '--index-dir', "
+            f"{str(seeds_index)!r}, '-k', '1']); "
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'gradio') if m in sys.modules]; "
+            "print('HEAVY', heavy, rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY [] 0" in out.stdout, out.stdout[-500:] + out.stderr[-500:]

@@ -1,21 +1,22 @@
 """`qa index` killed with SIGKILL at ten moments of a rebuild, and a disk-full error: the previous index keeps
-answering, the next build completes, nothing is left behind."""
+answering, the next build completes, nothing is left behind. The command runs with the fake embedder (the build's
+logic is what is tested; the model only makes it slower)."""
 
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from helpers import FAKE_QA, SEEDS
 
-from qa.search import Index
-from qa.store import CURRENT, FAULT_POINTS, build_index, current_generation, read_manifest
+from qa import Index, build_index
+from qa.build import FAULT_POINTS
+from qa.layout import CURRENT, current_generation
+from qa.manifest import Manifest
 
-QA = str(Path(sys.executable).parent / "qa")
 QUESTION = "Which university is Tran Le Hung from?"
 
 
@@ -35,22 +36,23 @@ def leftovers(index_dir: Path) -> list[str]:
 
 
 @pytest.fixture
-def rebuilt_corpus(tmp_path, settings, embedder):
+def rebuilt_corpus(tmp_path, fake_settings, fake):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, settings, embedder=embedder)
-    before = answers(index_dir, settings, embedder)
+    build_index(corpus, index_dir, fake_settings, embedder=fake)
+    before = answers(index_dir, fake_settings, fake)
     for f in corpus.glob("*.txt"):  # every passage changes, so the rebuild embeds, writes and switches for real
         f.write_text(re.sub(r"(?m)^(?=\w)", "» ", f.read_text(encoding="utf-8")), encoding="utf-8")
     return corpus, index_dir, before
 
 
 @pytest.mark.parametrize("point", FAULT_POINTS)
-def test_sigkill_at_any_moment_leaves_a_working_index(rebuilt_corpus, settings, embedder, point):
+def test_sigkill_at_any_moment_leaves_a_working_index(rebuilt_corpus, fake_settings, fake, point):
+    settings, embedder = fake_settings, fake
     corpus, index_dir, before = rebuilt_corpus
     live = (index_dir / CURRENT).read_text()
-    result = subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
+    result = subprocess.run([*FAKE_QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
                             timeout=300, env={**os.environ, "QA_FAULT_AT": point})
     assert result.returncode == -signal.SIGKILL, (point, result.returncode, result.stderr[-500:])
     if point == "switched":  # killed after the switch: the new generation is complete and live
@@ -67,12 +69,13 @@ def test_sigkill_at_any_moment_leaves_a_working_index(rebuilt_corpus, settings, 
 
 
 @pytest.mark.parametrize("point", ["reading", "vectors", "manifest"])
-def test_disk_full_is_a_clear_error_and_keeps_the_old_index(rebuilt_corpus, settings, embedder, point):
+def test_disk_full_is_a_clear_error_and_keeps_the_old_index(rebuilt_corpus, fake_settings, fake, point):
+    settings, embedder = fake_settings, fake
     corpus, index_dir, before = rebuilt_corpus
     live = (index_dir / CURRENT).read_text()
-    result = subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
+    result = subprocess.run([*FAKE_QA, "index", corpus, "--index-dir", index_dir, "-q"], capture_output=True, text=True,
                             timeout=300, env={**os.environ, "QA_FAULT_AT": f"{point}:enospc"})
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip() == f"qa: error: No space left on device: {point}"
     assert (index_dir / CURRENT).read_text() == live and answers(index_dir, settings, embedder) == before
-    assert not list(index_dir.glob("*.tmp")) and read_manifest(current_generation(index_dir))["counts"]["documents"] == 5
+    assert not list(index_dir.glob("*.tmp")) and Manifest.read(current_generation(index_dir)).counts.documents == 5

@@ -2,7 +2,7 @@ import hashlib
 import re
 
 import pytest
-from conftest import SEEDS, write
+from helpers import SEEDS, write
 
 from qa.documents import load_documents, parse_document
 from qa.errors import QAError
@@ -153,3 +153,26 @@ def test_folder_is_read_recursively_with_relative_ids_and_other_files_ignored(tm
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(QAError, match="not found"):
         load_documents(tmp_path / "nope")
+
+
+def test_html_pages_are_read_without_their_furniture(tmp_path, fake_settings, fake):
+    from qa import Index, build_index
+
+    page = """<!DOCTYPE html><html><head><title>Rice exports</title><script>var x = "no";</script>
+    <link rel="canonical" href="https://example.org/rice"></head><body>
+    <div role="navigation"><a href="/">Home</a> | <a href="/next">Next topic</a></div>
+    <div class="body"><h1>Rice exports</h1><p>Vietnam exported 8 million tonnes of rice in 2024,
+    mostly to the Philippines.</p><pre>code  stays   as is</pre></div>
+    <footer>Copyright 2024 Example</footer></body></html>"""
+    write(tmp_path / "c", "rice.html", page)
+    index_dir = tmp_path / "i"
+    build_index(tmp_path / "c", index_dir, fake_settings, embedder=fake)
+    index = Index.open(index_dir, settings=fake_settings, embedder=fake)
+    hit = index.search("How much rice did Vietnam export?", k=1)[0]
+    doc = index.document("rice.html")
+    assert hit.doc_id == "rice.html" and doc.title == "Rice exports" and hit.source == "https://example.org/rice"
+    assert doc.text[hit.start:hit.end] == hit.text and "8 million tonnes" in hit.text
+    for furniture in ("Home", "Next topic", "Copyright", "var x"):
+        assert furniture not in doc.text
+    assert "code  stays   as is" in doc.text
+    assert "rice.html" in index.manifest.documents

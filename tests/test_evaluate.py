@@ -2,7 +2,7 @@ import json
 import math
 
 import pytest
-from conftest import write
+from helpers import SEEDS, write
 
 from qa.errors import QAError
 from qa.evaluate import BEIR_METRICS, GOLD_METRICS, GoldQuestion, _measure, is_relevant, load_beir, load_gold
@@ -49,9 +49,9 @@ def test_relevance_needs_an_allowed_document_and_an_answer():
 
 
 def test_the_seed_gold_set_is_complete():
-    gold = load_gold(__import__("conftest").SEEDS / "gold.jsonl")
+    gold = load_gold(SEEDS / "gold.jsonl")
     assert len(gold) >= 60 and sum(not g.answerable for g in gold) >= 6
-    assert {d for g in gold for d in g.doc_ids} == {p.name for p in __import__("conftest").SEEDS.glob("*.txt")}
+    assert {d for g in gold for d in g.doc_ids} == {p.name for p in SEEDS.glob("*.txt")}
     assert sum(len(g.doc_ids) > 1 for g in gold) >= 5  # answers found in two articles
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.errors import QAError
-from qa.search import MODES
+from qa.index import MODES
 
 SYNTAX = ['"', "AND", "OR", "NOT", "NEAR", "NEAR/3", "*", ":", "-", "(", ")", "^", "~", "+", "{", "}", "[", "]",
           "\\", "/", "title:", "body:*", "'; DROP TABLE passages; --", "' OR '1'='1", "UNION SELECT", "%", "_",

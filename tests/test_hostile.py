@@ -2,26 +2,11 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from conftest import write
+from helpers import FAKE_QA, XSS, write
 
 from qa.documents import iter_documents, list_files
-
-QA = str(Path(sys.executable).parent / "qa")
-XSS = [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "<svg onload=alert(3)>",
-    '<a href="javascript:alert(4)">click</a>', "[link](javascript:alert(5))", '![img](x" onerror="alert(6))',
-    '<iframe src="javascript:alert(7)"></iframe>', "<body onload=alert(8)>",
-    '<div style="background:url(javascript:alert(9))">', '<div style="width: expression(alert(10))">',
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(11)>", '"><script>alert(12)</script>',
-    "'><img src=x onerror=alert(13)>", "<details open ontoggle=alert(14)>", "<input autofocus onfocus=alert(15)>",
-    "<video><source onerror=alert(16)></video>", '<object data="javascript:alert(17)"></object>',
-    '<link rel=stylesheet href="http://evil.example/x.css">',
-    '<meta http-equiv="refresh" content="0;url=http://evil.example/">',
-    "${alert(20)} {{constructor.constructor('alert(20)')()}}",
-]
 
 
 def hostile_article(n: int) -> str:
@@ -62,7 +47,7 @@ def make_messy_folder(folder: Path) -> dict[str, str]:
 def test_messy_folder_is_indexed_and_every_bad_file_is_named(tmp_path):
     folder = tmp_path / "messy"
     bad = make_messy_folder(folder)
-    result = subprocess.run([QA, "index", folder, "--index-dir", tmp_path / "ix", "-q"], capture_output=True,
+    result = subprocess.run([*FAKE_QA, "index", folder, "--index-dir", tmp_path / "ix", "-q"], capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

@@ -1,19 +1,23 @@
 """The load test in its short form: 160 questions from 8 clients with a rebuild in the middle (the full run,
 2,000 questions from 16 clients, is `python bench/load.py`)."""
 
+import json
+import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import load  # noqa: E402
+pytestmark = [pytest.mark.load, pytest.mark.model]
 
 
-@pytest.mark.load
-def test_concurrent_questions_with_a_rebuild_in_the_middle():
-    s = load.run(n_questions=160, clients=8, max_seconds=600, verbose=False)
-    assert s["questions"] == 160
+def test_concurrent_questions_with_a_rebuild_in_the_middle(tmp_path):
+    out = tmp_path / "load.json"
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--questions", "160", "--clients", "8",
+                             "--max-seconds", "600", "--quiet", "--json", str(out)],
+                            capture_output=True, text=True, timeout=900)
+    s = json.loads(out.read_text())
+    assert s["questions"] == 160, result.stderr[-2000:]
     assert s["errors"] == 0, s["first_errors"]
     assert s["empty_answerable"] == 0
     assert s["empty_questions_noted"] == s["empty_questions"] > 0

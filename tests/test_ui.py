@@ -2,14 +2,12 @@
 
 import json
 import re
-import socket
 import urllib.request
 
 import pytest
-from conftest import write
+from helpers import free_port, write
 
-from qa.search import Index
-from qa.store import build_index
+from qa import Index, build_index
 from qa.ui import answer, build_app
 
 HOSTILE = (
@@ -63,17 +61,11 @@ def test_long_question_works(seeds_search):
     assert answer(seeds_search, "Vietnam trade " * 2000, 2).count('class="qa-card"') == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_page_is_served_on_loopback_with_only_search_in_the_api(seeds_search):
     from qa.ui import CSS
 
     app = build_app(seeds_search)
-    port = _free_port()
+    port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:

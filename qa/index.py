@@ -1,4 +1,5 @@
-"""Answering questions from a loaded index: the ``Index`` object and the ``Hit``s it returns."""
+"""Answering questions from a loaded index: the ``Index`` object, the retrieval ``MODES`` and the ``Hit``s and
+``Answer`` it returns."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings, default_corpus, default_index_dir
-from .errors import MissingIndexError, QAError
-from .answers import confidence, coverage, dedupe, shingles
+from . import vectors as vx
+from .answers import DEFAULT_THRESHOLD, confidence, coverage, dedupe, shingles
+from .config import Settings, resolve_paths
+from .embedding import Embedder, make_embedder
+from .errors import QAError
 from .fusion import FUSERS, Ranking
+from .layout import Generation
+from .manifest import Manifest, check_fresh
 from .text import analyze, sentence_spans
-from .store import BuildReport, Generation, Progress, build_index, check_fresh, current_generation, read_manifest
 
 #: Questions are cut to this many characters before embedding; the model reads only its first 256 word pieces.
 MAX_QUESTION_CHARS = 10_000
@@ -77,6 +81,18 @@ class DocumentInfo:
     n_passages: int
 
 
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as the index stores it: ``id`` is its vector's id."""
+
+    id: int
+    doc_id: str
+    ordinal: int  # 0-based
+    start: int
+    end: int
+    text: str
+
+
 class Query:
     """A question being answered; its embedding is computed once, when first needed."""
 
@@ -91,12 +107,12 @@ class Query:
         return self._vector
 
     def top_cosine(self) -> float:
-        scores, _ = self.index.generation.vectors.search(self.vector, 1)
+        scores, _ = vx.search(self.index.generation.vectors, self.vector, 1)
         return float(scores[0][0]) if self.index.size else 0.0
 
 
 def dense_ranking(query: Query, depth: int) -> Ranking:
-    scores, ids = query.index.generation.vectors.search(query.vector, min(depth, query.index.size))
+    scores, ids = vx.search(query.index.generation.vectors, query.vector, min(depth, query.index.size))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
@@ -143,24 +159,21 @@ def clean_question(question: str) -> str:
 class Index:
     """A loaded index: open it once, then ``search`` as often as you like (from several threads too)."""
 
-    def __init__(self, generation: Generation, settings: Settings, embedder=None, fuser: str = DEFAULT_FUSER):
-        from .embedding import make_embedder
-        from .vectors import one_thread_per_question
-
+    def __init__(self, generation: Generation, settings: Settings, embedder: Embedder | None = None,
+                 fuser: str = DEFAULT_FUSER):
         if fuser not in FUSERS:
             raise QAError(f"Unknown fuser '{fuser}'. Choose from: {', '.join(sorted(FUSERS))}")
         self.fuser = fuser
         self.generation = generation
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
-        built = generation.manifest.get("backend")
+        built = generation.manifest.backend
         if built != self.embedder.backend:
             # Even unchecked, questions embedded by another backend would be compared with vectors they were
             # never measured against.
             raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
                           f"configured; run `qa index` again or use --backend {built}")
         self._local = threading.local()
-        one_thread_per_question()
         # 5-gram shingles of passages for de-duplication: a generation's passages never change, so they are
         # computed once per passage (bounded; cleared when full)
         self._shingles: dict[int, frozenset] = {}
@@ -175,7 +188,7 @@ class Index:
         corpus: Path | str | None = None,
         settings: Settings | None = None,
         check: bool = True,
-        embedder=None,
+        embedder: Embedder | None = None,
         fuser: str = DEFAULT_FUSER,
     ) -> Index:
         """Open the index of ``corpus`` (default: the bundled seeds) or the one in ``index_dir``.
@@ -183,7 +196,7 @@ class Index:
         With ``check`` (the default) an index built with another model or settings, or whose corpus changed on
         disk, raises ``StaleIndexError`` instead of giving answers for text that is no longer there.
         """
-        index_dir = Path(index_dir) if index_dir else default_index_dir(Path(corpus or default_corpus()))
+        index_dir = Path(index_dir) if index_dir else resolve_paths(corpus)[1]
         settings = settings or Settings.from_env()
         generation = Generation.load(index_dir)
         if check:
@@ -193,8 +206,16 @@ class Index:
     # -- facts --
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         return self.generation.manifest
+
+    @property
+    def index_dir(self) -> Path:
+        return self.generation.index_dir
+
+    @property
+    def corpus(self) -> Path:
+        return self.manifest.corpus_path
 
     @property
     def size(self) -> int:
@@ -227,14 +248,24 @@ class Index:
             "SELECT ordinal, start, end FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
         ).fetchall()
 
+    def passages(self) -> list[StoredPassage]:
+        """Every passage of the index, in id order."""
+        rows = self._db.execute("SELECT id, doc_id, ordinal, start, end, text FROM passages ORDER BY id")
+        return [StoredPassage(*row) for row in rows]
+
     # -- searching --
 
     @property
     def threshold(self) -> float:
         """Confidence below which answers abstain: calibrated at build time on the corpus's gold.jsonl, if any."""
-        from .answers import DEFAULT_THRESHOLD
+        cal = self.manifest.abstention
+        return float(cal.threshold if cal else DEFAULT_THRESHOLD)
 
-        return float(self.manifest.get("abstention", {}).get("threshold", DEFAULT_THRESHOLD))
+    def rank(self, question: str, mode: str = DEFAULT_MODE, depth: int = DEPTH) -> Ranking:
+        """(passage id, score) pairs, best first, as mode ``mode`` ranks them: no de-duplication, no answer
+        sentences (what an evaluation of whole documents needs). Each ranking reaches ``depth`` deep; hybrid
+        returns the union of its two rankings, so up to twice as many."""
+        return MODES[check_mode(mode)](Query(self, clean_question(question)), depth)
 
     def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each with its citation."""
@@ -307,67 +338,3 @@ class Index:
             if (doc, start) not in best or score > best[(doc, start)][0]:
                 best[(doc, start)] = (score, (s, e))
         return {key: (span,) for key, (_, span) in best.items()}
-
-
-class LiveIndex:
-    """The index a server answers from. A rebuild runs beside it; questions keep using the loaded generation
-    until the new one is complete, then it is swapped in atomically."""
-
-    def __init__(self, index: Index, corpus: Path, index_dir: Path, settings: Settings):
-        self._index = index
-        self.corpus, self.index_dir, self.settings = Path(corpus), Path(index_dir), settings
-        self._rebuild_lock = threading.Lock()
-
-    @property
-    def current(self) -> Index:
-        return self._index
-
-    def changes(self):
-        """What changed on disk since the live index was built (see ``store.corpus_changes``)."""
-        from .documents import list_files
-        from .store import corpus_changes
-
-        if not self.corpus.is_dir():
-            return None
-        return corpus_changes(self.current.manifest, list_files(self.corpus))
-
-    def rebuild(self, progress: Progress | None = None) -> BuildReport:
-        if not self._rebuild_lock.acquire(blocking=False):
-            raise QAError("a rebuild is already running")
-        try:
-            old = self._index
-            report = build_index(self.corpus, self.index_dir, self.settings, embedder=old.embedder,
-                                 progress=progress)
-            self._index = Index(Generation.load(self.index_dir), self.settings, old.embedder, old.fuser)
-            return report
-        finally:
-            self._rebuild_lock.release()
-
-
-def ensure_index(
-    corpus: Path | None = None,
-    index_dir: Path | None = None,
-    settings: Settings | None = None,
-    *,
-    rebuild_stale: bool = False,
-    progress: Progress | None = None,
-) -> BuildReport | None:
-    """Build the index of ``corpus`` when it is missing (or stale, with ``rebuild_stale``); returns what was built."""
-    from .errors import StaleIndexError
-
-    corpus = Path(corpus or default_corpus()).resolve()
-    index_dir = Path(index_dir) if index_dir else default_index_dir(corpus)
-    settings = settings or Settings.from_env()
-    gen = current_generation(index_dir)
-    if gen is not None:
-        if not rebuild_stale:
-            return None
-        try:
-            check_fresh(index_dir, read_manifest(gen), settings, settings.backend)
-            return None
-        except StaleIndexError:
-            pass
-    return build_index(corpus, index_dir, settings, progress=progress)
-
-
-__all__ = ["Answer", "Hit", "Index", "LiveIndex", "DocumentInfo", "MODES", "Place", "ensure_index", "MissingIndexError"]

@@ -1,9 +1,13 @@
+"""Answering from a loaded index with the real model: citations, modes, de-duplication, answer sentences,
+abstention."""
+
 import dataclasses
+import threading
 
 import pytest
 
 from qa.errors import QAError
-from qa.search import MODES, Hit
+from qa.index import MODES, Hit
 
 
 def test_diplomatic_relations_figures_are_in_the_top_three(seeds_search):
@@ -137,7 +141,36 @@ def test_abstains_on_football_but_not_on_the_corpus(seeds_search):
 
 
 def test_threshold_is_calibrated_on_the_corpus_gold_set_and_stored(seeds_search):
-    cal = seeds_search.manifest["abstention"]
-    assert cal["calibrated_on"] == "gold.jsonl" and seeds_search.threshold == cal["threshold"]
-    assert cal["caught"] >= 0.8 * cal["unanswerable"] and cal["wrongly_abstained"] <= 0.05 * cal["answerable"]
-    assert len(cal["held_back"]) == 2
+    cal = seeds_search.manifest.abstention
+    assert cal.calibrated_on == "gold.jsonl" and seeds_search.threshold == cal.threshold
+    assert cal.caught >= 0.8 * cal.unanswerable and cal.wrongly_abstained <= 0.05 * cal.answerable
+    assert len(cal.held_back) == 2
+
+
+def test_the_default_index_records_its_backend_and_dimension(seeds_search, settings):
+    assert seeds_search.manifest.backend == settings.backend == "onnx-int8"
+    assert seeds_search.manifest.dimension == 384 and seeds_search.manifest.index_type == "IDMap2,Flat"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_rank_and_passages_give_what_an_evaluation_needs(seeds_search, mode):
+    stored = {p.id: p for p in seeds_search.passages()}
+    assert len(stored) == seeds_search.size
+    for p in stored.values():
+        assert seeds_search.document(p.doc_id).text[p.start:p.end] == p.text
+    ranked = seeds_search.rank("When was Resolution 59 issued?", mode, depth=7)
+    assert 0 < len(ranked) <= (14 if mode == "hybrid" else 7) and all(pid in stored for pid, _ in ranked)
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+
+
+def test_searching_leaves_faiss_threads_of_other_threads_alone(seeds_search):
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    seeds_search.search("trade", k=2)
+    seen = []
+    worker = threading.Thread(target=lambda: (seeds_search.search("trade", k=2), seen.append(
+        faiss.omp_get_max_threads())))
+    worker.start()
+    worker.join()
+    assert faiss.omp_get_max_threads() == before and seen == [before]

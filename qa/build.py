@@ -1,0 +1,425 @@
+"""Building a generation: read the corpus, cut passages, embed them, write SQLite, BM25 and FAISS, then switch.
+
+When the previous generation was built with the same settings, the build is incremental: it starts from a copy of
+its database and FAISS index, reads only the files whose size, time or content changed, removes their old passages
+and adds the new ones (ids of unchanged passages stay), and rebuilds BM25 from the stored terms. Otherwise every
+file is read, and vectors of passages whose text is unchanged are still copied from the previous generation
+instead of being embedded again.
+
+A ``finalize`` hook sees the finished generation before it goes live and may return an amended manifest (the
+service layer calibrates abstention there, which needs the query layer that this module must not import).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import os
+import shutil
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+import numpy as np
+
+from . import lexical
+from . import vectors as vx
+from .chunking import Passage, chunk_document
+from .config import Settings, fault_at
+from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
+from .embedding import Embedder, get_tokenizer, make_embedder
+from .errors import QAError
+from .layout import (DATABASE, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation, foreign_entries,
+                     fsync_dir, fsync_tree, new_generation_name, switch)
+from .manifest import Chunking, Counts, FileRecord, Manifest, OtherFormatError, Reading, can_update, corpus_changes
+from .text import analyze
+from .vectors import VectorQuality
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    date TEXT,
+    sha256 TEXT NOT NULL,
+    n_passages INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL,        -- 0-based position within the document
+    start INTEGER NOT NULL,          -- documents.text[start:end] == text
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    text_sha256 TEXT NOT NULL,       -- what decides whether a rebuild may reuse the vector
+    terms TEXT NOT NULL,             -- its lexical terms, space-separated: the BM25 index is rebuilt from these
+    vector BLOB NOT NULL             -- float32, L2-normalised
+);
+CREATE INDEX passages_by_hash ON passages(text_sha256);
+CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
+CREATE TABLE skipped (doc_id TEXT PRIMARY KEY, reason TEXT NOT NULL);
+"""
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+#: Runs on the finished generation folder before it goes live; returns the manifest to save with it.
+Finalize = Callable[[Path, Manifest, Settings, Embedder, "Manifest | None"], Manifest]
+
+#: Where QA_FAULT_AT can strike, in build order.
+FAULT_POINTS = ("started", "reading", "embedding", "inserting", "committing", "lexical", "vectors", "manifest",
+                "renamed", "switched")
+
+
+def fault(point: str) -> None:
+    """Fault injection for the crash tests, off unless QA_FAULT_AT names this point: ``<point>`` kills the build
+    with SIGKILL right here, ``<point>:enospc`` raises the error a full disk gives."""
+    spec = fault_at()
+    if not spec or spec.partition(":")[0] != point:
+        return
+    if spec.endswith(":enospc"):
+        raise OSError(errno.ENOSPC, "No space left on device", point)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: Path
+    generation: str
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    settings: Settings = field(repr=False)
+    read: int = 0  # files read this time (an incremental build reads only what changed)
+    incremental: bool = False
+    vectors: VectorQuality | None = None  # index type and its recall against exact search
+
+
+def _previous(index_dir: Path, corpus: Path) -> tuple[Path | None, Manifest | None]:
+    """The live generation of ``index_dir`` and its manifest (None where it cannot seed this build), after checking
+    that the directory belongs to ``corpus``."""
+    gen = current_generation(index_dir)
+    if gen is None:
+        # Refuse a folder of someone else's files; qa's own entries are fine.
+        foreign = foreign_entries(index_dir)
+        if foreign:
+            raise QAError(f"{index_dir} is not empty ({foreign[0]}) and holds no qa index; choose another --index-dir")
+        return None, None
+    try:
+        manifest = Manifest.read(gen)
+        owner = manifest.corpus
+    except OtherFormatError as e:  # an index of an older qa: rebuilt from nothing, for the same corpus only
+        manifest, owner = None, e.corpus
+    if owner is None or Path(owner) != corpus:
+        raise QAError(f"{index_dir} holds the index of another corpus ({owner}); "
+                      f"choose another --index-dir or leave it out")
+    return gen, manifest
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    finalize: Finalize | None = None,
+) -> BuildReport:
+    """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live."""
+    started = time.perf_counter()
+    corpus = Path(corpus).resolve()
+    index_dir = Path(index_dir).resolve()
+    files = list_files(corpus)  # raises a clear error for a missing folder
+    tokenizer = get_tokenizer(settings.model)
+    embedder = embedder or make_embedder(settings)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(index_dir):
+        previous, previous_manifest = _previous(index_dir, corpus)
+        cleanup(index_dir)
+        name = new_generation_name()
+        tmp = index_dir / f"{name}.tmp"
+        tmp.mkdir()
+        fault("started")
+        base = previous if can_update(previous_manifest, settings, embedder.backend) else None
+        reuse = _VectorReuse(previous, previous_manifest, settings, embedder.backend)
+        try:
+            build = _Build(tmp, corpus, settings, tokenizer, embedder, reuse, progress)
+            report = build.run(files, base, previous_manifest if base else None)
+            manifest = Manifest(
+                generation=name,
+                built_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                build_seconds=round(time.perf_counter() - started, 3),
+                incremental=base is not None,
+                corpus=str(corpus),
+                model=settings.model,
+                backend=embedder.backend,
+                dimension=report.dimension,
+                max_seq_length=tokenizer.max_seq_length,
+                reading=Reading.of(settings),
+                chunking=Chunking.of(settings),
+                index_type=report.index_type,
+                vectors=report.quality,
+                lexical=lexical.SETTINGS,
+                counts=report.counts,
+                documents=report.files,
+                skipped=report.skipped_files,
+            )
+            manifest.write(tmp)
+            if finalize is not None:
+                manifest = finalize(tmp, manifest, settings, embedder, previous_manifest)
+                manifest.write(tmp)
+            fault("manifest")
+            fsync_tree(tmp)
+            if progress:
+                progress("switching", 0, 1)
+            os.rename(tmp, index_dir / name)
+            fsync_dir(index_dir)
+            fault("renamed")
+            switch(index_dir, name)
+            fault("switched")
+            if progress:
+                progress("switching", 1, 1)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            reuse.close()
+        cleanup(index_dir)
+    counts = report.counts
+    return BuildReport(
+        index_dir=index_dir,
+        generation=name,
+        documents=counts.documents,
+        passages=counts.passages,
+        embedded=counts.embedded,
+        reused=counts.reused,
+        skipped=tuple(report.skipped),
+        seconds=time.perf_counter() - started,
+        settings=settings,
+        read=counts.read,
+        incremental=base is not None,
+        vectors=report.quality,
+    )
+
+
+class _VectorReuse:
+    """Vectors of the previous generation, looked up by passage text hash (when model and backend match)."""
+
+    def __init__(self, gen: Path | None, manifest: Manifest | None, settings: Settings, backend: str):
+        self.db = None
+        if gen and manifest and manifest.model == settings.model and manifest.backend == backend:
+            try:
+                self.db = connect(gen / DATABASE, readonly=True)
+            except sqlite3.Error:
+                self.db = None
+
+    def get(self, digest: str) -> bytes | None:
+        if self.db is None:
+            return None
+        row = self.db.execute("SELECT vector FROM passages WHERE text_sha256 = ? LIMIT 1", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+
+
+@dataclass
+class _Result:
+    counts: Counts
+    dimension: int
+    files: dict[str, FileRecord]
+    skipped_files: dict[str, FileRecord]
+    skipped: list[Skipped]
+    index_type: str
+    quality: VectorQuality
+
+
+class _Build:
+    """Writes one generation into ``tmp``: from nothing, or from a copy of the previous one plus the changes."""
+
+    #: Passages embedded and written per step: memory stays bounded however large the corpus.
+    STEP = 512
+
+    def __init__(self, tmp: Path, corpus: Path, settings: Settings, tokenizer, embedder: Embedder,
+                 reuse: _VectorReuse, progress: Progress | None):
+        self.tmp, self.corpus, self.settings = tmp, corpus, settings
+        self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
+        self.embedded = self.read = 0
+        self.pending: list[tuple[Passage, str]] = []
+
+    def run(self, files: list[FileInfo], base: Path | None, base_manifest: Manifest | None) -> _Result:
+        import faiss
+
+        info = {f.doc_id: f for f in files}
+        if base is not None:
+            shutil.copyfile(base / DATABASE, self.tmp / DATABASE)  # generations are immutable: a plain copy
+            self.db = connect(self.tmp / DATABASE)
+            index = faiss.read_index(str(base / VECTORS))
+            changes = corpus_changes(base_manifest, files)
+            gone = [*changes.removed, *changes.modified]
+            # touched but not changed: remember the new size and time
+            recorded = {d: _touched(r, info.get(d)) for d, r in base_manifest.documents.items() if d not in gone}
+            skipped_files = {d: _touched(r, info.get(d)) for d, r in base_manifest.skipped.items() if d not in gone}
+            old_ids = self._remove(gone)
+            if len(old_ids):
+                index.remove_ids(old_ids)
+            to_read = [info[d] for d in sorted({*changes.added, *changes.modified})]
+            skipped = [Skipped(d, r.reason) for d, r in skipped_files.items()]
+        else:
+            self.db = connect(self.tmp / DATABASE)
+            self.db.executescript(SCHEMA)
+            index, recorded, skipped_files, skipped, to_read = None, {}, {}, [], files
+        self.next_id = first_new = (self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0] or -1) + 1
+        self._read(to_read, info, recorded, skipped_files, skipped)
+        fault("committing")
+        self.db.commit()
+        n, d = self.db.execute("SELECT COUNT(*), MAX(LENGTH(vector)) FROM passages").fetchone()
+        if not n:
+            raise QAError(f"no documents to index in {self.corpus}: it has no readable .txt, .md or .html files"
+                          + (f" ({len(skipped)} skipped: {skipped[0].doc_id}: {skipped[0].reason})"
+                             if skipped else ""))
+        d //= 4
+        documents = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        counts = Counts(documents, n, self.embedded, n - self.embedded, self.read)
+        if self.progress:
+            self.progress("lexical", 0, 1)
+        rows = self.db.execute("SELECT id, terms FROM passages ORDER BY id")
+        lexical.build_from_terms(((i, t.split()) for i, t in rows), self.tmp / LEXICAL)
+        fault("lexical")
+        if self.progress:
+            self.progress("vectors", 0, 1)
+        limit = self.settings.exact_limit
+        if index is not None and not vx.needs_rebuild(index, n, limit):
+            for ids, vectors in self._chunks(after=first_new - 1):  # in place: only the new passages
+                index.add_with_ids(vectors, ids)
+        else:
+            index = vx.build(d, n, self._chunks, self._sample(vx.training_size(n, limit)), limit)
+        if vx.kind_of(index) == "flat":
+            quality = vx.tune(index)  # exact: nothing to check
+        else:
+            sample_ids = self._sample_ids(vx.RECALL_SAMPLE)
+            quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks)
+        self.db.close()
+        faiss.write_index(index, str(self.tmp / VECTORS))
+        fault("vectors")
+        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality)
+
+    # -- the documents that changed --
+
+    def _remove(self, doc_ids: list[str]) -> np.ndarray:
+        ids: list[int] = []
+        for doc_id in doc_ids:
+            ids += [i for (i,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+            for table in ("passages", "documents", "skipped"):
+                self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        return np.array(ids, dtype=np.int64)
+
+    def _read(self, to_read: list[FileInfo], info: dict[str, FileInfo], recorded: dict[str, FileRecord],
+              skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
+        for n, item in enumerate(iter_documents(self.corpus, to_read, int(self.settings.max_file_mb * 2**20)), 1):
+            f = info[item.doc_id]
+            self.read += 1
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                self.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.doc_id, item.reason))
+                skipped_files[item.doc_id] = FileRecord(_hash_or_none(f.path), f.size, f.mtime_ns,
+                                                        reason=item.reason)
+            else:
+                passages = chunk_document(item, self.tokenizer, self.settings.max_tokens,
+                                          self.settings.overlap_tokens)
+                _insert_document(self.db, item, len(passages))
+                recorded[item.doc_id] = FileRecord(item.sha256, f.size, f.mtime_ns, passages=len(passages))
+                self.pending.extend((p, _text_hash(p.text)) for p in passages)
+                if len(self.pending) >= self.STEP:
+                    self._flush()
+            if self.progress:
+                self.progress("reading", n, len(to_read))
+            fault("reading")
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        vectors: list[bytes | None] = [self.reuse.get(h) for _, h in self.pending]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            fresh = self.embedder.encode([self.pending[i][0].text for i in missing])
+            fault("embedding")
+            for i, vec in zip(missing, fresh):
+                vectors[i] = vec.astype(np.float32).tobytes()
+        ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
+        self.next_id += len(self.pending)
+        self.db.executemany(
+            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, vector) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, " ".join(analyze(p.text)), v)
+             for i, (p, h), v in zip(ids, self.pending, vectors)],
+        )
+        fault("inserting")
+        self.embedded += len(missing)
+        self.pending.clear()
+        if self.progress:
+            self.progress("embedding", int(self.next_id), -1)
+
+    # -- reading the stored vectors back --
+
+    def _chunks(self, size: int = 20_000, after: int = -1):
+        last = after
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM passages WHERE id > ? ORDER BY id LIMIT ?",
+                                   (last, size)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield (np.array([r[0] for r in rows], dtype=np.int64),
+                   np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1))
+
+    def _sample_ids(self, n: int) -> np.ndarray:
+        if n <= 0:  # an exact index trains on nothing
+            return np.zeros(0, dtype=np.int64)
+        ids = np.array([i for (i,) in self.db.execute("SELECT id FROM passages")], dtype=np.int64)
+        rng = np.random.default_rng(0)  # the same sample for the same corpus: reproducible reports
+        return np.sort(rng.choice(ids, size=min(n, len(ids)), replace=False))
+
+    def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        out = []
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start:start + 500]]
+            rows = dict(self.db.execute(
+                f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
+            out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
+        return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+    def _sample(self, n: int) -> np.ndarray:
+        return self._vectors_of(self._sample_ids(n))
+
+
+def _touched(record: FileRecord, now: FileInfo | None) -> FileRecord:
+    if now is None:
+        return record
+    return FileRecord(record.sha256, now.size, now.mtime_ns, record.passages, record.reason)
+
+
+def _text_hash(text: str) -> str:
+    return sha256(text.encode("utf-8")).hexdigest()
+
+
+def _hash_or_none(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def _insert_document(db: sqlite3.Connection, doc: Document, n_passages: int) -> None:
+    db.execute(
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (doc.doc_id, doc.title, doc.source, doc.date, doc.sha256, n_passages, doc.text),
+    )

@@ -1,0 +1,92 @@
+"""What the command line and the web page stand on: building an index the way users get it (abstention calibrated
+on the corpus's gold set), building a missing one on demand, and ``LiveIndex``, the index a server answers from
+while a rebuild runs beside it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import build
+from .build import BuildReport, Progress
+from .config import Settings, resolve_paths
+from .documents import list_files
+from .embedding import Embedder
+from .errors import QAError, StaleIndexError
+from .evaluate import calibrate_generation
+from .index import Index
+from .layout import Generation, current_generation
+from .manifest import Changes, Manifest, OtherFormatError, check_fresh, corpus_changes
+
+
+def build_index(
+    corpus: Path | str,
+    index_dir: Path | str,
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live; where the corpus
+    has a gold.jsonl, the abstention threshold is calibrated on it first."""
+    return build.build_index(Path(corpus), Path(index_dir), settings, embedder, progress,
+                             finalize=calibrate_generation)
+
+
+def ensure_index(
+    corpus: Path | None = None,
+    index_dir: Path | None = None,
+    settings: Settings | None = None,
+    *,
+    rebuild_stale: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport | None:
+    """Build the index of ``corpus`` when it is missing (or stale, with ``rebuild_stale``); returns what was built."""
+    corpus, index_dir = resolve_paths(corpus, index_dir)
+    settings = settings or Settings.from_env()
+    gen = current_generation(index_dir)
+    if gen is not None:
+        if not rebuild_stale:
+            return None
+        try:
+            check_fresh(index_dir, Manifest.read(gen), settings, settings.backend)
+            return None
+        except (StaleIndexError, OtherFormatError):
+            pass
+    return build_index(corpus, index_dir, settings, progress=progress)
+
+
+class LiveIndex:
+    """The index a server answers from. A rebuild runs beside it; questions keep using the loaded generation
+    until the new one is complete, then it is swapped in atomically."""
+
+    def __init__(self, index: Index, corpus: Path, index_dir: Path, settings: Settings):
+        self._index = index
+        self.corpus, self.index_dir, self.settings = Path(corpus), Path(index_dir), settings
+        self._rebuild_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, index: Index) -> LiveIndex:
+        """Serve a loaded index as it is: its own corpus, directory and settings."""
+        return cls(index, index.corpus, index.index_dir, index.settings)
+
+    @property
+    def current(self) -> Index:
+        return self._index
+
+    def changes(self) -> Changes | None:
+        """What changed on disk since the live index was built; None when the corpus folder is gone."""
+        if not self.corpus.is_dir():
+            return None
+        return corpus_changes(self.current.manifest, list_files(self.corpus))
+
+    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise QAError("a rebuild is already running")
+        try:
+            old = self._index
+            report = build_index(self.corpus, self.index_dir, self.settings, embedder=old.embedder,
+                                 progress=progress)
+            self._index = Index(Generation.load(self.index_dir), self.settings, old.embedder, old.fuser)
+            return report
+        finally:
+            self._rebuild_lock.release()

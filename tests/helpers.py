@@ -1,0 +1,157 @@
+"""What several test files share: paths, file writing, the fake embedder, hostile payloads and a served page."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+QA = str(Path(sys.executable).parent / "qa")
+#: Runs the qa command with the fake embedder registered as backend "test-hash" (see fake_qa.py).
+FAKE_QA = [sys.executable, str(Path(__file__).resolve().parent / "fake_qa.py")]
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- embedders ---------------------------------------------------------------------------------------------------
+
+
+class HashEmbedder:
+    """A fake model for tests of build and storage logic: each folded word gets a fixed pseudo-random vector (seeded
+    by its CRC-32, so every process agrees), a text is the normalised sum of its words. Texts that share words are
+    close, as with a real model, but nothing is learnt and nothing needs torch or ONNX Runtime."""
+
+    backend = "test-hash"
+    dimension = 64
+
+    def __init__(self, name: str = "", batch_size: int = 0):
+        self._words: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def for_settings(cls, settings) -> HashEmbedder:
+        return cls(settings.model)
+
+    def _word(self, word: str) -> np.ndarray:
+        vec = self._words.get(word)
+        if vec is None:
+            vec = self._words[word] = np.random.default_rng(zlib.crc32(word.encode())).standard_normal(
+                self.dimension).astype(np.float32)
+        return vec
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        from qa.text import word_spans
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for _, _, word in word_spans(text):
+                out[i] += self._word(word)
+            norm = float(np.linalg.norm(out[i]))
+            out[i] = out[i] / norm if norm > 0 else self._word("")
+        return out
+
+
+def register_fake_backend() -> None:
+    """Add the fake embedder to qa's table of backends, as a plugin would: Settings(backend="test-hash")."""
+    from qa.embedding import BACKENDS
+
+    BACKENDS[HashEmbedder.backend] = HashEmbedder
+
+
+class CountingEmbedder:
+    """Another embedder, counting what it embeds and optionally failing after ``fail_after`` texts."""
+
+    def __init__(self, inner, fail_after: int | None = None):
+        self.inner = inner
+        self.backend = inner.backend
+        self.fail_after = fail_after
+        self.texts: list[str] = []
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts):
+        if self.fail_after is not None and len(self.texts) + len(texts) > self.fail_after:
+            allowed = list(texts)[: self.fail_after - len(self.texts)]
+            self.inner.encode(allowed)  # get as far as the failure point, then die
+            self.texts.extend(allowed)
+            raise RuntimeError("injected failure in the middle of embedding")
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+
+# --- hostile input -----------------------------------------------------------------------------------------------
+
+XSS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "<svg onload=alert(3)>",
+    '<a href="javascript:alert(4)">click</a>', "[link](javascript:alert(5))", '![img](x" onerror="alert(6))',
+    '<iframe src="javascript:alert(7)"></iframe>', "<body onload=alert(8)>",
+    '<div style="background:url(javascript:alert(9))">', '<div style="width: expression(alert(10))">',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(11)>", '"><script>alert(12)</script>',
+    "'><img src=x onerror=alert(13)>", "<details open ontoggle=alert(14)>", "<input autofocus onfocus=alert(15)>",
+    "<video><source onerror=alert(16)></video>", '<object data="javascript:alert(17)"></object>',
+    '<link rel=stylesheet href="http://evil.example/x.css">',
+    '<meta http-equiv="refresh" content="0;url=http://evil.example/">',
+    "${alert(20)} {{constructor.constructor('alert(20)')()}}",
+]
+
+
+# --- a served page -----------------------------------------------------------------------------------------------
+
+
+class Server:
+    """`qa serve` in a subprocess on a free loopback port, until ``stop``."""
+
+    def __init__(self, corpus: Path, index_dir: Path, *extra: str, command: list[str] | None = None,
+                 env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.index_dir = index_dir
+        self.log = open(index_dir.parent / f"serve-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [*(command or [QA]), "serve", str(corpus), "--index-dir", str(index_dir), "--port", str(self.port),
+             *extra],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})})
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"qa serve exited: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError("qa serve did not start within 240 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
