@@ -323,13 +323,14 @@ class _Build:
 
     def _read(self, to_read: list[FileInfo], info: dict[str, FileInfo], recorded: dict[str, FileRecord],
               skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
-        for n, item in enumerate(iter_documents(self.corpus, to_read, int(self.settings.max_file_mb * 2**20)), 1):
+        max_bytes = int(self.settings.max_file_mb * 2**20)
+        for n, item in enumerate(iter_documents(self.corpus, to_read, max_bytes), 1):
             f = info[item.doc_id]
             self.read += 1
             if isinstance(item, Skipped):
                 skipped.append(item)
                 self.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.doc_id, item.reason))
-                skipped_files[item.doc_id] = FileRecord(_hash_or_none(f.path), f.size, f.mtime_ns,
+                skipped_files[item.doc_id] = FileRecord(_hash_or_none(f, max_bytes), f.size, f.mtime_ns,
                                                         reason=item.reason)
             else:
                 passages = chunk_document(item, self.tokenizer, self.settings.max_tokens,
@@ -411,9 +412,13 @@ def _text_hash(text: str) -> str:
     return sha256(text.encode("utf-8")).hexdigest()
 
 
-def _hash_or_none(path: Path) -> str | None:
+def _hash_or_none(f: FileInfo, max_bytes: int) -> str | None:
+    """The hash of a skipped file, to notice when it changes; None for what is never read (too large, a link out,
+    not a regular file): a change in its size or time then counts as a change."""
+    if f.problem:
+        return None
     try:
-        return sha256_file(path)
+        return sha256_file(f.path, max_bytes)
     except OSError:
         return None
 

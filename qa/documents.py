@@ -8,11 +8,13 @@ cut only from inside them.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -44,43 +46,119 @@ class Skipped:
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What a corpus listing knows without reading a file: enough to notice a change cheaply."""
+    """What a corpus listing knows without reading a file: enough to notice a change cheaply, and whether the entry
+    may be read at all."""
 
     doc_id: str
-    path: Path
+    path: Path  # where to read it: the file itself, or the target of a link that stays inside the corpus
     size: int
     mtime_ns: int
+    problem: str | None = None  # why it is not read, when the listing already knows (a link out, a FIFO, ...)
 
 
 # --- finding files -------------------------------------------------------------------------------------------
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"not a regular file ({kind}): not read"
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
 
 def list_files(folder: Path) -> list[FileInfo]:
-    """Every readable-looking corpus file below ``folder``, sorted by id. Hidden files and folders are ignored."""
+    """Every corpus file below ``folder``, sorted by id, each with what the listing knows about it. Hidden files and
+    folders are ignored; symlinked folders are not followed (so a link loop cannot trap the walk).
+
+    A folder is hostile input: a symlink whose target leaves the folder (``notes.txt -> ~/.ssh/id_rsa``) is never
+    read, nor is anything that is not a regular file (a FIFO would block the build forever, a device never ends).
+    A symlink to a file inside the folder is read under its own name, unless its target is itself listed: then it
+    is skipped as the same file, so that no text is indexed twice.
+    """
     folder = Path(folder)
     if not folder.exists():
         raise QAError(f"corpus folder not found: {folder}")
     if not folder.is_dir():
         raise QAError(f"not a folder: {folder}; point qa at a folder of .txt or .md files")
+    root = os.path.realpath(folder)
     found = []
-    # os.walk does not follow symlinked folders, so a link loop cannot trap it.
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if name.startswith(".") or not name.lower().endswith(SUFFIXES):
                 continue
-            path = Path(dirpath) / name
-            try:
-                st = path.stat()
-            except OSError:
-                st = None  # reported when read
-            doc_id = path.relative_to(folder).as_posix()
-            found.append(FileInfo(doc_id, path, st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    return sorted(found, key=lambda f: f.doc_id)
+            found.append(_describe(Path(dirpath) / name, folder, root))
+    found.sort(key=lambda f: f.doc_id)
+    return _once_each(found, folder)
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _once_each(found: list[FileInfo], folder: Path) -> list[FileInfo]:
+    """A file reached under several names (itself and links to it, or several links) is read under one of them:
+    its own name if it is listed, else the first link's."""
+    first: dict[str, str] = {}
+    for linked in (False, True):
+        for f in found:
+            if f.problem is None and os.path.islink(folder / f.doc_id) == linked:
+                first.setdefault(os.path.realpath(f.path), f.doc_id)
+    out = []
+    for f in found:
+        twin = first.get(os.path.realpath(f.path)) if f.problem is None else None
+        out.append(f if twin in (None, f.doc_id) else replace(f, problem=f"the same file as {twin}: not read twice"))
+    return out
+
+
+def _describe(path: Path, folder: Path, root: str) -> FileInfo:
+    doc_id = path.relative_to(folder).as_posix()
+    try:
+        st = os.lstat(path)
+    except OSError as e:
+        return FileInfo(doc_id, path, -1, -1, f"cannot be read ({e.strerror or e})")
+    if stat.S_ISLNK(st.st_mode):
+        target = os.path.realpath(path)
+        if not _inside(target, root):
+            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns,
+                            "a symlink to a file outside the corpus folder: not followed")
+        try:
+            st = os.stat(target)
+        except OSError as e:  # a dangling link, or a loop
+            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, f"cannot be read ({e.strerror or e})")
+        path = Path(target)
+    return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, _not_regular(st.st_mode))
+
+
+def sha256_file(path: Path, max_bytes: int | None = None) -> str:
+    """The sha256 of a regular file, read in 1 MiB pieces. Raises OSError for anything that is not a regular file
+    (never blocks on a FIFO) or, with ``max_bytes``, is larger than that (never reads what would be skipped)."""
+    digest = hashlib.sha256()
+    with _open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise OSError(errno.EFBIG, "larger than the size limit", str(path))
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open_regular(path: Path):
+    """Open ``path`` for reading only if it is a regular file: O_NONBLOCK so that opening a FIFO returns at once,
+    O_NOFOLLOW so that a file swapped for a link since the listing is refused, then checked with fstat."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    try:
+        problem = _not_regular(os.fstat(fd).st_mode)
+        if problem:
+            raise OSError(errno.EINVAL, problem, str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class _Skip(Exception):
@@ -120,18 +198,27 @@ def _too_large(size: int, max_bytes: int) -> str:
 
 
 def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None) -> Iterator[Document | Skipped]:
+    """Read each listed file into a Document, or say why it was skipped. The size limit is decided from the file's
+    size before anything is read, and nothing past it is ever read (the file may grow meanwhile)."""
     for info in files:
+        if info.problem:
+            yield Skipped(info.doc_id, info.problem)
+            continue
         if max_bytes is not None and info.size > max_bytes:
             yield Skipped(info.doc_id, _too_large(info.size, max_bytes))
             continue
         try:
-            with open(info.path, "rb") as f:  # at most one byte past the limit: the file may have grown
+            with _open_regular(info.path) as f:
+                size = os.fstat(f.fileno()).st_size
+                if max_bytes is not None and size > max_bytes:
+                    yield Skipped(info.doc_id, _too_large(size, max_bytes))
+                    continue
                 data = f.read() if max_bytes is None else f.read(max_bytes + 1)
         except OSError as e:
             yield Skipped(info.doc_id, f"cannot be read ({e.strerror or e})")
             continue
         if max_bytes is not None and len(data) > max_bytes:
-            yield Skipped(info.doc_id, _too_large(info.path.stat().st_size, max_bytes))
+            yield Skipped(info.doc_id, _too_large(len(data), max_bytes))
             continue
         try:
             yield parse_document(info.doc_id, data)

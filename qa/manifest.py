@@ -241,16 +241,18 @@ class Changes:
 
 def corpus_changes(manifest: Manifest, files: list[FileInfo]) -> Changes:
     """What differs between the corpus on disk and the one the manifest recorded (cheap: hashes only files whose
-    size or modification time moved)."""
+    size or modification time moved, and never one that would not be read: too large, a link out of the folder,
+    not a regular file; for those a move in size or time is the change)."""
     recorded = manifest.files()
     now = {f.doc_id: f for f in files}
+    max_bytes = int(manifest.reading.max_file_mb * 2**20)
     modified = []
     for doc_id in sorted(recorded.keys() & now.keys()):
         old, f = recorded[doc_id], now[doc_id]
         if (old.size, old.mtime_ns) == (f.size, f.mtime_ns):
             continue
         try:
-            if sha256_file(f.path) != old.sha256:
+            if f.problem or old.sha256 is None or sha256_file(f.path, max_bytes) != old.sha256:
                 modified.append(doc_id)
         except OSError:
             modified.append(doc_id)
