@@ -1,0 +1,608 @@
+"""The text layer of a PDF in reading order, one paragraph per line, with the page furniture left out.
+
+pdfium (through pypdfium2, Apache/BSD licensed; PyMuPDF is AGPL and is never used) gives each page's text with
+its own line breaks, and the position of every run of characters. From those lines this module:
+
+* orders them for reading: rows of lines side by side that keep a common gutter are columns, read left column
+  first (a recursive X-Y cut, kept from cutting tables whose cells are short);
+* drops running headers and footers (a line at the top or bottom of the page that recurs, digits aside, at the
+  same height on many pages: "Annual Report 2024", "Page 3 of 12", "- 3 -") and bare page numbers;
+* joins the lines of a paragraph with a space, and a word hyphenated at a line end back into one word (see
+  ``_join_hyphen``); a paragraph that runs on into the next column or page stays one block.
+
+Offsets in the result refer to the text built here. pdfium is not thread-safe: a module lock serialises every
+extraction in this process, and other code in the process must not use pypdfium2 while one runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import re
+import statistics
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .extracted import Extracted, Unreadable, assemble, iso_date, real_title
+
+#: One extraction at a time: pdfium keeps global state and must not be entered from two threads. Re-entrant, so
+#: that a progress callback that reads another PDF in the same thread does not wait for itself.
+_PDFIUM_LOCK = threading.RLock()
+
+#: pdfium's own mark for a hyphen it found at a line end (it then leaves out the line break).
+_PDFIUM_HYPHEN = "\ufffe"
+_LINE_RE = re.compile(r"[^\r\n\ufffe]+\ufffe?")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
+                            "\xa0": " ", "\t": " ", _PDFIUM_HYPHEN: "-"})
+#: Lines of more runs than this are set glyph by glyph: their runs are not read one by one (see lines()).
+_MAX_RUNS = 24
+_BOLD_RE = re.compile(rb"(?i)bold|black|heavy|semibold|demi")
+_SENTENCE_END_RE = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_LIST_ITEM_RE = re.compile(r"([•·▪‣◦●○■□➢✓–—*]|\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}\))\s")
+#: Page-number lines that are furniture even when they do not repeat (a one-page file, a first page).
+_PAGE_NUMBER_RE = re.compile(r"(?i)\W*(page|p\.|seite|página|pagina)\s*\d{1,5}(\s*(of|/|de|von|sur)\s*\d{1,5})?\W*")
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A run of text on one line of a page, as pdfium gives it; y grows upwards (PDF space)."""
+
+    page: int  # 0-based
+    x0: float  # horizontal extent of the glyphs
+    x1: float
+    top: float  # vertical extent of the font (ascent to descent), the same for every line set in that font
+    bottom: float
+    size: float  # top - bottom: proportional to the font size
+    bold: bool  # the font of its first and last character is a bold one
+    text: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The lines of one segment that sit side by side (table cells), or a single line."""
+
+    page: int
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    cells: int
+    text: str
+
+
+@dataclass
+class _Block:
+    rows: list[_Row]
+    heading: bool = False
+
+
+# --- reading the text layer --------------------------------------------------------------------------------------
+
+
+def _pdfium():
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    return pdfium, raw
+
+
+class _PageReader:
+    """Reads the lines of one text page with a bounded number of pdfium calls per line, never one per character."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.l, self.t, self.r, self.b = (ctypes.c_double() for _ in range(4))
+        self.loose = raw.FS_RECTF()
+        self.name = ctypes.create_string_buffer(256)
+        self.flags = ctypes.c_int()
+
+    def text(self, tp) -> str:
+        n = self.raw.FPDFText_CountChars(tp)
+        if n <= 0:
+            return ""
+        buf = (ctypes.c_ushort * (2 * n + 2))()  # UTF-16: room for surrogate pairs
+        got = self.raw.FPDFText_GetText(tp, 0, n, buf)
+        return bytes(memoryview(buf).cast("B")[: max(0, got - 1) * 2]).decode("utf-16-le", "replace")
+
+    def _char(self, tp, text_index: int) -> int:
+        return self.raw.FPDFText_GetCharIndexFromTextIndex(tp, text_index)
+
+    def _bold(self, tp, char: int) -> bool:
+        self.raw.FPDFText_GetFontInfo(tp, char, self.name, len(self.name), ctypes.byref(self.flags))
+        return bool(_BOLD_RE.search(self.name.value)) or bool(self.flags.value & 0x40000)  # FXFONT_FORCE_BOLD
+
+    def _rect(self, tp, j: int) -> tuple[float, float, float, float]:
+        self.raw.FPDFText_GetRect(tp, j, self.l, self.t, self.r, self.b)
+        return self.l.value, self.r.value, self.t.value, self.b.value
+
+    def lines(self, tp, page: int) -> list[_Line]:
+        raw, out = self.raw, []
+        text = self.text(tp)
+        for m in _LINE_RE.finditer(text):
+            s, e = m.span()
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            ca, cb = self._char(tp, s), self._char(tp, e - 1)
+            if s == e or ca < 0 or cb < ca:
+                continue
+            k = raw.FPDFText_CountRects(tp, ca, cb - ca + 1)
+            if k <= 0:
+                continue  # nothing visible: zero-size or clipped-away glyphs
+            if k <= _MAX_RUNS:
+                parts = self._split(tp, text, s, e, ca, [self._rect(tp, j) for j in range(k)])
+            else:
+                # Set glyph by glyph (Chromium at some sizes): the runs tell nothing about gaps, and reading each
+                # would cost as much as a loop over characters; the first and last give the extent.
+                (l0, r0, t0, b0), (l1, r1, t1, b1) = self._rect(tp, 0), self._rect(tp, k - 1)
+                parts = [(s, e, min(l0, l1), max(r0, r1), max(t0, t1), min(b0, b1))]
+            for part in parts:
+                out.append(self._line(tp, page, text, *part))
+        return out
+
+    def _split(self, tp, text, s, e, ca, rects):
+        """Cut a pdfium line where its runs are far apart (two columns or table cells written row by row)."""
+        raw, parts, start, run = self.raw, [], s, [rects[0]]
+        height = max(r[2] - r[3] for r in rects) or 1.0
+        for j in range(1, len(rects)):
+            if rects[j][0] - rects[j - 1][1] > 1.2 * height:
+                # The first character of run j: the fewest characters from ca that make j + 1 runs.
+                lo, hi = ca, self._char(tp, e - 1)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if raw.FPDFText_CountRects(tp, ca, mid - ca + 1) >= j + 1:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                cut = raw.FPDFText_GetTextIndexFromCharIndex(tp, lo)
+                if start < cut < e and text[start:cut].strip():
+                    parts.append((start, cut, run))
+                    start, run = cut, []
+            run.append(rects[j])
+        parts.append((start, e, run))
+        out = []
+        for a, b, run in parts:
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b and run:
+                out.append((a, b, min(r[0] for r in run), max(r[1] for r in run), max(r[2] for r in run),
+                            min(r[3] for r in run)))
+        return out
+
+    def _line(self, tp, page, text, s, e, x0, x1, top, bottom) -> _Line:
+        raw = self.raw
+        first, last = self._char(tp, s), self._char(tp, e - 1)
+        if first >= 0 and raw.FPDFText_GetLooseCharBox(tp, first, self.loose) and self.loose.top > self.loose.bottom:
+            top, bottom = self.loose.top, self.loose.bottom
+        bold = first >= 0 and last >= 0 and self._bold(tp, first) and self._bold(tp, last)
+        piece = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text[s:e].translate(_LIGATURES))
+        return _Line(page, x0, x1, top, bottom, max(top - bottom, 0.1), bold, re.sub(r" {2,}", " ", piece.strip()))
+
+
+def _open(data: bytes):
+    pdfium, raw = _pdfium()
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        if e.err_code in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
+            raise Unreadable("encrypted: qa cannot read it") from None
+        import pypdfium2.internal as pdfium_i
+
+        why = "pdfium: " + (pdfium_i.ErrorToStr.get(e.err_code) if e.err_code is not None else str(e)).lower()
+        if b"%PDF-" not in data[:1024]:
+            why += "; no %PDF header, so not a PDF at all"
+        elif b"%%EOF" not in data[-2048:]:
+            why += "; no %%EOF at the end, so the file looks cut short"
+        raise Unreadable(f"not a readable PDF ({why})") from None
+
+
+def _read(data: bytes, progress) -> tuple[list[list[_Line]], list[bool], list[tuple[float, float]], dict]:
+    """Lines of every page, whether each page draws anything at all, each page's (bottom, top), and metadata."""
+    pdfium, raw = _pdfium()
+    with _PDFIUM_LOCK:
+        pdf = _open(data)
+        try:
+            meta = {k: pdf.get_metadata_value(k) for k in ("Title", "CreationDate", "ModDate")}
+            n = len(pdf)
+            reader = _PageReader(raw)
+            pages, drawn, heights = [], [], []
+            for i in range(n):
+                lines, objects, box = [], 0, (0.0, 792.0)
+                try:
+                    page = pdf[i]
+                except pdfium.PdfiumError:
+                    page = None  # a damaged page: reported as one without text
+                if page is not None:
+                    try:
+                        l_, b_, r_, t_ = page.get_bbox()
+                        box = (b_, t_)
+                        tp = page.get_textpage()
+                        try:
+                            lines = reader.lines(tp.raw, i)
+                        finally:
+                            tp.close()
+                        objects = raw.FPDFPage_CountObjects(page.raw)
+                    finally:
+                        page.close()
+                pages.append(lines)
+                drawn.append(objects > 0)
+                heights.append(box)
+                if progress is not None:
+                    progress(i + 1, n)
+        finally:
+            pdf.close()
+    return pages, drawn, heights, meta
+
+
+# --- page furniture ---------------------------------------------------------------------------------------------
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
+
+
+def _remove_furniture(pages: list[list[_Line]], boxes: list[tuple[float, float]]) -> list[list[_Line]]:
+    """Drop lines at the top or bottom of pages that recur, digits aside, at the same height on many pages."""
+    with_text = sum(1 for lines in pages if lines)
+    need = max(2, round(0.4 * with_text))
+    candidates: dict[str, list[tuple[float, int, _Line]]] = defaultdict(list)
+    for i, lines in enumerate(pages):
+        if not lines:
+            continue
+        bottom, top = boxes[i]
+        band = 0.15 * (top - bottom)
+        rows = _rows(lines)
+        for ln in (ln for row in rows[:2] + rows[2:][-2:] for ln in row):  # the first and last two rows
+            if ln.bottom > top - band or ln.top < bottom + band:
+                candidates[_furniture_key(ln.text)].append((ln.bottom, i, ln))
+    drop = set()
+    for key, found in candidates.items():
+        found.sort(key=lambda f: f[0])
+        ys = [f[0] for f in found]
+        for y, i, ln in found:
+            # pages where the same text sits within 4 pt of this height
+            near = {found[k][1] for k in range(bisect.bisect_left(ys, y - 4), bisect.bisect_right(ys, y + 4))}
+            if len(near) >= need or _PAGE_NUMBER_RE.fullmatch(ln.text):
+                drop.add(id(ln))
+        if len(pages) > 1 and re.fullmatch(r"\W*#\W*(#\W*)?|[ivxlc]{1,6}", key) and len({f[1] for f in found}) >= 2:
+            drop.update(id(f[2]) for f in found)  # bare page numbers move about (odd and even pages)
+    return [[ln for ln in lines if id(ln) not in drop] for lines in pages]
+
+
+# --- reading order ------------------------------------------------------------------------------------------------
+
+
+def _rows(lines: list[_Line]) -> list[list[_Line]]:
+    """Group lines that overlap vertically by at least half the smaller height; rows top to bottom, x order."""
+    rows: list[list[_Line]] = []
+    top = bottom = 0.0
+    for ln in sorted(lines, key=lambda ln: -ln.top):
+        if rows and min(top, ln.top) - max(bottom, ln.bottom) >= 0.5 * min(ln.size, top - bottom):
+            rows[-1].append(ln)
+            top, bottom = max(top, ln.top), min(bottom, ln.bottom)
+        else:
+            rows.append([ln])
+            top, bottom = ln.top, ln.bottom
+    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
+
+
+def _free(row: list[_Line], lo: float, hi: float) -> list[tuple[float, float]]:
+    gaps, x = [], lo
+    for ln in row:
+        if ln.x0 > x:
+            gaps.append((x, ln.x0))
+        x = max(x, ln.x1)
+    if hi > x:
+        gaps.append((x, hi))
+    return gaps
+
+
+def _intersect(a, b, min_width: float) -> list[tuple[float, float]]:
+    out = []
+    for a0, a1 in a:
+        for b0, b1 in b:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if hi - lo >= min_width:
+                out.append((lo, hi))
+    return out
+
+
+def _column_cut(run: list[list[_Line]], gutters, lo: float, hi: float) -> float | None:
+    """Where to cut a run of rows into columns, if a gutter parts lines of running text on both sides."""
+    best = None
+    for g0, g1 in gutters:
+        if g0 <= lo or g1 >= hi:
+            continue
+        left = [ln for row in run for ln in row if ln.x1 <= g0]
+        right = [ln for row in run for ln in row if ln.x0 >= g1]
+        # Running text, not a table of short cells: a table read column by column would lose its rows.
+        if (len(left) >= 2 and len(right) >= 2 and statistics.median(len(ln.text) for ln in left) >= 15
+                and statistics.median(len(ln.text) for ln in right) >= 15):
+            if best is None or g1 - g0 > best[1] - best[0]:
+                best = (g0, g1)
+    return None if best is None else (best[0] + best[1]) / 2
+
+
+def _column_rows(rows: list[list[_Line]], i: int, j: int, cut: float) -> tuple[int, int]:
+    """The rows of rows[i:j] that belong to the columns, as (start, end).
+
+    The run found by the gutter also takes in narrow things above and below the columns that leave the gutter
+    free: a short closing line, a small table. The columns are the rows from the first to the last that have
+    text on both sides, plus what carries on the left column below that: lines that touch the line above (the
+    same paragraph) or reach across the column (a longer left column, as on the last page of a paper).
+    """
+    both = [k for k in range(i, j) if rows[k][0].x1 <= cut < rows[k][-1].x0]
+    if not both:
+        return i, i
+    start, end = i, both[-1] + 1
+    while start < both[0] and rows[start][0].x0 >= cut:  # text at the right above the columns is read first
+        start += 1
+    if start > i:
+        return i, i  # let the caller put those rows in the flow, then find the columns again
+    width = statistics.median(ln.x1 for k in both for ln in rows[k] if ln.x1 <= cut)
+    while end < j and len(rows[end]) == 1 and rows[end][0].x1 <= cut:
+        prev, row = rows[end - 1][0], rows[end][0]
+        if not ((prev.bottom - row.top) <= 0.5 * row.size or row.x1 >= width - 2 * row.size):
+            break
+        end += 1
+    return start, end
+
+
+def _segments(lines: list[_Line], depth: int = 0) -> list[list[list[_Line]]]:
+    """Lines in reading order: a list of segments (a column, or the full width), each a list of rows."""
+    rows = _rows(lines)
+    if len(rows) < 2 or depth > 3:
+        return [rows] if rows else []
+    lo, hi = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    min_gutter = 0.6 * statistics.median(ln.size for ln in lines)
+    frees = [_free(r, lo, hi) for r in rows]
+    segments, flow, i = [], [], 0
+    while i < len(rows):
+        free, j = frees[i], i + 1
+        while j < len(rows) and (narrower := _intersect(free, frees[j], min_gutter)):
+            free, j = narrower, j + 1
+        cut = _column_cut(rows[i:j], free, lo, hi) if j - i >= 2 else None
+        if cut is not None:
+            i, j = _column_rows(rows, i, j, cut)
+        if cut is None or i >= j:
+            flow.append(rows[i])
+            i += 1
+            continue
+        if flow:
+            segments.append(flow)
+            flow = []
+        run = [ln for row in rows[i:j] for ln in row]
+        segments += _segments([ln for ln in run if ln.x1 <= cut], depth + 1)
+        segments += _segments([ln for ln in run if ln.x1 > cut], depth + 1)
+        i = j
+    if flow:
+        segments.append(flow)
+    return segments
+
+
+def _merge_row(row: list[_Line]) -> _Row:
+    return _Row(row[0].page, min(ln.x0 for ln in row), max(ln.x1 for ln in row), max(ln.top for ln in row),
+                min(ln.bottom for ln in row), max(ln.size for ln in row), all(ln.bold for ln in row), len(row),
+                " ".join(ln.text for ln in row))
+
+
+# --- paragraphs ---------------------------------------------------------------------------------------------------
+
+
+def _similar(a: float, b: float) -> bool:
+    return max(a, b) <= 1.12 * min(a, b)
+
+
+def _breaks(prev: _Row, row: _Row, block: _Block, left: float, right: float, line_gap: float) -> bool:
+    """Whether ``row`` starts a new paragraph after ``prev`` in the same column."""
+    if prev.cells > 1 or row.cells > 1 or not _similar(prev.size, row.size) or prev.bold != row.bold:
+        return True
+    if (prev.bottom - row.top) / row.size > line_gap + 0.45:  # more space than between the lines of a paragraph
+        return True
+    if _LIST_ITEM_RE.match(row.text):
+        return True
+    ends = bool(_SENTENCE_END_RE.search(prev.text))
+    short = prev.x1 < right - 2 * prev.size
+    indented = row.x0 > left + 0.8 * row.size and row.x0 > prev.x0 + 0.8 * row.size
+    if indented and (short or ends) and not _LIST_ITEM_RE.match(block.rows[0].text):
+        return True  # a first-line indent after a line that ended the paragraph before it
+    return ends and prev.x1 < right - 0.35 * (right - left)  # a short last line
+
+
+def _continues(block: _Block, row: _Row) -> bool:
+    """Whether the first row of a column or page carries on the paragraph that ended the previous one."""
+    last = block.rows[-1]
+    if block.heading or last.cells > 1 or row.cells > 1 or not _similar(last.size, row.size) or last.bold != row.bold:
+        return False
+    if _LIST_ITEM_RE.match(row.text):
+        return False
+    if last.text.endswith(("-", "‐", "\xad")) or row.text[:1].islower():
+        return True
+    return not _SENTENCE_END_RE.search(last.text)
+
+
+def _typical_gap(segments_by_page) -> float:
+    """Median space between consecutive lines of one size, in font heights: what a paragraph's lines keep."""
+    gaps = [(a.bottom - b.top) / b.size for segs in segments_by_page for seg in segs for a, b in zip(seg, seg[1:])
+            if _similar(a.size, b.size) and a.cells == b.cells == 1]
+    return statistics.median(gaps) if gaps else 0.2
+
+
+def _blocks(pages: list[list[_Line]]) -> list[_Block]:
+    segments_by_page = [[[_merge_row(r) for r in seg] for seg in _segments(lines)] for lines in pages]
+    line_gap = min(max(_typical_gap(segments_by_page), -0.5), 1.0)
+    sizes = Counter()
+    for segs in segments_by_page:
+        for seg in segs:
+            for row in seg:
+                sizes[round(row.size * 2) / 2] += len(row.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0
+    blocks: list[_Block] = []
+    for segs in segments_by_page:
+        for seg in segs:
+            single = [r for r in seg if r.cells == 1] or seg
+            left, right = min(r.x0 for r in single), max(r.x1 for r in single)
+            for k, row in enumerate(seg):
+                cur = blocks[-1] if blocks else None
+                if cur is not None and (_continues(cur, row) if k == 0 else
+                                        not _breaks(cur.rows[-1], row, cur, left, right, line_gap)):
+                    cur.rows.append(row)
+                else:
+                    blocks.append(_Block([row]))
+                blocks[-1].heading = _is_heading(blocks[-1], body)
+    return blocks
+
+
+def _is_heading(block: _Block, body: float) -> bool:
+    size = max(r.size for r in block.rows)
+    chars = sum(len(r.text) for r in block.rows)
+    if block.rows[0].cells > 1 or len(block.rows) > 4 or chars > 250:
+        return False
+    if size >= 1.15 * body:
+        return True
+    return (all(r.bold for r in block.rows) and len(block.rows) <= 2 and chars <= 120 and size >= 0.95 * body
+            and not block.rows[-1].text.endswith((".", ",", ";", ":")))
+
+
+# --- hyphens ------------------------------------------------------------------------------------------------------
+
+#: Words that often start a compound broken at its own hyphen ("well-" / "known"), and the endings that make a
+#: plain word of them instead ("ill-" / "ness" is "illness").
+_COMPOUND_HEADS = frozenset("well self ill half cross long short low full".split())
+_SUFFIXES = frozenset("s es ed er ers est ing ings ly ness ment ments ity ful less ship ward wards age ish y".split())
+_WORD_RE = re.compile(r"[^\W\d_]+(?:[-‐][^\W\d_]+)*")
+
+
+def _vocabulary(blocks: list[_Block]) -> set[str]:
+    """Every word and hyphenated compound the document writes out inside a line (case-folded)."""
+    words = set()
+    for block in blocks:
+        for row in block.rows:
+            words.update(w.lower().replace("‐", "-") for w in _WORD_RE.findall(row.text))
+    return words
+
+
+def _join_hyphen(left: str, right: str, vocabulary: Callable[[], set[str]]) -> str:
+    """Join a line that ends in a hyphen to the next one.
+
+    A soft hyphen (U+00AD) only ever marks a break: dropped. Otherwise, when the next line starts with a lowercase
+    letter, the document decides: "well-known" written elsewhere keeps the hyphen, "international" written
+    elsewhere drops it; failing both, a head word from ``_COMPOUND_HEADS`` ("well", "self", "long") keeps it unless
+    the rest is a plain ending ("ill-" / "ness"), and any other fragment drops it, since most line-end hyphens in
+    typeset text are hyphenation. Known limit: without a dictionary, a compound broken at its own hyphen whose head
+    is not in that list and that the document never writes on one line ("cost-" / "effective") loses its hyphen;
+    before an uppercase letter or a digit the hyphen is always kept ("pre-" / "COVID").
+    """
+    head = re.search(r"([^\W\d_]*)[-‐\xad]$", left)
+    tail = re.match(r"[^\W\d_]+", right)
+    if left.endswith("\xad"):
+        return left[:-1] + right
+    if head is None or tail is None or not right[:1].islower() or not head.group(1):
+        return left + right
+    h, t = head.group(1).lower(), tail.group().lower()
+    if f"{h}-{t}" in vocabulary():
+        return left[:-1] + "-" + right
+    if h + t in vocabulary():
+        return left[:-1] + right
+    if h in _COMPOUND_HEADS and t not in _SUFFIXES:
+        return left[:-1] + "-" + right
+    return left[:-1] + right
+
+
+# --- metadata -----------------------------------------------------------------------------------------------------
+
+
+def _pdf_date(value: str) -> str | None:
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?", value.strip())
+    return iso_date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)) if m else None
+
+
+def _page_ranges(pages: list[int]) -> str:
+    """[3, 4, 5, 9] -> "pages 3-5, 9" (1-based numbers)."""
+    parts, start = [], None
+    for k, p in enumerate(pages):
+        if start is None:
+            start = p
+        if k + 1 == len(pages) or pages[k + 1] != p + 1:
+            parts.append(str(start) if start == p else f"{start}-{p}")
+            start = None
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(parts)
+
+
+def _first_heading(blocks: list[_Block], paragraphs: list[str]) -> str | None:
+    """The largest-type short block on the first page with text, else its first short line without a period."""
+    first_page = blocks[0].rows[0].page
+    on_first = [(b, p) for b, p in zip(blocks, paragraphs) if b.rows[0].page == first_page]
+    headings = [(b, p) for b, p in on_first if b.heading and len(p) <= 200]
+    if headings:
+        return max(headings, key=lambda bp: max(r.size for r in bp[0].rows))[1]
+    for b, p in on_first:
+        if len(p) <= 120 and not p.endswith((".", ",", ";", ":")) and re.search(r"[^\W\d_]{2}", p):
+            return p
+    return None
+
+
+# --- the whole file -----------------------------------------------------------------------------------------------
+
+
+def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None) -> Extracted:
+    """The text of a PDF's text layer; ``progress(done_pages, total_pages)`` is called after each page.
+
+    Raises ``Unreadable`` for an encrypted, damaged or image-only file. Not re-entrant across threads: calls from
+    several threads wait for each other (pdfium is not thread-safe).
+    """
+    pages, drawn, boxes, meta = _read(bytes(data), progress)
+    if not any(pages):
+        raise Unreadable("no text layer: a scanned image? qa does not do OCR")
+    pages = _remove_furniture(pages, boxes)
+    blocks = _blocks(pages)
+    words: list[set[str]] = []  # built at the first hyphen that needs it
+
+    def vocabulary() -> set[str]:
+        if not words:
+            words.append(_vocabulary(blocks))
+        return words[0]
+
+    paragraphs, headings_at, row_starts, offset = [], [], [], 0
+    for block in blocks:
+        text = ""
+        for k, row in enumerate(block.rows):
+            if k and text.endswith(("-", "‐", "\xad")) and not text.endswith((" -", " ‐")):
+                joined = _join_hyphen(text, row.text, vocabulary)
+                row_starts.append((row.page, offset + len(joined) - len(row.text)))
+                text = joined
+            else:
+                text += " " if k else ""
+                row_starts.append((row.page, offset + len(text)))
+                text += row.text
+        if block.heading:
+            headings_at.append(offset)
+        paragraphs.append(text)
+        offset += len(text) + 1
+    out, spans = assemble(paragraphs)
+    # Page p starts at its first row; a page without text starts where the next text starts (rows are in page
+    # order), so that bisect_right(page_starts, offset) names the page an offset was read from.
+    page_starts, k = [], 0
+    for p in range(len(pages)):
+        while k < len(row_starts) and row_starts[k][0] < p:
+            k += 1
+        page_starts.append(row_starts[k][1] if k < len(row_starts) else len(out))
+    empty = [i + 1 for i, lines in enumerate(pages) if not lines and drawn[i]]
+    warnings = (f"no extractable text on {_page_ranges(empty)} (scanned images? qa does not do OCR)",) if empty else ()
+    return Extracted(
+        text=out,
+        blocks=spans,
+        headings=tuple(headings_at),
+        page_starts=tuple(page_starts),
+        title=real_title(meta.get("Title")) or _first_heading(blocks, paragraphs),
+        date=_pdf_date(meta.get("CreationDate") or "") or _pdf_date(meta.get("ModDate") or ""),
+        pages=len(pages),
+        warnings=warnings,
+    )
