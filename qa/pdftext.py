@@ -77,6 +77,7 @@ class _Row:
 @dataclass
 class _Block:
     rows: list[_Row]
+    right: float  # the right edge of the column its last row is in
     heading: bool = False
 
 
@@ -187,20 +188,26 @@ class _PageReader:
 
 
 def _open(data: bytes):
+    """The pdfium document, opened from ``data`` (which must outlive it: pdfium reads it in place)."""
     pdfium, raw = _pdfium()
-    try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        if e.err_code in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
-            raise Unreadable("encrypted: qa cannot read it") from None
+    handle = raw.FPDF_LoadMemDocument64(data, len(data), None)
+    if not handle:
+        # Read at once: pdfium keeps the last error of any call, and does not clear it on success.
+        error = raw.FPDF_GetLastError()
+        if error in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
+            raise Unreadable("encrypted: qa cannot read it")
         import pypdfium2.internal as pdfium_i
 
-        why = "pdfium: " + (pdfium_i.ErrorToStr.get(e.err_code) if e.err_code is not None else str(e)).lower()
+        why = "pdfium: " + pdfium_i.ErrorToStr.get(error, f"error {error}").lower()
         if b"%PDF-" not in data[:1024]:
             why += "; no %PDF header, so not a PDF at all"
         elif b"%%EOF" not in data[-2048:]:
             why += "; no %%EOF at the end, so the file looks cut short"
-        raise Unreadable(f"not a readable PDF ({why})") from None
+        raise Unreadable(f"not a readable PDF ({why})")
+    if raw.FPDF_GetPageCount(handle) < 1:
+        raw.FPDF_CloseDocument(handle)
+        raise Unreadable("not a readable PDF (it has no pages)")
+    return pdfium.PdfDocument(handle)
 
 
 def _read(data: bytes, progress) -> tuple[list[list[_Line]], list[bool], list[tuple[float, float]], dict]:
@@ -248,22 +255,45 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
 
 
+_BARE_NUMBER_RE = re.compile(r"(?i)[\[(–—-]?\s*(\d{1,4}|[ivxlc]{1,7})\s*[\])–—-]?(\s*(/|of)\s*\d{1,4})?")
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+
+def _page_number(text: str) -> int | None:
+    """The number of a line that is only a page number: "12", "- 12 -", "12 / 30", "[12]", "xii"."""
+    m = _BARE_NUMBER_RE.fullmatch(text.strip())
+    if not m:
+        return None
+    token = m.group(1).lower()
+    if token.isdigit():
+        return int(token)
+    values = [_ROMAN[c] for c in token]
+    return sum(-v if k + 1 < len(values) and v < values[k + 1] else v for k, v in enumerate(values))
+
+
 def _remove_furniture(pages: list[list[_Line]], boxes: list[tuple[float, float]]) -> list[list[_Line]]:
-    """Drop lines at the top or bottom of pages that recur, digits aside, at the same height on many pages."""
+    """Drop the running heads and page numbers: lines among the first or last two rows of a page, in its outer
+    15 %, that recur, digits aside, at the same height on 40 % of the pages with text (at least two); lines that
+    are only a number that grows with the page (on two pages or more, wherever they sit: odd and even pages put
+    them left and right); and "Page 3", "Page 3 of 12" anywhere in that band."""
     with_text = sum(1 for lines in pages if lines)
     need = max(2, round(0.4 * with_text))
     candidates: dict[str, list[tuple[float, int, _Line]]] = defaultdict(list)
+    numbered: dict[int, list[tuple[int, _Line]]] = defaultdict(list)  # page number minus page index -> lines
     for i, lines in enumerate(pages):
         if not lines:
             continue
         bottom, top = boxes[i]
         band = 0.15 * (top - bottom)
         rows = _rows(lines)
-        for ln in (ln for row in rows[:2] + rows[2:][-2:] for ln in row):  # the first and last two rows
-            if ln.bottom > top - band or ln.top < bottom + band:
-                candidates[_furniture_key(ln.text)].append((ln.bottom, i, ln))
+        for row in rows[:2] + rows[2:][-2:]:
+            for ln in row:
+                if ln.bottom > top - band or ln.top < bottom + band:
+                    candidates[_furniture_key(ln.text)].append((ln.bottom, i, ln))
+                    if len(row) == 1 and (number := _page_number(ln.text)) is not None:
+                        numbered[number - i].append((i, ln))
     drop = set()
-    for key, found in candidates.items():
+    for found in candidates.values():
         found.sort(key=lambda f: f[0])
         ys = [f[0] for f in found]
         for y, i, ln in found:
@@ -271,8 +301,9 @@ def _remove_furniture(pages: list[list[_Line]], boxes: list[tuple[float, float]]
             near = {found[k][1] for k in range(bisect.bisect_left(ys, y - 4), bisect.bisect_right(ys, y + 4))}
             if len(near) >= need or _PAGE_NUMBER_RE.fullmatch(ln.text):
                 drop.add(id(ln))
-        if len(pages) > 1 and re.fullmatch(r"\W*#\W*(#\W*)?|[ivxlc]{1,6}", key) and len({f[1] for f in found}) >= 2:
-            drop.update(id(f[2]) for f in found)  # bare page numbers move about (odd and even pages)
+    for found in numbered.values():
+        if len({i for i, _ in found}) >= 2:
+            drop.update(id(ln) for _, ln in found)
     return [[ln for ln in lines if id(ln) not in drop] for lines in pages]
 
 
@@ -314,42 +345,46 @@ def _intersect(a, b, min_width: float) -> list[tuple[float, float]]:
     return out
 
 
-def _column_cut(run: list[list[_Line]], gutters, lo: float, hi: float) -> float | None:
+def _column_cut(run: list[list[_Line]], gutters) -> float | None:
     """Where to cut a run of rows into columns, if a gutter parts lines of running text on both sides."""
     best = None
     for g0, g1 in gutters:
-        if g0 <= lo or g1 >= hi:
-            continue
-        left = [ln for row in run for ln in row if ln.x1 <= g0]
-        right = [ln for row in run for ln in row if ln.x0 >= g1]
+        # Judged on the rows with text on both sides: the run may also hold a small table or a heading on one side.
+        both = [row for row in run if row[0].x1 <= g0 and row[-1].x0 >= g1]
+        left = [ln for row in both for ln in row if ln.x1 <= g0]
+        right = [ln for row in both for ln in row if ln.x0 >= g1]
         # Running text, not a table of short cells: a table read column by column would lose its rows.
-        if (len(left) >= 2 and len(right) >= 2 and statistics.median(len(ln.text) for ln in left) >= 15
+        if (both and statistics.median(len(ln.text) for ln in left) >= 15
                 and statistics.median(len(ln.text) for ln in right) >= 15):
             if best is None or g1 - g0 > best[1] - best[0]:
                 best = (g0, g1)
     return None if best is None else (best[0] + best[1]) / 2
 
 
-def _column_rows(rows: list[list[_Line]], i: int, j: int, cut: float) -> tuple[int, int]:
-    """The rows of rows[i:j] that belong to the columns, as (start, end).
+def _column_rows(rows: list[list[_Line]], flow: list[list[_Line]], i: int, j: int, cut: float) -> tuple[int, int]:
+    """The rows that belong to the columns found in rows[i:j], as (start, end); start < i takes rows from ``flow``.
 
-    The run found by the gutter also takes in narrow things above and below the columns that leave the gutter
-    free: a short closing line, a small table. The columns are the rows from the first to the last that have
-    text on both sides, plus what carries on the left column below that: lines that touch the line above (the
-    same paragraph) or reach across the column (a longer left column, as on the last page of a paper).
+    The gutter's run also takes in narrow things below the columns that leave the gutter free: a short closing
+    line, a small table. The columns end with the last row that has text on both sides, plus what carries on one
+    column below it: single lines that touch the line above (the same paragraph) or reach across the column (a
+    longer left column, as on the last page of a paper). Above, a column that starts a line higher than the other
+    (a paragraph margin) has that line left in the flow: it is taken back when it touches the row below.
     """
     both = [k for k in range(i, j) if rows[k][0].x1 <= cut < rows[k][-1].x0]
     if not both:
         return i, i
     start, end = i, both[-1] + 1
-    while start < both[0] and rows[start][0].x0 >= cut:  # text at the right above the columns is read first
-        start += 1
-    if start > i:
-        return i, i  # let the caller put those rows in the flow, then find the columns again
+
+    def touches(upper: list[_Line], lower: list[_Line]) -> bool:
+        return len(upper) == 1 and upper[0].bottom - max(ln.top for ln in lower) <= 0.5 * upper[0].size
+
+    while i - start < len(flow) and touches(row := flow[start - i - 1], rows[start]) and (
+            row[0].x1 <= cut or row[0].x0 >= cut):
+        start -= 1
     width = statistics.median(ln.x1 for k in both for ln in rows[k] if ln.x1 <= cut)
-    while end < j and len(rows[end]) == 1 and rows[end][0].x1 <= cut:
-        prev, row = rows[end - 1][0], rows[end][0]
-        if not ((prev.bottom - row.top) <= 0.5 * row.size or row.x1 >= width - 2 * row.size):
+    size = statistics.median(ln.size for k in both for ln in rows[k])
+    while end < j and len(rows[end]) == 1 and rows[end][0].x1 <= cut and _similar(rows[end][0].size, size):
+        if not (touches(rows[end - 1][:1], rows[end]) or rows[end][0].x1 >= width - 2 * rows[end][0].size):
             break
         end += 1
     return start, end
@@ -363,25 +398,30 @@ def _segments(lines: list[_Line], depth: int = 0) -> list[list[list[_Line]]]:
     lo, hi = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
     min_gutter = 0.6 * statistics.median(ln.size for ln in lines)
     frees = [_free(r, lo, hi) for r in rows]
+
+    def inside(gaps):  # a gutter has text on both sides; the page's margins do not count
+        return [(g0, g1) for g0, g1 in gaps if g0 > lo + 1 and g1 < hi - 1]
+
     segments, flow, i = [], [], 0
     while i < len(rows):
-        free, j = frees[i], i + 1
-        while j < len(rows) and (narrower := _intersect(free, frees[j], min_gutter)):
+        free, j = inside(frees[i]), i + 1
+        while j < len(rows) and (narrower := inside(_intersect(free, frees[j], min_gutter))):
             free, j = narrower, j + 1
-        cut = _column_cut(rows[i:j], free, lo, hi) if j - i >= 2 else None
-        if cut is not None:
-            i, j = _column_rows(rows, i, j, cut)
-        if cut is None or i >= j:
+        cut = _column_cut(rows[i:j], free)
+        start, end = _column_rows(rows, flow, i, j, cut) if cut is not None else (i, i)
+        if start >= end:
             flow.append(rows[i])
             i += 1
             continue
+        if start < i:  # rows taken back from the flow: they sit just above one of the columns
+            del flow[len(flow) - (i - start):]
         if flow:
             segments.append(flow)
             flow = []
-        run = [ln for row in rows[i:j] for ln in row]
+        run = [ln for row in rows[start:end] for ln in row]
+        i = end
         segments += _segments([ln for ln in run if ln.x1 <= cut], depth + 1)
         segments += _segments([ln for ln in run if ln.x1 > cut], depth + 1)
-        i = j
     if flow:
         segments.append(flow)
     return segments
@@ -425,7 +465,9 @@ def _continues(block: _Block, row: _Row) -> bool:
         return False
     if last.text.endswith(("-", "‐", "\xad")) or row.text[:1].islower():
         return True
-    return not _SENTENCE_END_RE.search(last.text)
+    # A sentence that ends with the column: the paragraph goes on if that last line is a full one. A paragraph that
+    # ends with a full line just there is taken as going on too (one block for two paragraphs; no sentence cut).
+    return not _SENTENCE_END_RE.search(last.text) or last.x1 >= block.right - 1.5 * last.size
 
 
 def _typical_gap(segments_by_page) -> float:
@@ -454,8 +496,9 @@ def _blocks(pages: list[list[_Line]]) -> list[_Block]:
                 if cur is not None and (_continues(cur, row) if k == 0 else
                                         not _breaks(cur.rows[-1], row, cur, left, right, line_gap)):
                     cur.rows.append(row)
+                    cur.right = right
                 else:
-                    blocks.append(_Block([row]))
+                    blocks.append(_Block([row], right))
                 blocks[-1].heading = _is_heading(blocks[-1], body)
     return blocks
 
@@ -560,6 +603,8 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None)
     """
     pages, drawn, boxes, meta = _read(bytes(data), progress)
     if not any(pages):
+        if not any(drawn):
+            raise Unreadable("no text: every page is blank")
         raise Unreadable("no text layer: a scanned image? qa does not do OCR")
     pages = _remove_furniture(pages, boxes)
     blocks = _blocks(pages)

@@ -375,6 +375,16 @@ def test_truncated_and_random_bytes(pdfs):
         pdf_to_text(b"")
 
 
+def test_no_pages_and_blank_pages():
+    with pytest.raises(Unreadable, match=r"^not a readable PDF \(it has no pages\)$"):
+        pdf_to_text(_hand_pdf([]))
+    with pytest.raises(Unreadable, match=r"^no text: every page is blank$"):
+        pdf_to_text(_hand_pdf([[], []]))
+    ex = pdf_to_text(_hand_pdf([[], [(72, 400, 12, "Text on page two only.")], []]))
+    assert ex.page_starts == (0, 0, len(ex.text)) and _page(ex, 0) == 2
+    assert ex.warnings == ()  # blank pages draw nothing: no scanned image to warn about
+
+
 def test_threads_take_turns(pdfs):
     expected = pdf_to_text(pdfs["draft"])
     results, errors = [], []
