@@ -210,8 +210,9 @@ def _open(data: bytes):
     return pdfium.PdfDocument(handle)
 
 
-def _read(data: bytes, progress) -> tuple[list[list[_Line]], list[bool], list[tuple[float, float]], dict]:
-    """Lines of every page, whether each page draws anything at all, each page's (bottom, top), and metadata."""
+def _read(data: bytes, progress):
+    """Lines of every page, whether each page draws anything at all, each page's (bottom, top), the (1-based)
+    pages pdfium could not load, and the metadata."""
     pdfium, raw = _pdfium()
     with _PDFIUM_LOCK:
         pdf = _open(data)
@@ -219,25 +220,23 @@ def _read(data: bytes, progress) -> tuple[list[list[_Line]], list[bool], list[tu
             meta = {k: pdf.get_metadata_value(k) for k in ("Title", "CreationDate", "ModDate")}
             n = len(pdf)
             reader = _PageReader(raw)
-            pages, drawn, heights = [], [], []
+            pages, drawn, heights, damaged = [], [], [], []
             for i in range(n):
                 lines, objects, box = [], 0, (0.0, 792.0)
                 try:
                     page = pdf[i]
-                except pdfium.PdfiumError:
-                    page = None  # a damaged page: reported as one without text
-                if page is not None:
                     try:
-                        l_, b_, r_, t_ = page.get_bbox()
-                        box = (b_, t_)
+                        box = page.get_bbox()[1::2]  # (bottom, top)
+                        objects = raw.FPDFPage_CountObjects(page.raw)
                         tp = page.get_textpage()
                         try:
                             lines = reader.lines(tp.raw, i)
                         finally:
                             tp.close()
-                        objects = raw.FPDFPage_CountObjects(page.raw)
                     finally:
                         page.close()
+                except pdfium.PdfiumError:
+                    damaged.append(i + 1)  # pdfium could not load the page or its text: the rest still counts
                 pages.append(lines)
                 drawn.append(objects > 0)
                 heights.append(box)
@@ -245,7 +244,7 @@ def _read(data: bytes, progress) -> tuple[list[list[_Line]], list[bool], list[tu
                     progress(i + 1, n)
         finally:
             pdf.close()
-    return pages, drawn, heights, meta
+    return pages, drawn, heights, damaged, meta
 
 
 # --- page furniture ---------------------------------------------------------------------------------------------
@@ -601,12 +600,14 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None)
     Raises ``Unreadable`` for an encrypted, damaged or image-only file. Not re-entrant across threads: calls from
     several threads wait for each other (pdfium is not thread-safe).
     """
-    pages, drawn, boxes, meta = _read(bytes(data), progress)
-    if not any(pages):
+    pages, drawn, boxes, damaged, meta = _read(bytes(data), progress)
+    pages = _remove_furniture(pages, boxes)
+    if not any(pages):  # also when the only text was a running head or page numbers (a scan with a stamped footer)
+        if len(damaged) == len(pages):
+            raise Unreadable("not a readable PDF (pdfium could not load any of its pages)")
         if not any(drawn):
             raise Unreadable("no text: every page is blank")
         raise Unreadable("no text layer: a scanned image? qa does not do OCR")
-    pages = _remove_furniture(pages, boxes)
     blocks = _blocks(pages)
     words: list[set[str]] = []  # built at the first hyphen that needs it
 
@@ -640,7 +641,11 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None)
             k += 1
         page_starts.append(row_starts[k][1] if k < len(row_starts) else len(out))
     empty = [i + 1 for i, lines in enumerate(pages) if not lines and drawn[i]]
-    warnings = (f"no extractable text on {_page_ranges(empty)} (scanned images? qa does not do OCR)",) if empty else ()
+    warnings = []
+    if empty:
+        warnings.append(f"no extractable text on {_page_ranges(empty)} (scanned images? qa does not do OCR)")
+    if damaged:
+        warnings.append(f"{_page_ranges(damaged)} could not be read (damaged page data); the rest was")
     return Extracted(
         text=out,
         blocks=spans,
@@ -649,5 +654,5 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None)
         title=real_title(meta.get("Title")) or _first_heading(blocks, paragraphs),
         date=_pdf_date(meta.get("CreationDate") or "") or _pdf_date(meta.get("ModDate") or ""),
         pages=len(pages),
-        warnings=warnings,
+        warnings=tuple(warnings),
     )

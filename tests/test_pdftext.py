@@ -33,7 +33,8 @@ MARGIN = {"top": "2cm", "bottom": "2cm", "left": "2cm", "right": "2cm"}
 SMALL = "font-size:9pt;width:100%;text-align:center"
 
 CROSSING = "Since the start, the crossing paragraph keeps going " + ", ".join(
-    f"clause {i} of the long sentence adds one more detail about the harbour" for i in range(60)) + ", and it ends here."
+    f"clause {i} of the long sentence adds one more detail about the harbour" for i in range(60)
+) + ", and it ends here."
 COLUMN = "the column paragraph runs on, " + ", ".join(f"colstep {i} of it" for i in range(1, 71)) + "."
 
 
@@ -115,6 +116,9 @@ def pdfs(tmp_path_factory) -> dict[str, bytes]:
                                         f'<span class="totalPages"></span></div>',
                         footer_template=f'<div style="{SMALL}">- <span class="pageNumber"></span> -</div>')
             out["scanned"] = pdf(SCANNED)
+            out["scanned_numbered"] = pdf(SCANNED, display_header_footer=True, header_template="<span></span>",
+                                          footer_template=f'<div style="{SMALL}">Page <span class="pageNumber">'
+                                                          f'</span> of <span class="totalPages"></span></div>')
             out["partly_scanned"] = pdf(PARTLY_SCANNED)
         finally:
             browser.close()
@@ -168,7 +172,8 @@ def _hand_pdf(pages: list[list[tuple[float, float, float, str]]]) -> bytes:
         offsets.append(len(out))
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(objects), xref)
     return bytes(out)
 
@@ -350,6 +355,10 @@ def test_real_title(value, title):
 def test_image_only_pdf_has_no_text_layer(pdfs):
     with pytest.raises(Unreadable, match=r"^no text layer: a scanned image\? qa does not do OCR$"):
         pdf_to_text(pdfs["scanned"])
+    # page numbers stamped on the scans are a text layer, but no text: the same
+    assert _raw_pages(pdfs["scanned_numbered"]) == ["Page 1 of 2", "Page 2 of 2"]
+    with pytest.raises(Unreadable, match=r"^no text layer: a scanned image\? qa does not do OCR$"):
+        pdf_to_text(pdfs["scanned_numbered"])
 
 
 def test_text_on_the_first_page_only_is_a_warning(pdfs):
