@@ -403,7 +403,7 @@ def _segments(lines: list[_Line], depth: int = 0) -> list[list[list[_Line]]]:
 
     segments, flow, i = [], [], 0
     while i < len(rows):
-        free, j = inside(frees[i]), i + 1
+        free, j = inside([(g0, g1) for g0, g1 in frees[i] if g1 - g0 >= min_gutter]), i + 1
         while j < len(rows) and (narrower := inside(_intersect(free, frees[j], min_gutter))):
             free, j = narrower, j + 1
         cut = _column_cut(rows[i:j], free)
@@ -427,9 +427,17 @@ def _segments(lines: list[_Line], depth: int = 0) -> list[list[list[_Line]]]:
 
 
 def _merge_row(row: list[_Line]) -> _Row:
+    """One row from the lines side by side in it. pdfium makes a line of its own of a superscript or subscript:
+    pieces that (nearly) touch are one cell, joined without a space when they touch; a wider gap than a font
+    height parts table cells."""
+    size = max(ln.size for ln in row)
+    text, cells = row[0].text, 1
+    for a, b in zip(row, row[1:]):
+        gap = b.x0 - a.x1
+        cells += gap >= size
+        text += ("" if gap < 0.15 * size else " ") + b.text
     return _Row(row[0].page, min(ln.x0 for ln in row), max(ln.x1 for ln in row), max(ln.top for ln in row),
-                min(ln.bottom for ln in row), max(ln.size for ln in row), all(ln.bold for ln in row), len(row),
-                " ".join(ln.text for ln in row))
+                min(ln.bottom for ln in row), size, all(ln.bold for ln in row), cells, text)
 
 
 # --- paragraphs ---------------------------------------------------------------------------------------------------

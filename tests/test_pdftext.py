@@ -56,6 +56,7 @@ td {{ padding: 2pt 14pt; }}
 <p class="narrow">Our partners are well-<br>known in the trade, and long-<br>term contracts with compre-<br>hensive
 carriers help.</p>
 <p>Everyone agrees the brand is well-known.</p>
+<p>Growth was strong<sup>2</sup> in the north.</p>
 <p>{CROSSING}</p>
 <h2>Regional Results</h2>
 <div class="cols"><p>{COLUMN}</p></div>
@@ -262,6 +263,13 @@ def test_hyphenation(report, pdfs):
     # kept: "well-known" is written on one line elsewhere; "long" usually starts a compound; "compre" does not
     assert "Our partners are well-known in the trade, and long-term contracts with comprehensive carriers help." \
         in ex.text
+
+
+def test_a_superscript_stays_in_its_line(report, pdfs):
+    ex, _ = report
+    # pdfium ends a line after the raised "2"; the rest of the line sits on the baseline again
+    assert "Growth was strong2\r\n in the north." in _raw_pages(pdfs["report"])[0]
+    assert "\nGrowth was strong2 in the north.\n" in ex.text
 
 
 @pytest.mark.parametrize("left, right, words, joined", [
