@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import json
 import os
 import shutil
 import signal
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
 
@@ -47,7 +48,8 @@ CREATE TABLE documents (
     date TEXT,
     sha256 TEXT NOT NULL,
     n_passages INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL        -- JSON list: where page i + 1 begins in text ([] for a document without pages)
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
@@ -100,6 +102,7 @@ class BuildReport:
     read: int = 0  # files read this time (an incremental build reads only what changed)
     incremental: bool = False
     vectors: VectorQuality | None = None  # index type and its recall against exact search
+    notes: tuple[Skipped, ...] = ()  # documents read only in part this time, each with what could not be read
 
 
 def _previous(index_dir: Path, corpus: Path) -> tuple[Path | None, Manifest | None]:
@@ -205,6 +208,7 @@ def build_index(
         read=counts.read,
         incremental=base is not None,
         vectors=report.quality,
+        notes=tuple(report.notes),
     )
 
 
@@ -239,6 +243,7 @@ class _Result:
     skipped: list[Skipped]
     index_type: str
     quality: VectorQuality
+    notes: list[Skipped]
 
 
 class _Build:
@@ -253,6 +258,7 @@ class _Build:
         self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
         self.embedded = self.read = 0
         self.pending: list[tuple[Passage, str]] = []
+        self.notes: list[Skipped] = []
 
     def run(self, files: list[FileInfo], base: Path | None, base_manifest: Manifest | None) -> _Result:
         import faiss
@@ -309,7 +315,7 @@ class _Build:
         self.db.close()
         faiss.write_index(index, str(self.tmp / VECTORS))
         fault("vectors")
-        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality)
+        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality, self.notes)
 
     # -- the documents that changed --
 
@@ -324,7 +330,8 @@ class _Build:
     def _read(self, to_read: list[FileInfo], info: dict[str, FileInfo], recorded: dict[str, FileRecord],
               skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
         max_bytes = int(self.settings.max_file_mb * 2**20)
-        for n, item in enumerate(iter_documents(self.corpus, to_read, max_bytes), 1):
+        on_page = (lambda doc_id, done, total: self.progress("pages", done, total)) if self.progress else None
+        for n, item in enumerate(iter_documents(self.corpus, to_read, max_bytes, on_page), 1):
             f = info[item.doc_id]
             self.read += 1
             if isinstance(item, Skipped):
@@ -336,7 +343,9 @@ class _Build:
                 passages = chunk_document(item, self.tokenizer, self.settings.max_tokens,
                                           self.settings.overlap_tokens)
                 _insert_document(self.db, item, len(passages))
-                recorded[item.doc_id] = FileRecord(item.sha256, f.size, f.mtime_ns, passages=len(passages))
+                recorded[item.doc_id] = FileRecord(item.sha256, f.size, f.mtime_ns, passages=len(passages),
+                                                   pages=item.pages or None, notes=item.notes or None)
+                self.notes += [Skipped(item.doc_id, note) for note in item.notes]
                 self.pending.extend((p, _text_hash(p.text)) for p in passages)
                 if len(self.pending) >= self.STEP:
                     self._flush()
@@ -405,7 +414,7 @@ class _Build:
 def _touched(record: FileRecord, now: FileInfo | None) -> FileRecord:
     if now is None:
         return record
-    return FileRecord(record.sha256, now.size, now.mtime_ns, record.passages, record.reason)
+    return replace(record, size=now.size, mtime_ns=now.mtime_ns)
 
 
 def _text_hash(text: str) -> str:
@@ -425,6 +434,6 @@ def _hash_or_none(f: FileInfo, max_bytes: int) -> str | None:
 
 def _insert_document(db: sqlite3.Connection, doc: Document, n_passages: int) -> None:
     db.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (doc.doc_id, doc.title, doc.source, doc.date, doc.sha256, n_passages, doc.text),
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc.doc_id, doc.title, doc.source, doc.date, doc.sha256, n_passages, doc.text, json.dumps(doc.page_starts)),
     )

@@ -35,10 +35,12 @@ class Passage:
 
 
 def regions(doc: Document) -> list[tuple[int, int]]:
-    """Runs of article segments separated only by white space: a passage never reaches across debris."""
+    """Runs of article segments separated only by white space: a passage never reaches across debris, and a
+    heading of a Word or PDF document (``doc.breaks``) starts a new one."""
+    breaks = set(doc.breaks)
     out: list[list[int]] = []
     for s, e in doc.segments:
-        if out and not doc.text[out[-1][1] : s].strip():
+        if out and s not in breaks and not doc.text[out[-1][1] : s].strip():
             out[-1][1] = e
         else:
             out.append([s, e])

@@ -104,25 +104,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Bar:
-    """A tqdm progress bar on a terminal, nothing otherwise."""
+    """tqdm progress bars on a terminal, nothing otherwise: documents read, and the pages of a long one (a
+    500-page PDF moves its own bar page by page)."""
+
+    UNITS = {"reading": ("doc", "indexing", 0), "pages": ("page", "pages", 1)}
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
+        self.bars: dict = {}
 
     def __call__(self, phase: str, done: int, total: int) -> None:
-        if not self.enabled or phase != "reading":
+        if not self.enabled or phase not in self.UNITS:
             return
-        if self.bar is None:
+        bar = self.bars.get(phase)
+        if bar is None or bar.total != total:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr, leave=False)
-        self.bar.n = done
-        self.bar.refresh()
+            if bar is not None:
+                bar.close()
+            unit, desc, position = self.UNITS[phase]
+            bar = self.bars[phase] = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False,
+                                          position=position)
+        bar.n = done
+        bar.refresh()
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        for bar in self.bars.values():
+            bar.close()
 
 
 def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool):
@@ -159,6 +167,8 @@ def _summary(report) -> str:
 def _warn_skipped(report) -> None:
     for s in report.skipped:
         print(f"qa: warning: skipped {s.doc_id}: {s.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(f"qa: warning: read {note.doc_id} in part: {note.reason}", file=sys.stderr)
 
 
 # --- commands ------------------------------------------------------------------------------------------------
@@ -212,6 +222,8 @@ def cmd_ask(args) -> int:
         print("No passages in the index.")
     for h in answer.hits:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
+        if h.pages:
+            where = f"{_pages(h.pages)}, {where}"
         print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
         print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
         if h.source:
@@ -225,6 +237,10 @@ def cmd_ask(args) -> int:
             print(f"    also in: {place.doc_id}, characters {place.start}-{place.end}")
         print()
     return 0
+
+
+def _pages(pages: tuple[int, ...]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}-{pages[-1]}"
 
 
 def cmd_eval(args) -> int:

@@ -13,18 +13,21 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from .docxtext import docx_to_text
 from .errors import QAError
+from .extracted import Extracted, Unreadable
 from .htmltext import html_to_text
+from .pdftext import pdf_to_text
 from .text import normalize, sentence_spans
 
-#: File types read as plain text, and HTML, whose visible text is extracted (offsets then refer to that text).
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-HTML_SUFFIXES = (".html", ".htm")
+#: Called while a long document is read: (doc_id, pages done, pages in all).
+OnPage = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,13 @@ class Document:
     date: str | None  # ISO date of publication, if the text gives one
     sha256: str  # of the file's bytes
     segments: tuple[tuple[int, int], ...] = field(repr=False)  # article text spans, in order
+    page_starts: tuple[int, ...] = ()  # paged documents (PDF): offset where page i + 1 begins; () for the others
+    breaks: tuple[int, ...] = ()  # offsets where a passage must start (a Word or PDF heading)
+    notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_starts)
 
 
 @dataclass(frozen=True)
@@ -197,7 +207,8 @@ def _too_large(size: int, max_bytes: int) -> str:
             f"raise it with --max-file-mb or QA_MAX_FILE_MB)")
 
 
-def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None) -> Iterator[Document | Skipped]:
+def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None,
+                   on_page: OnPage | None = None) -> Iterator[Document | Skipped]:
     """Read each listed file into a Document, or say why it was skipped. The size limit is decided from the file's
     size before anything is read, and nothing past it is ever read (the file may grow meanwhile)."""
     for info in files:
@@ -221,8 +232,8 @@ def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = 
             yield Skipped(info.doc_id, _too_large(len(data), max_bytes))
             continue
         try:
-            yield parse_document(info.doc_id, data)
-        except _Skip as e:
+            yield parse_document(info.doc_id, data, on_page)
+        except (_Skip, Unreadable) as e:
             yield Skipped(info.doc_id, str(e))
 
 
@@ -388,12 +399,17 @@ def make_title(text: str, segments: list[tuple[int, int]], first_sentence_end: i
     return _lead(text[segments[0][0] : min(end, segments[0][1])])
 
 
-def parse_document(doc_id: str, data: bytes) -> Document:
+def parse_document(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    """The Document of a file's bytes, read as its suffix says (``READERS``); raises ``_Skip``/``Unreadable``
+    with the reason when there is nothing to index."""
+    reader = READERS.get(Path(doc_id).suffix.lower(), _parse_text)
+    return reader(doc_id, data, on_page)
+
+
+def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
     text = decode(data)
     if not text.strip():
         raise _Skip("empty file")
-    if doc_id.lower().endswith(HTML_SUFFIXES):
-        return _parse_html(doc_id, text, data)
     segments, meta = clean(text)
     if not segments:
         raise _Skip("no article text left after removing page debris")
@@ -411,7 +427,10 @@ def parse_document(doc_id: str, data: bytes) -> Document:
     )
 
 
-def _parse_html(doc_id: str, markup: str, data: bytes) -> Document:
+def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    markup = decode(data)
+    if not markup.strip():
+        raise _Skip("empty file")
     text, title, canonical = html_to_text(markup)
     # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
     segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
@@ -427,3 +446,49 @@ def _parse_html(doc_id: str, markup: str, data: bytes) -> Document:
         sha256=hashlib.sha256(data).hexdigest(),
         segments=tuple(segments),
     )
+
+
+def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    progress = (lambda done, total: on_page(doc_id, done, total)) if on_page else None
+    return _from_extracted(doc_id, pdf_to_text(data, progress), data)
+
+
+def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    return _from_extracted(doc_id, docx_to_text(data), data)
+
+
+def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
+    """A Document of what the PDF or Word reader built: its text is the extracted text, one block a line."""
+    first = sentence_spans(ex.text, *ex.blocks[0])
+    return Document(
+        doc_id=doc_id,
+        text=ex.text,
+        title=ex.title or make_title(ex.text, list(ex.blocks), first[0][1] if first else None),
+        source=None,
+        date=ex.date,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=ex.blocks,
+        page_starts=ex.page_starts,
+        breaks=ex.headings,
+        notes=ex.warnings,
+    )
+
+
+def pages_of(page_starts: tuple[int, ...] | list[int], start: int, end: int) -> tuple[int, ...]:
+    """The 1-based pages that the text ``[start, end)`` of a paged document lies on; () for a document without
+    pages."""
+    if not page_starts:
+        return ()
+    first = max(1, bisect_right(page_starts, start))
+    last = max(first, bisect_right(page_starts, max(start, end - 1)))
+    return tuple(range(first, last + 1))
+
+
+#: How each file type is read, by suffix. Plain text keeps the file's own text (offsets slice the file); HTML, PDF
+#: and Word give the text a reader sees, which the index stores (offsets slice that).
+READERS: dict[str, Callable[[str, bytes, OnPage | None], Document]] = {
+    ".txt": _parse_text, ".md": _parse_text, ".markdown": _parse_text,
+    ".html": _parse_html, ".htm": _parse_html,
+    ".pdf": _parse_pdf, ".docx": _parse_docx,
+}
+SUFFIXES = tuple(READERS)

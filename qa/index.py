@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ import numpy as np
 from . import vectors as vx
 from .answers import DEFAULT_THRESHOLD, confidence, coverage, dedupe, shingles
 from .config import Settings, resolve_paths
+from .documents import pages_of
 from .embedding import Embedder, make_embedder
 from .errors import QAError
 from .fusion import FUSERS, Ranking
@@ -39,10 +41,12 @@ class Hit:
     passages_in_doc: int
     answer_spans: tuple[tuple[int, int], ...] = ()  # file offsets of the sentence(s) that best answer
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
+    pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["answer_spans"] = [list(span) for span in self.answer_spans]
+        d["pages"] = list(self.pages)
         return d
 
 
@@ -79,6 +83,15 @@ class DocumentInfo:
     date: str | None
     text: str
     n_passages: int
+    page_starts: tuple[int, ...] = ()  # a paged document (PDF): where page i + 1 begins in text
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_starts)
+
+    @classmethod
+    def _of(cls, row) -> DocumentInfo:
+        return cls(*row[:6], tuple(json.loads(row[6])))
 
 
 @dataclass(frozen=True)
@@ -230,17 +243,18 @@ class Index:
 
     def documents(self) -> list[DocumentInfo]:
         rows = self._db.execute(
-            "SELECT doc_id, title, source, date, text, n_passages FROM documents ORDER BY doc_id"
+            "SELECT doc_id, title, source, date, text, n_passages, page_starts FROM documents ORDER BY doc_id"
         ).fetchall()
-        return [DocumentInfo(*row) for row in rows]
+        return [DocumentInfo._of(row) for row in rows]
 
     def document(self, doc_id: str) -> DocumentInfo:
         row = self._db.execute(
-            "SELECT doc_id, title, source, date, text, n_passages FROM documents WHERE doc_id = ?", (doc_id,)
+            "SELECT doc_id, title, source, date, text, n_passages, page_starts FROM documents WHERE doc_id = ?",
+            (doc_id,)
         ).fetchone()
         if row is None:
             raise QAError(f"no document '{doc_id}' in this index")
-        return DocumentInfo(*row)
+        return DocumentInfo._of(row)
 
     def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
         """(ordinal, start, end) of every passage of a document, in order."""
@@ -297,6 +311,7 @@ class Index:
                 row["start"], row["end"], row["date"], row["ordinal"] + 1, row["n_passages"],
                 answer_spans.get((row["doc_id"], row["start"]), ()),
                 tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
+                pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
             ))
         conf = confidence(query.top_cosine(), best_coverage)
         return Answer(question, mode, tuple(hits), conf < self.threshold, conf, self.threshold)
@@ -305,11 +320,11 @@ class Index:
         if not ids:
             return {}
         rows = self._db.execute(
-            f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages "
-            f"FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({','.join('?' * len(ids))})",
+            f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
+            f"d.page_starts FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
-        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages")
+        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts")
         out = {}
         if len(self._shingles) > 100_000:
             self._shingles.clear()

@@ -17,8 +17,8 @@ from .lexical import SETTINGS as LEXICAL_SETTINGS
 from .vectors import VectorQuality
 
 #: The on-disk format; bump it when what a generation holds changes. 2: a BM25 index in lexical/; 3: reading
-#: settings (size limit); 4: stable passage ids, stored terms.
-FORMAT = 4
+#: settings (size limit); 4: stable passage ids, stored terms; 5: page starts of paged documents.
+FORMAT = 5
 MANIFEST = "manifest.json"
 
 
@@ -54,9 +54,18 @@ class FileRecord:
     mtime_ns: int
     passages: int | None = None  # a document: how many passages it gave
     reason: str | None = None  # a skipped file: why
+    pages: int | None = None  # a paged document (PDF): how many pages
+    notes: tuple[str, ...] | None = None  # a document read in part: what could not be read
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None or k == "sha256"}
+        d = {k: v for k, v in asdict(self).items() if v is not None or k == "sha256"}
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FileRecord:
+        return cls(**{**d, "notes": tuple(d["notes"])} if "notes" in d else d)
 
 
 @dataclass(frozen=True)
@@ -150,8 +159,8 @@ class Manifest:
             reading=Reading(tuple(d["reading"]["suffixes"]), d["reading"]["max_file_mb"]),
             chunking=Chunking(**d["chunking"]), index_type=d["index_type"],
             vectors=VectorQuality.from_dict(d["vectors"]), lexical=d["lexical"], counts=Counts(**d["counts"]),
-            documents={k: FileRecord(**v) for k, v in d["documents"].items()},
-            skipped={k: FileRecord(**v) for k, v in d["skipped"].items()},
+            documents={k: FileRecord.from_dict(v) for k, v in d["documents"].items()},
+            skipped={k: FileRecord.from_dict(v) for k, v in d["skipped"].items()},
             abstention=None if cal is None else Abstention(**{**cal, "held_back": tuple(
                 HeldBack(**h) for h in cal["held_back"])}),
             metric=d["metric"], format=d["format"],

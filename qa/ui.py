@@ -50,6 +50,8 @@ details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
 .qa-doc-passage { background: rgba(37, 99, 235, 0.12); outline: 1px solid rgba(37, 99, 235, 0.4); }
 .qa-debris { opacity: 0.45; }
 .qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
+.qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
+           margin: 6px 0 2px; user-select: none; }
 .qa-status td, .qa-status th { padding: 2px 10px 2px 0; text-align: left; vertical-align: top; }
 """
 
@@ -113,20 +115,34 @@ def _source_link(url: str | None) -> str:
             f'rel="noopener noreferrer">{html.escape(urlparse(url).netloc)}</a>')
 
 
+def page_window(text: str, page_starts: tuple[int, ...], first: int, last: int | None = None) -> tuple[int, int]:
+    """The characters of pages ``first`` to ``last`` (1-based) of a paged document."""
+    last = last or first
+    end = page_starts[last] if last < len(page_starts) else len(text)
+    return page_starts[first - 1], end
+
+
+def _pages_label(pages: tuple[int, ...]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
+
+
 def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus: tuple[int, int] | None = None,
-                    answer_spans=(), question: str = "") -> str:
-    """A document's text, escaped: passage boundaries marked (¶n), text outside every passage dimmed (debris),
-    and the ``focus`` passage highlighted with its answer sentence. Long documents show a window around it."""
-    lo, hi = 0, len(text)
+                    answer_spans=(), question: str = "", page_starts: tuple[int, ...] = (),
+                    window: tuple[int, int] | None = None) -> str:
+    """A document's text, escaped: passage boundaries marked (¶n), page starts of a paged document marked, text
+    outside every passage dimmed (debris), and the ``focus`` passage highlighted with its answer sentence. Shows
+    ``window`` (a page, say) or, for long documents, a window around the focus."""
+    lo, hi = window or (0, len(text))
     note = ""
-    if len(text) > DOC_WINDOW:
+    if window is None and len(text) > DOC_WINDOW:
         centre = focus[0] if focus else 0
         lo = max(0, centre - DOC_WINDOW // 2)
         hi = min(len(text), lo + DOC_WINDOW)
         note = f'<p class="qa-note">Showing characters {lo}–{hi} of {len(text)}.</p>'
     covered = sorted((s, e) for _, s, e in passages)
     starts = {s: n + 1 for n, s, _ in passages}
-    cuts = {lo, hi}
+    page_at = {s: n + 1 for n, s in enumerate(page_starts)}
+    cuts = {lo, hi, *page_at}
     for s, e in covered:
         cuts.update((s, e))
     if focus:
@@ -136,6 +152,8 @@ def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus:
     cuts = sorted(c for c in cuts if lo <= c <= hi)
     out = []
     for a, b in zip(cuts, cuts[1:]):
+        if a in page_at:
+            out.append(f'<span class="qa-page" data-page="{page_at[a]}">page {page_at[a]}</span>')
         if a in starts:
             out.append(f'<span class="qa-pb" title="passage {starts[a]} starts">¶{starts[a]}</span>')
         piece = text[a:b]
@@ -164,16 +182,21 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
     document = ""
     if index is not None:
         doc = index.document(hit.doc_id)
+        window, where = None, ""
+        if hit.pages:  # a paged document opens on the passage's own page(s)
+            window = page_window(doc.text, doc.page_starts, hit.pages[0], hit.pages[-1])
+            where = f'<p class="qa-note qa-doc-pages">{_pages_label(hit.pages).capitalize()} of {doc.pages}</p>'
         view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
-                               hit.answer_spans if mark_answer else (), question)
-        document = f'<details class="qa-doc"><summary>show in document</summary>{view}</details>'
+                               hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
+        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
+    pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
     return (
         f'<article class="qa-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}">'
         f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
         f'<span class="qa-title">{html.escape(hit.title)}</span>'
         f'<span class="qa-score" title="score relative to the first result">'
         f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
-        f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source} · passage {hit.passage} '
+        f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
         f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
         f'<div class="qa-text">{_marked(hit.text, question, spans)}</div>{also}{document}</article>'
     )
@@ -211,21 +234,31 @@ def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, do
 # --- library, evaluation, status -----------------------------------------------------------------------------
 
 
+LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "Size"]
+
+
 def library_rows(index: Index) -> list[list]:
-    return [[d.title, d.doc_id, d.date or "", d.source or "", d.n_passages, f"{len(d.text) / 1024:.1f} KB"]
-            for d in index.documents()]
+    return [[d.title, d.doc_id, d.date or "", d.source or "", d.pages or "", d.n_passages,
+             f"{len(d.text) / 1024:.1f} KB"] for d in index.documents()]
 
 
-def library_document(index: Index, doc_id: str) -> str:
+def library_document(index: Index, doc_id: str, page: int = 1) -> str:
+    """A document of the Library with its passage boundaries; a paged one (PDF) one page at a time."""
     try:
         doc = index.document(doc_id)
     except QAError as e:
         return f'<p class="qa-note">{html.escape(str(e))}</p>'
+    window, where = None, ""
+    if doc.pages:
+        page = min(max(1, int(page)), doc.pages)
+        window = page_window(doc.text, doc.page_starts, page)
+        where = f" · page {page} of {doc.pages} (choose the page above)"
     head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
             f'{" · " + html.escape(doc.date) if doc.date else ""}'
-            f'{" · " + _source_link(doc.source) if _safe_url(doc.source) else ""} · {doc.n_passages} passages; '
-            f'¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
-    return head + render_document(doc.text, index.passages_of(doc.doc_id))
+            f'{" · " + _source_link(doc.source) if _safe_url(doc.source) else ""} · {doc.n_passages} passages'
+            f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
+    return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
+                                  window=window)
 
 
 
@@ -263,6 +296,8 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
     ]
     skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(r.reason or '')}</li>"
                       for d, r in m.skipped.items())
+    skipped += "".join(f"<li><code>{html.escape(d)}</code> (read in part): {html.escape(note)}</li>"
+                       for d, r in m.documents.items() for note in r.notes or ())
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
 
@@ -300,10 +335,11 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
                 docs = gr.Dataframe(
-                    value=pd.DataFrame(library_rows(live.current),
-                                       columns=["Title", "Document", "Date", "Source", "Passages", "Size"]),
+                    value=pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS),
                     interactive=False, wrap=True, elem_id="library-table")
+                doc_page = gr.Number(label="Page (of a PDF)", value=1, minimum=1, precision=0, elem_id="library-page")
                 doc_view = gr.HTML(elem_id="library-document", js_on_load=None)
+                doc_id = gr.State("")
 
             with gr.Tab("Evaluate", id="evaluate"):
                 gr.Markdown(f"Runs a gold question set against every mode. Default: `{gold_path}`; or upload a "
@@ -337,11 +373,15 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
         button.click(search, [question, k, mode], results, api_name="search")
         question.submit(search, [question, k, mode], results, **private)
 
-        def open_document(evt: gr.SelectData) -> str:
+        def open_document(evt: gr.SelectData):
             row = evt.row_value if evt.row_value else None
-            return library_document(live.current, row[1]) if row else ""
+            return (library_document(live.current, row[1]), row[1], 1) if row else ("", "", 1)
 
-        docs.select(open_document, None, doc_view, **private)
+        def turn_page(chosen: str, page: float | None) -> str:
+            return library_document(live.current, chosen, int(page or 1)) if chosen else ""
+
+        docs.select(open_document, None, [doc_view, doc_id, doc_page], **private)
+        doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
 
         def evaluate(file, progress=gr.Progress()):
             path = Path(file) if file else gold_path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +157,67 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+# --- a real browser ------------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PDF_MARGIN = {"top": "2cm", "bottom": "2cm", "left": "2cm", "right": "2cm"}
+
+
+@contextmanager
+def chromium():
+    """Debian's chromium driven by Playwright (never a browser Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install -y chromium (./dev.sh does)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def print_pdfs(documents: dict[str, tuple[str, dict]], browser=None) -> dict[str, bytes]:
+    """Each (HTML, page.pdf options) printed to PDF bytes by the real Chromium, on A4 with 2 cm margins (in
+    ``browser`` when one is open already: Playwright runs one at a time per thread)."""
+    if browser is None:
+        with chromium() as browser:
+            return print_pdfs(documents, browser)
+    page = browser.new_page()
+    out = {}
+    for name, (html, options) in documents.items():
+        page.set_content(html)
+        out[name] = page.pdf(format="A4", margin=PDF_MARGIN, **options)
+    page.close()
+    return out
+
+
+def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:
+    """The PDF locked with a user password (pypdf)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=password, owner_password=password + "-owner")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+#: A three-page handbook with a running header and "Page N of 3" footers; one fact stands only on page 2.
+PAGE_TWO_FACT = "The Tan Son Nhat cargo terminal handled 412,000 tonnes of air freight in 2024."
+_SMALL = "font-size:9pt;width:100%;text-align:center"
+_FILLER = " ".join(f"Section {i} describes the routine maintenance of warehouse shelving and forklifts."
+                   for i in range(45))
+HANDBOOK_PDF = (f"""<!doctype html><html><head><title>Logistics Handbook 2024</title>
+<style>body {{ font: 12pt serif; }}</style></head><body>
+<h1>Logistics Handbook</h1><p>{_FILLER}</p>
+<h2 style="break-before: page">Air cargo</h2><p>{PAGE_TWO_FACT} Most of it was electronics bound for Korea.</p>
+<h2 style="break-before: page">Warehousing</h2><p>Cold storage near Binh Duong doubled its capacity for seafood.</p>
+</body></html>""", {"display_header_footer": True,
+                    "header_template": f'<div style="{_SMALL}">Logistics Handbook 2024</div>',
+                    "footer_template": f'<div style="{_SMALL}">Page <span class="pageNumber"></span> of '
+                                       f'<span class="totalPages"></span></div>'})

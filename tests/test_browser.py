@@ -12,25 +12,17 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import QA, ROOT, SEEDS, XSS, Server, write
+from helpers import HANDBOOK_PDF, PAGE_TWO_FACT, QA, ROOT, SEEDS, XSS, Server, chromium, print_pdfs, write
 
 pytestmark = pytest.mark.model
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install -y chromium (./dev.sh does)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -310,3 +302,40 @@ def test_a_public_host_gets_a_warning(tmp_path):
                                  "--port", str(port)], capture_output=True, text=True, timeout=300)
     assert "qa: warning: serving on 0.0.0.0" in result.stderr and "--auth" in result.stderr
     assert result.returncode != 0 and "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def pdf_server(tmp_path_factory, browser):
+    root = tmp_path_factory.mktemp("pdf")
+    corpus = root / "c"
+    write(corpus, "handbook.pdf", print_pdfs({"handbook": HANDBOOK_PDF}, browser)["handbook"])
+    write(corpus, "note.txt", "Shipping note\nSea freight rates from Hai Phong fell in the spring.\n")
+    server = Server(corpus, root / "index")
+    yield server
+    server.stop()
+
+
+def test_a_pdf_hit_shows_its_page_and_opens_on_that_page(page, pdf_server):
+    ask(page, pdf_server.url, "How much air freight did the Tan Son Nhat cargo terminal handle?")
+    card = page.locator("#results .qa-card").first
+    assert card.get_attribute("data-doc-id") == "handbook.pdf"
+    assert "page 2 · passage" in card.locator(".qa-cite").inner_text()
+    card.locator("summary", has_text="show in document").click()
+    view = card.locator(".qa-doc")
+    assert view.locator(".qa-doc-pages").inner_text() == "Page 2 of 3"
+    assert [m.inner_text() for m in view.locator(".qa-page").all()] == ["page 2"]  # that page, no other
+    marked = view.locator(".qa-doc-passage").first
+    marked.wait_for()
+    assert any(PAGE_TWO_FACT[:40] in t for t in view.locator(".qa-doc-passage").all_inner_texts())
+    assert marked.is_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "pdf-hit.png"), full_page=True)
+    # the Library shows the PDF page by page
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library-table").get_by_text("handbook.pdf", exact=True).filter(visible=True).first.click()
+    page.locator("#library-document").get_by_text("page 1 of 3").wait_for(timeout=30_000)
+    box = page.locator("#library-page input")
+    box.fill("3")
+    box.press("Enter")
+    page.locator("#library-document").get_by_text("page 3 of 3").wait_for(timeout=30_000)
+    assert "Binh Duong" in page.locator("#library-document").inner_text()

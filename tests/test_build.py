@@ -20,7 +20,7 @@ from qa import MODES, Index, build_index
 from qa.errors import QAError, StaleIndexError
 from qa.evaluate import load_gold
 from qa.layout import CURRENT, DATABASE, current_generation
-from qa.manifest import Manifest
+from qa.manifest import FORMAT, Manifest
 
 QUESTIONS = [g.question for g in load_gold(SEEDS / "gold.jsonl")]
 QUESTION = "How many countries does Vietnam have diplomatic relations with?"
@@ -211,7 +211,7 @@ def test_an_index_of_an_older_format_is_rebuilt_from_nothing(seeds_copy, tmp_pat
     ix = tmp_path / "ix"
     build_index(seeds_copy, ix, fake_settings, embedder=fake)
     path = current_generation(ix) / "manifest.json"
-    path.write_text(path.read_text().replace('"format": 4', '"format": 3'))
+    path.write_text(path.read_text().replace(f'"format": {FORMAT}', '"format": 3'))
     with pytest.raises(QAError, match="another version of qa"):
         Index.open(ix, settings=fake_settings, embedder=fake)
     report = build_index(seeds_copy, ix, fake_settings, embedder=fake)

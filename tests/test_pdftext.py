@@ -22,14 +22,11 @@ from bisect import bisect_right
 from pathlib import Path
 
 import pytest
+from helpers import encrypt_pdf, print_pdfs
 
 from qa.extracted import Unreadable, real_title
 from qa.pdftext import _join_hyphen, _page_ranges, pdf_to_text
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-MARGIN = {"top": "2cm", "bottom": "2cm", "left": "2cm", "right": "2cm"}
 SMALL = "font-size:9pt;width:100%;text-align:center"
 
 CROSSING = "Since the start, the crossing paragraph keeps going " + ", ".join(
@@ -94,48 +91,29 @@ PARTLY_SCANNED = (f"<!doctype html><html><body><p>Only the first page has a text
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory) -> dict[str, bytes]:
-    from playwright.sync_api import sync_playwright
     from pypdf import PdfReader, PdfWriter
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install -y chromium (./dev.sh does)"
-    out = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-
-            def pdf(html: str, **options) -> bytes:
-                page.set_content(html)
-                return page.pdf(format="A4", margin=MARGIN, **options)
-
-            out["report"] = pdf(REPORT, display_header_footer=True,
-                                header_template=f'<div style="{SMALL}">Annual Report 2024</div>',
-                                footer_template=f'<div style="{SMALL}">Page <span class="pageNumber"></span> of '
-                                                f'<span class="totalPages"></span></div>')
-            draft = pdf(DRAFT, display_header_footer=True,
-                        header_template=f'<div style="{SMALL}"><span class="pageNumber"></span> / '
-                                        f'<span class="totalPages"></span></div>',
-                        footer_template=f'<div style="{SMALL}">- <span class="pageNumber"></span> -</div>')
-            out["scanned"] = pdf(SCANNED)
-            out["scanned_numbered"] = pdf(SCANNED, display_header_footer=True, header_template="<span></span>",
-                                          footer_template=f'<div style="{SMALL}">Page <span class="pageNumber">'
-                                                          f'</span> of <span class="totalPages"></span></div>')
-            out["partly_scanned"] = pdf(PARTLY_SCANNED)
-        finally:
-            browser.close()
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(draft)))
+    numbered = f'<div style="{SMALL}">Page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
+    out = print_pdfs({
+        "report": (REPORT, {"display_header_footer": True,
+                            "header_template": f'<div style="{SMALL}">Annual Report 2024</div>',
+                            "footer_template": numbered}),
+        "draft": (DRAFT, {"display_header_footer": True,
+                          "header_template": f'<div style="{SMALL}"><span class="pageNumber"></span> / '
+                                             f'<span class="totalPages"></span></div>',
+                          "footer_template": f'<div style="{SMALL}">- <span class="pageNumber"></span> -</div>'}),
+        "scanned": (SCANNED, {}),
+        "scanned_numbered": (SCANNED, {"display_header_footer": True, "header_template": "<span></span>",
+                                       "footer_template": numbered}),
+        "partly_scanned": (PARTLY_SCANNED, {}),
+    })
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(out["draft"])))
     writer.add_metadata({"/Title": "Microsoft Word - draft3.docx", "/CreationDate": "D:20240105093000+01'00'",
                          "/ModDate": "D:20240302120000Z"})
     buf = io.BytesIO()
     writer.write(buf)
     out["draft"] = buf.getvalue()
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(out["report"])))
-    writer.encrypt(user_password="secret", owner_password="owner")
-    buf = io.BytesIO()
-    writer.write(buf)
-    out["encrypted"] = buf.getvalue()
+    out["encrypted"] = encrypt_pdf(out["report"])
     folder = tmp_path_factory.mktemp("pdfs")
     for name, data in out.items():  # left on disk for a look when a test fails
         (folder / f"{name}.pdf").write_bytes(data)
