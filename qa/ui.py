@@ -346,7 +346,7 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                             "JSONL file of `{\"id\", \"question\", \"answers\", \"doc_ids\"}` lines."
                             if gold_path else "Upload a gold JSONL file to evaluate.")
                 with gr.Row():
-                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3)
+                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3, elem_id="eval-upload")
                     run_eval = gr.Button("Run evaluation", variant="primary", scale=1)
                 eval_note = gr.Markdown(elem_id="eval-note")
                 metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")

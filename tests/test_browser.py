@@ -265,9 +265,10 @@ def evaluate_upload(page, url: str, path: Path) -> None:
     """Open the Evaluate tab on a fresh page, upload ``path`` and run the evaluation."""
     page.goto(url)
     page.get_by_role("tab", name="Evaluate").click()
-    page.locator("input[type=file]").first.set_input_files(str(path))
     # the upload must have landed before the run, or the run evaluates the default gold set
-    page.get_by_text(path.name).first.wait_for(timeout=60_000)
+    with page.expect_response(lambda r: "/upload" in r.url and r.request.method == "POST", timeout=60_000):
+        page.locator("#eval-upload input[type=file]").set_input_files(str(path))
+    page.locator(f'#eval-upload td.filename[aria-label="{path.name}"]').wait_for(timeout=60_000)
     page.get_by_role("button", name="Run evaluation").click()
 
 
