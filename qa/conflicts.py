@@ -1,0 +1,1110 @@
+"""When the sources disagree, say so.
+
+``find_conflicts(question, evidence)`` reads the values that the answer sentences of a question's hits state --
+counts ("194 countries"), amounts ("US$786.29 billion"), percentages, multiples ("100-fold"), ranks ("ranked
+32nd", "one of the 40 largest"), ordinals and dates -- decides which of them are about the same thing, and reports
+the values that cannot all be true when at least two different documents state them.
+
+No false alarm is the priority, so every rule leans towards silence:
+
+* What a value is about is read from the words around it: the counted noun after it ("countries", "comprehensive
+  strategic partnerships ... 14 countries") and the clause before it ("diplomatic relations with"). Two values are
+  about the same thing when their nouns agree and their contexts share a compound (two adjacent content words,
+  "diplomatic relations", "comprehensive strategic"), and no word that both contexts share carries different
+  modifiers ("comprehensive strategic partnerships" is not "strategic and comprehensive partnerships").
+* The link word before a value gives its role: "from 100 USD to 5,000 USD" states a start and an end, only starts
+  are compared with starts; "rose by 5%" is a change, not a level. Different years in the two clauses ("in 2024" /
+  "in 2023") mean different things.
+* Only values relevant to the question are compared: the two contexts must share a content word of the question
+  (proper names aside), a number in the question ("Resolution 59") must be in the clause, and the question's kind
+  picks the kinds compared ("when ..." compares dates only; any other question compares quantities only).
+* Dates are compared only when they date an event: an event verb ("issued", "dated", "adopted", "joined",
+  "held"...) in the same clause, with the same identifying numbers ("Resolution 57" is not "Resolution 59").
+* Values are intervals: "194" is a point, "more than 195" is (195, inf), "nearly 5,000" is [4,500, 5,000], "about
+  200" is +-10%, "28-29 billion" is a range, a round figure is a rounding ("5,000 USD" = 4,500..5,500, "786
+  billion" = 785.5..786.5 billion), a date is its day, month or year. Two values conflict when their intervals are
+  disjoint; equal values phrased differently ("fourteen" / "14", "US$1.2 billion" / "1,200 million USD",
+  "24/1/2025" / "January 24, 2025") agree.
+* A conflict needs two different documents: one document giving two values is more often two things the
+  rules failed to tell apart than a document contradicting itself.
+
+Stdlib only: measured against dateparser, quantulum3, number-parser, text2num, word2number, price-parser and
+python-dateutil (see the README); none beats a few regular expressions on cost for what is needed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from .text import STOPWORDS, fold_accents
+
+__all__ = ["Conflict", "Evidence", "Value", "find_conflicts"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One hit's answer text as the engine hands it over."""
+
+    hit: int  # 1-based rank of the hit
+    doc_id: str
+    date: str | None  # ISO date of the document, if known
+    text: str  # the sentence(s) to read values from
+    start: int  # document offset of text[0]
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str  # canonical display: "194", "> 195", "2025-01-24", "786.29 billion USD", "top 40", "32nd"
+    quote: str  # the exact words of the first occurrence: "more than 195 countries and territories"
+    hits: tuple[int, ...]  # the hits that state it
+    spans: tuple[tuple[str, int, int], ...]  # (doc_id, start, end) document offsets of every occurrence
+
+
+@dataclass(frozen=True)
+class Conflict:
+    about: str  # what the values are about: "number of countries (diplomatic relations)"
+    values: tuple[Value, ...]  # two or more values that cannot all be true
+
+    def to_dict(self) -> dict:
+        return {"about": self.about,
+                "values": [{"value": v.value, "quote": v.quote, "hits": list(v.hits),
+                            "spans": [list(s) for s in v.spans]} for v in self.values]}
+
+
+# --- vocabulary ------------------------------------------------------------------------------------------------
+
+FUNCTION_WORDS = STOPWORDS | frozenset(
+    "since per via among amid across along upon within without toward towards onto also already yet still even "
+    "just only nearly almost about around approximately roughly some least less fewer over under below above "
+    "up down than like including include includes included according accordingly currently now today date".split()
+)
+_MONTH_NUMBERS = {m: i for i, ms in enumerate(
+    ["jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+     "sep sept september", "oct october", "nov november", "dec december"], 1) for m in ms.split()}
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_SMALL.update({w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)})
+_ORDINAL_WORDS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(), 1)}
+_SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+_GLUED_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "tn": 1e12, "trn": 1e12}
+_SCALE_NAMES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "S$": "SGD", "A$": "AUD", "C$": "CAD", "HK$": "HKD", "NZ$": "NZD",
+                     "€": "EUR", "£": "GBP", "¥": "JPY", "₫": "VND", "₹": "INR"}
+_CURRENCY_WORDS = {"usd": "USD", "dollar": "USD", "vnd": "VND", "dong": "VND", "eur": "EUR", "euro": "EUR",
+                   "gbp": "GBP", "jpy": "JPY", "yen": "JPY", "cny": "CNY", "rmb": "CNY", "yuan": "CNY",
+                   "sgd": "SGD", "aud": "AUD", "krw": "KRW", "inr": "INR", "rupee": "INR", "baht": "THB"}
+# bound phrases before a number, longest first: (words, operator)
+_BOUNDS = sorted([
+    *((p, ">") for p in ["more than", "over", "above", "exceeding", "exceeded", "exceeds", "exceed",
+                         "in excess of", "upwards of", "beyond", "surpassing", "surpassed", "just over", "well over",
+                         "topping", "greater than", "higher than"]),
+    *((p, ">=") for p in ["at least", "no fewer than", "no less than", "not less than", "a minimum of",
+                          "minimum of"]),
+    *((p, "<") for p in ["less than", "fewer than", "under", "below", "lower than", "just under"]),
+    *((p, "<=") for p in ["up to", "at most", "no more than", "not more than", "a maximum of", "maximum of"]),
+    *((p, "nearly") for p in ["nearly", "almost", "close to", "approaching", "nearing"]),
+    *((p, "about") for p in ["about", "around", "approximately", "approx", "roughly", "some", "an estimated",
+                             "estimated at", "circa", "an approximate", "about some"]),
+], key=lambda b: -len(b[0].split()))
+_TRAILING_BOUNDS = {("or", "more"): ">=", ("or", "above"): ">=", ("or", "less"): "<=", ("or", "fewer"): "<=",
+                    ("or", "so"): "about", ("plus",): ">="}
+_RANK_VERBS = frozenset("rank ranks ranked ranking place placed places came comes come finished finishes stood "
+                        "stands stand sits sat position positioned".split())
+_RANK_AFTER = frozenset("place position spot rank ranking".split())
+_CHANGE_WORDS = frozenset("increase increased increases increasing rise rose risen rising grow grew grown growing "
+                          "growth up down fall fell fallen falling decline declined declining drop dropped jump "
+                          "jumped surge surged gain gained climb climbed decrease decreased".split())
+#: verbs that link a quantity to its subject: not what the value is about
+_QUANTITY_VERBS = frozenset("reach reached reaches reaching total totalled totaled totals totalling stand stood "
+                            "stands hit hits amount amounted amounts record recorded records post posted exceed "
+                            "exceeded exceeding estimate estimated maintain maintains maintained establish "
+                            "established set signed sign has have had bring bringing brought make made making "
+                            "achieve achieved register registered account accounted become became be".split())
+#: modifiers too vague to tell two things apart ("the total number" is the number)
+_IGNORED_MODIFIERS = frozenset("total overall current existing combined whole entire new latest various some "
+                               "around nearly".split())
+_GENERIC = frozenset("year month day time total number world global country people last past next first new "
+                     "record per".split())
+#: question words that do not say what is asked about
+_QUESTION_GENERIC = frozenset("many much number total big large high amount value size often long far".split())
+_IRREGULAR_PLURALS = {"people": "person", "children": "child", "men": "man", "women": "woman", "staff": "staff",
+                      "personnel": "personnel", "cattle": "cattle", "data": "data", "media": "media"}
+_SYNONYMS = {"nation": "country", "fold": "time", "firm": "company", "enterprise": "company",
+             "business": "company", "corporation": "company", "organisation": "organization",
+             "programme": "program", "percent": "%", "pct": "%", "cent": "%"}
+_EVENT_VERBS = {}
+for _cls, _bases in {
+    "issue": "issue adopt promulgate sign pass approve enact ratify release publish decree date",
+    "join": "join admit accede enter",
+    "launch": "launch start begin began begun introduce initiate inaugurate unveil",
+    "found": "found establish create form",
+    "hold": "hold held convene open organize organise host",
+    "normalize": "normalize normalise resume",
+    "happen": "happen occur take took taken land die born elect appoint",
+    "effect": "effect enforce",
+}.items():
+    for _b in _bases.split():
+        for _f in (_b, _b + "s", _b + "d", _b + "ed", _b + "ing", _b[:-1] + "ing" if _b.endswith("e") else _b,
+                   _b + _b[-1] + "ed" if _b[-1] in "pnt" else _b, _b + _b[-1] + "ing" if _b[-1] in "pnt" else _b):
+            _EVENT_VERBS.setdefault(_f, _cls)
+_EVENT_VERBS.update({"signed": "issue", "set": "found", "founded": "found", "held": "hold", "began": "launch",
+                     "took": "happen", "born": "happen", "came": "effect", "dated": "issue"})
+_DATE_ROLES = {"on": "at", "in": "at", "dated": "at", "at": "at", "since": "since", "from": "since", "by": "by",
+               "until": "by", "till": "by", "before": "by", "after": "after", "of": "asof"}
+
+_MONTH_RE = (r"(?P<{0}>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+             r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE_RE = re.compile(
+    r"\b(?:" + _MONTH_RE.format("m1") + r"\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE.format("m2") + r",?\s+(?P<y2>\d{4})"
+    r"|" + _MONTH_RE.format("m3") + r",?\s+(?P<y3>\d{4})"
+    r"|(?P<y4>\d{4})-(?P<m4>\d{1,2})-(?P<d4>\d{1,2})"
+    r"|(?P<d5>\d{1,2})[/.](?P<m5>\d{1,2})[/.](?P<y5>\d{4})"
+    r")(?![\w/-])"
+)
+_TOKEN_RE = re.compile(
+    r"(?P<cur>US\$|S\$|A\$|C\$|HK\$|NZ\$|\$|€|£|¥|₫|₹|%)"
+    r"|(?P<num>\d+(?:[.,]\d+)*)"
+    r"|(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*)"
+    r"|(?P<p>[^\w\s])"
+)
+_ABBREVIATIONS = frozenset("no mr mrs ms dr st vs jan feb mar apr jun jul aug sep sept oct nov dec co inc ltd corp "
+                           "gov approx est nos".split())
+_QUESTION_DATE_RE = re.compile(r"\b(when|what date|which date|what year|which year|what day|since when)\b", re.I)
+
+_ROUND_QUANTITY = {"count", "money", "percent", "pp", "multiple"}
+
+
+# --- tokens ----------------------------------------------------------------------------------------------------
+
+class _Tok:
+    __slots__ = ("s", "e", "raw", "t", "low", "lem", "cap", "date", "plural")
+
+    def __init__(self, s, e, raw, t, date_value=None):
+        self.s, self.e, self.raw, self.t, self.date = s, e, raw, t, date_value
+        self.low = self.lem = ""
+        self.cap = self.plural = False
+        if t == "word":
+            low = fold_accents(raw).replace("’", "'").lower()
+            if low.endswith("'s"):
+                low = low[:-2]
+            self.low = low
+            self.lem, self.plural = _lemma(low)
+            self.cap = raw[0].isupper()
+
+    @property
+    def content(self) -> bool:
+        return self.t == "word" and self.low not in FUNCTION_WORDS and len(self.low) > 1
+
+    def __repr__(self):
+        return f"<{self.t}:{self.raw}>"
+
+
+@lru_cache(maxsize=50_000)
+def _lemma(w: str) -> tuple[str, bool]:
+    """('countries' -> 'country', plural) with British spellings folded and a few synonyms merged."""
+    if w in _IRREGULAR_PLURALS:
+        return _SYNONYMS.get(_IRREGULAR_PLURALS[w], _IRREGULAR_PLURALS[w]), True
+    w = w.replace("isation", "ization")
+    plural = False
+    if len(w) > 4 and w.endswith("ies"):
+        w, plural = w[:-3] + "y", True
+    elif len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes")):
+        w, plural = w[:-2], True
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w, plural = w[:-1], True
+    elif w.isupper() and len(w) > 2 and w.endswith("s"):
+        w, plural = w[:-1], True
+    return _SYNONYMS.get(w, w), plural
+
+
+def _tokens(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    pos = 0
+    for dm in _DATE_RE.finditer(text):
+        value = _date_value(dm)
+        if value is None:
+            continue
+        toks.extend(_plain_tokens(text, pos, dm.start()))
+        toks.append(_Tok(dm.start(), dm.end(), dm.group(), "date", value))
+        pos = dm.end()
+    toks.extend(_plain_tokens(text, pos, len(text)))
+    return toks
+
+
+def _plain_tokens(text: str, start: int, end: int) -> list[_Tok]:
+    out = []
+    for m in _TOKEN_RE.finditer(text, start, end):
+        kind = m.lastgroup
+        out.append(_Tok(m.start(), m.end(), m.group(), kind))
+    return out
+
+
+def _date_value(m: re.Match) -> tuple[date, date, str] | None:
+    """(first day, last day, display) of a matched date, or None when it is no real date."""
+    g = m.groupdict()
+    try:
+        if g["y1"]:
+            y, mo, d = int(g["y1"]), _MONTH_NUMBERS[g["m1"].lower()], int(g["d1"])
+        elif g["y2"]:
+            y, mo, d = int(g["y2"]), _MONTH_NUMBERS[g["m2"].lower()], int(g["d2"])
+        elif g["y3"]:
+            y, mo = int(g["y3"]), _MONTH_NUMBERS[g["m3"].lower()]
+            first = date(y, mo, 1)
+            last = date(y + (mo == 12), mo % 12 + 1, 1).toordinal() - 1
+            return first, date.fromordinal(last), f"{y:04d}-{mo:02d}"
+        elif g["y4"]:
+            y, mo, d = int(g["y4"]), int(g["m4"]), int(g["d4"])
+        else:
+            # day first, as in most of the world; month first only where the day-first reading is impossible
+            d, mo, y = int(g["d5"]), int(g["m5"]), int(g["y5"])
+            if mo > 12 >= d:
+                d, mo = mo, d
+        day = date(y, mo, d)
+    except (ValueError, KeyError):
+        return None
+    if not 1000 <= y <= 2999:
+        return None
+    return day, day, day.isoformat()
+
+
+def _year_value(y: int) -> tuple[date, date, str]:
+    return date(y, 1, 1), date(y, 12, 31), f"{y:04d}"
+
+
+def _sentence_starts(toks: list[_Tok]) -> list[bool]:
+    """Whether each token begins a sentence (the first token does)."""
+    starts = [False] * len(toks)
+    if toks:
+        starts[0] = True
+    for i, t in enumerate(toks[:-1]):
+        if t.t == "p" and t.raw in "!?" or t.raw == "." and not (
+                i > 0 and toks[i - 1].t == "word" and (toks[i - 1].low in _ABBREVIATIONS or len(toks[i - 1].raw) == 1)):
+            starts[i + 1] = True
+    return starts
+
+
+# --- mentions --------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Mention:
+    ev: int  # index into evidence
+    kind: str  # count money percent pp multiple rank tier ordinal date
+    unit: str  # currency code for money, else ""
+    lo: float
+    hi: float
+    lo_open: bool
+    hi_open: bool
+    display: str
+    qs: int  # quote: token range
+    qe: int
+    vi: int  # token index of the value
+    role: str = ""
+    head: str | None = None
+    head_alias: tuple[str, ...] = ()  # an acronym spelt out: FTA -> (free, trade, agreement)
+    words: frozenset = frozenset()
+    bigrams: frozenset = frozenset()
+    modifiers: dict | None = None
+    frame_head: str | None = None
+    years: frozenset = frozenset()
+    context: tuple = ()  # (token index, lemma) of the context words, in order
+    unit_tokens: tuple = ()  # token indexes of the counted noun phrase
+    idnums: frozenset = frozenset()  # dates: identifying numbers of the event ("59")
+    ids: frozenset = frozenset()  # dates: identifying names of the event
+    verbs: frozenset = frozenset()  # dates: event classes
+    clause_nums: frozenset = frozenset()  # numbers written in the clause (for the question's "Resolution 59")
+    segment: tuple[int, int] = (0, 0)  # dates: token range of the event
+    quote_end: int = 0  # the quote runs to the end of the counted noun phrase: "194 countries"
+
+
+def _parse_digits(raw: str) -> tuple[float, int, int] | None:
+    """(value, decimals, trailing zeros) of '5,000', '786.29', '1.200.000'; None for '5,5'."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", raw):
+        plain = raw.replace(",", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}", raw):
+        plain = raw.replace(".", "")
+    else:
+        return None
+    if "." in plain:
+        return float(plain), len(plain.split(".")[1]), 0
+    stripped = plain.rstrip("0")
+    return float(plain), 0, (len(plain) - len(stripped)) if stripped else 0
+
+
+def _read_word_number(toks: list[_Tok], i: int) -> tuple[float, int] | None:
+    """'fourteen', 'twenty-one', 'two hundred and five', 'a dozen', 'two dozen' -> (value, next index)."""
+    n = len(toks)
+
+    def chunk(j: int) -> tuple[int, int] | None:  # below 100: 'seven', 'forty', 'forty-two', 'forty two'
+        if j >= n or toks[j].t != "word" or toks[j].low not in _SMALL:
+            return None
+        v = _SMALL[toks[j].low]
+        j += 1
+        if v >= 20 and v % 10 == 0:
+            k = j + 1 if j < n and toks[j].raw == "-" else j
+            if k < n and toks[k].t == "word" and 0 < _SMALL.get(toks[k].low, 0) < 10:
+                v, j = v + _SMALL[toks[k].low], k + 1
+        return v, j
+
+    if toks[i].low in ("a", "an"):
+        if i + 1 < n and toks[i + 1].low in ("dozen", "hundred"):
+            value, j = 1, i + 1
+        elif i + 1 < n and toks[i + 1].low in _SCALES:
+            return 1, i + 1  # "a million": the caller reads the scale
+        else:
+            return None
+    else:
+        first = chunk(i)
+        if first is None:
+            return None
+        value, j = first
+    if j < n and toks[j].low == "hundred":
+        value, j = value * 100, j + 1
+        k = j + 1 if j < n and toks[j].low == "and" else j
+        rest = chunk(k)
+        if rest is not None:
+            value, j = value + rest[0], rest[1]
+    if j < n and toks[j].low == "dozen":
+        value, j = value * 12, j + 1
+    if value == 1 and toks[i].low == "one":
+        return None  # "one of the", "one-stop": never a count worth comparing
+    return value, j
+
+
+def _match_phrase(toks: list[_Tok], end: int, phrase: str) -> int | None:
+    """Start index if the words of ``phrase`` end right before token ``end``."""
+    words = phrase.split()
+    start = end - len(words)
+    if start < 0:
+        return None
+    for k, w in enumerate(words):
+        if toks[start + k].t != "word" or toks[start + k].low != w:
+            return None
+    return start
+
+
+def _is_identifier(toks: list[_Tok], i: int, text: str) -> bool:
+    """A number that names rather than counts: 'Resolution 59', 'No. 59-NQ/TW', 'G20', 'Apollo 11', '4.0'."""
+    t = toks[i]
+    if t.s > 0 and (text[t.s - 1].isalpha() or text[t.s - 1] in "#№"):
+        return True
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if nxt is not None and nxt.s == t.e:
+        if nxt.t == "word" and nxt.low not in ("st", "nd", "rd", "th") and nxt.low not in _GLUED_SCALES:
+            return True
+        if nxt.raw in ("-", "/", ":") and i + 2 < len(toks) and toks[i + 2].s == nxt.e:
+            after = toks[i + 2]
+            if after.t == "num" or after.t == "word" and (after.raw[0].isupper()):
+                return True
+    if i > 0:
+        prev = toks[i - 1]
+        if prev.raw == "." and i > 1 and toks[i - 2].low in ("no", "nos"):
+            return True
+        if prev.t == "word" and prev.low in ("no", "number", "nos", "article", "clause", "section", "chapter"):
+            return True
+        if prev.t == "word" and prev.cap and prev.low not in FUNCTION_WORDS and prev.low not in _MONTH_NUMBERS \
+                and prev.lem not in _CURRENCY_WORDS and prev.low not in ("top", "usd", "vnd") \
+                and not _is_bound_word(prev.low):
+            return True
+    return False
+
+
+def _is_bound_word(w: str) -> bool:
+    return any(b.split()[-1] == w for b, _ in _BOUNDS)
+
+
+def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
+    toks = _tokens(text)
+    starts = _sentence_starts(toks)
+    mentions: list[_Mention] = []
+    n = len(toks)
+    i = 0
+    while i < n:
+        t = toks[i]
+        m = None
+        if t.t == "date":
+            lo, hi, disp = t.date
+            m = _Mention(ev_index, "date", "", lo.toordinal(), hi.toordinal(), False, False, disp, i, i + 1, i)
+        elif t.t == "num" or t.t == "word" and (t.low in _SMALL or t.low in ("a", "an") or t.low in _ORDINAL_WORDS
+                                                  or t.low in ("twice", "thrice")):
+            m = _quantity(ev_index, toks, i, text, starts)
+        if m is None:
+            i += 1
+            continue
+        mentions.append(m)
+        i = max(m.qe, i + 1)
+    for m in mentions:
+        _describe(m, toks, mentions, starts)
+    return toks, mentions
+
+
+def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) -> _Mention | None:
+    n = len(toks)
+    t = toks[i]
+    kind = None
+    ordinal = None
+    eps = 0.0
+    exact = True
+    if t.t == "num":
+        if i + 1 < n and toks[i + 1].s == t.e and toks[i + 1].low in ("st", "nd", "rd", "th"):
+            parsed = _parse_digits(t.raw)
+            if parsed is None or parsed[1]:
+                return None
+            ordinal, j = int(parsed[0]), i + 2
+        else:
+            if _is_identifier(toks, i, text):
+                return None
+            parsed = _parse_digits(t.raw)
+            if parsed is None:
+                return None
+            value, decimals, zeros = parsed
+            j = i + 1
+    elif t.low in _ORDINAL_WORDS:
+        ordinal, j = _ORDINAL_WORDS[t.low], i + 1
+    elif t.low in ("twice", "thrice"):
+        value, decimals, zeros, j, kind = (2.0 if t.low == "twice" else 3.0), 0, 0, i + 1, "multiple"
+    else:
+        read = _read_word_number(toks, i)
+        if read is None:
+            return None
+        value, j = float(read[0]), read[1]
+        decimals, zeros = 0, 0
+        if j == i + 1 and toks[i].low in _SMALL and (j >= n or not toks[j].content and toks[j].low not in _SCALES):
+            return None  # a lone number word with no noun after it ("one", "two of them") is not compared
+    if ordinal is not None:
+        return _ordinal(ev, toks, i, j, ordinal, starts)
+
+    # bound before
+    op, qs = "=", i
+    for phrase, bop in _BOUNDS:
+        s = _match_phrase(toks, qs, phrase)
+        if s is not None:
+            op, qs = bop, s
+            break
+    # currency before the number
+    currency = None
+    if qs > 0 and toks[qs - 1].t == "cur" and toks[qs - 1].raw != "%" and toks[qs - 1].e == toks[i].s:
+        currency, qs = _CURRENCY_SYMBOLS[toks[qs - 1].raw], qs - 1
+        for phrase, bop in _BOUNDS:  # "over US$500 million"
+            s = _match_phrase(toks, qs, phrase)
+            if s is not None and op == "=":
+                op, qs = bop, s
+                break
+    elif qs == i and i > 0 and toks[i - 1].t == "word" and toks[i - 1].raw.isupper() and toks[i - 1].lem in _CURRENCY_WORDS:
+        currency, qs = _CURRENCY_WORDS[toks[i - 1].lem], i - 1
+    # a year is a date, not a count
+    if t.t == "num" and currency is None and op == "=" and re.fullmatch(r"1[89]\d\d|20\d\d|2100", t.raw) and not (
+            j < n and (toks[j].low in _SCALES or toks[j].raw == "%" or toks[j].low in ("percent", "per"))):
+        y = int(t.raw)
+        lo, hi, disp = _year_value(y)
+        return _Mention(ev, "date", "", lo.toordinal(), hi.toordinal(), False, False, disp, i, i + 1, i)
+    # range: 28-29, 10 to 20
+    hi_value = None
+    if j + 1 < n and (toks[j].raw in ("-", "–", "—") or toks[j].low == "to" and not (
+            qs > 0 and toks[qs - 1].low in ("from", "between"))) and toks[j + 1].t == "num" and op == "=":
+        parsed2 = _parse_digits(toks[j + 1].raw)
+        if parsed2 and parsed2[0] > value and not (j + 2 < n and toks[j + 2].s == toks[j + 1].e and toks[j + 2].t == "word"
+                                                 and toks[j + 2].low not in _GLUED_SCALES):
+            hi_value, j = parsed2[0], j + 2
+            decimals = max(decimals, parsed2[1])
+    # scale
+    scale = 1.0
+    if j < n and toks[j].t == "word":
+        glued = toks[j].s == toks[j - 1].e
+        if toks[j].low in _SCALES or glued and toks[j].low in _GLUED_SCALES:
+            scale = _SCALES.get(toks[j].low) or _GLUED_SCALES[toks[j].low]
+            j += 1
+    # unit after the number
+    if j < n and toks[j].raw == "%":
+        kind, j = "percent", j + 1
+    elif j < n and toks[j].low in ("percent", "pct"):
+        kind, j = "percent", j + 1
+    elif j + 1 < n and toks[j].low == "per" and toks[j + 1].low == "cent":
+        kind, j = "percent", j + 2
+    elif j + 1 < n and toks[j].low == "percentage" and toks[j + 1].lem == "point":
+        kind, j = "pp", j + 2
+    elif kind is None and j < n and (toks[j].low in ("times", "fold", "folds") or toks[j].raw == "-" and j + 1 < n
+                                    and toks[j + 1].low == "fold"):
+        kind, j = "multiple", j + (2 if toks[j].raw == "-" else 1)
+    if kind is None:
+        if j < n and toks[j].t == "word" and toks[j].lem in _CURRENCY_WORDS and currency is None:
+            currency = _CURRENCY_WORDS[toks[j].lem]
+            j += 1
+        elif j + 1 < n and toks[j].low in ("us", "u.s") and toks[j + 1].lem == "dollar" and currency is None:
+            currency, j = "USD", j + 2
+        kind = "money" if currency else "count"
+    elif kind == "multiple" and t.low == "twice":
+        pass
+    # a trailing bound: "70 or more", "200 or so"
+    for words, bop in _TRAILING_BOUNDS.items():
+        if op == "=" and all(j + k < n and toks[j + k].low == w for k, w in enumerate(words)):
+            op, j = bop, j + len(words)
+            break
+    # tiers: "one of the 40 largest", "among the top 20", "top 10"
+    if kind == "count" and op == "=" and hi_value is None:
+        k = qs - 1
+        if k >= 0 and toks[k].t == "word" and toks[k].raw.lower() != toks[k].low and toks[k].low not in FUNCTION_WORDS:
+            k -= 1  # the world's 34 largest
+        while k >= 0 and toks[k].low == "the":
+            k -= 1
+        if k >= 0 and toks[k].low == "top" or k >= 0 and toks[k].low == "among" or k >= 1 and toks[k].low == "of" \
+                and toks[k - 1].low == "one":
+            if k >= 0 and toks[k].low == "top":
+                qs = k
+            v = value * scale
+            return _Mention(ev, "tier", "", 1, v, False, False, f"top {_fmt(v)}", qs, j, i)
+    v = value * scale
+    if kind in ("count", "percent", "pp", "multiple") and scale == 1.0:
+        eps = 10.0 ** -decimals if decimals else (10.0 ** zeros if zeros >= 2 else 0.0)
+    else:
+        eps = scale * (10.0 ** -decimals if decimals else 10.0 ** zeros if zeros >= 2 else 1.0)
+    exact = eps == 0
+    lo, hi = v - eps / 2, (hi_value * scale if hi_value is not None else v) + eps / 2
+    lo_open = hi_open = False
+    if op == ">":
+        lo, hi, lo_open, hi_open = v, float("inf"), True, True
+    elif op == ">=":
+        lo, hi = v, float("inf")
+    elif op == "<":
+        lo, hi, lo_open, hi_open = float("-inf"), v, True, True
+    elif op == "<=":
+        lo, hi = float("-inf"), v
+    elif op == "nearly":
+        lo, hi = v - max(0.1 * v, eps), v
+    elif op == "about":
+        lo, hi = v - max(0.1 * v, eps / 2), v + max(0.1 * v, eps / 2)
+    num = _fmt(v) if hi_value is None else f"{_fmt(v)}-{_fmt(hi_value * scale)}"
+    if kind == "money":
+        num = _fmt_money(v, hi_value * scale if hi_value is not None else None) + " " + currency
+    elif kind == "percent":
+        num += "%"
+    elif kind == "pp":
+        num += " percentage points"
+    elif kind == "multiple":
+        num += " times"
+    prefix = {"=": "", ">": "> ", ">=": ">= ", "<": "< ", "<=": "<= ", "nearly": "nearly ", "about": "about "}[op]
+    del exact
+    return _Mention(ev, kind, currency or "", lo, hi, lo_open, hi_open, prefix + num, qs, j, i)
+
+
+def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int, starts: list[bool]) -> _Mention | None:
+    """'ranked 32nd', 'the third-largest', '32nd place' are ranks; '9th consecutive year' an ordinal; '14th
+    National Party Congress' a name."""
+    n = len(toks)
+    k = j + 1 if j < n and toks[j].raw == "-" else j
+    nxt = toks[k] if k < n else None
+    qs = i
+    prev = [toks[p].low for p in range(max(0, i - 2), i) if toks[p].t == "word"]
+    rank = any(p in _RANK_VERBS for p in prev)
+    if rank:
+        qs = next(p for p in range(max(0, i - 2), i) if toks[p].low in _RANK_VERBS)
+    if nxt is not None and nxt.t == "word" and (nxt.low in _RANK_AFTER or nxt.low.endswith("est") and len(nxt.low) > 4
+                                                 or nxt.low in ("most", "least")):
+        rank = True
+        j = k + 1 if nxt.low in _RANK_AFTER or nxt.low.endswith("est") else j
+    if rank:
+        return _Mention(ev, "rank", "", ordinal, ordinal, False, False, _ordinal_text(ordinal), qs, j, i)
+    if toks[i].t == "word" or nxt is None or nxt.t != "word" or nxt.cap:
+        return None
+    return _Mention(ev, "ordinal", "", ordinal, ordinal, False, False, _ordinal_text(ordinal), i, j, i)
+
+
+def _ordinal_text(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _fmt(v: float) -> str:
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.6f}".rstrip("0").rstrip(".")
+
+
+def _fmt_money(v: float, hi: float | None) -> str:
+    for size, name in _SCALE_NAMES:
+        if v >= size:
+            low = _fmt(round(v / size, 6))
+            return (f"{low}-{_fmt(round(hi / size, 6))}" if hi is not None else low) + f" {name}"
+    return _fmt(v) if hi is None else f"{_fmt(v)}-{_fmt(hi)}"
+
+
+# --- what a mention is about -----------------------------------------------------------------------------------
+
+def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: list[bool]) -> None:
+    n = len(toks)
+    # the clause the mention sits in, for years and numbers: between sentence ends, semicolons and colons
+    cs = m.qs
+    while cs > 0 and not starts[cs] and toks[cs - 1].raw not in ";:":
+        cs -= 1
+    ce = m.qe
+    while ce < n and toks[ce].raw not in ";:" and not starts[ce]:
+        ce += 1
+    m.clause_nums = frozenset(t.raw for t in toks[cs:ce] if t.t == "num")
+    m.quote_end = m.qe
+    if m.kind == "date":
+        _describe_date(m, toks, cs, ce, starts)
+        return
+    # years that qualify it: those of its comma-clause, else the only one of its clause
+    others = [o for o in mentions if o is not m]
+    year_tokens = [(k, t) for k, t in enumerate(toks[cs:ce], cs) if t.t == "date" or
+                   t.t == "num" and re.fullmatch(r"1[89]\d\d|20\d\d", t.raw) and any(o.vi == k and o.kind == "date"
+                                                                                        for o in others)]
+    near = [(k, t) for k, t in year_tokens if not any(toks[p].raw == "," for p in range(min(k, m.qs), max(k, m.qe)))]
+    chosen = near or (year_tokens if len(year_tokens) == 1 else [])
+    m.years = frozenset(int(t.date[0].year) if t.t == "date" else int(t.raw) for _, t in chosen)
+    # link word and role
+    link = toks[m.qs - 1] if m.qs > 0 else None
+    if link is not None and link.low == "from":
+        m.role = "from"
+    elif link is not None and link.low == "since":
+        m.role = "since"
+    elif link is not None and link.low == "by" and m.kind in ("percent", "pp", "money", "count", "multiple"):
+        m.role = "change"
+    elif m.kind in ("percent", "pp", "money", "count") and any(
+            toks[p].low in _CHANGE_WORDS for p in range(max(cs, m.qs - 2), m.qs)) and not (link and link.low == "to"):
+        m.role = "change"
+    # context before: back to a strong boundary, an earlier mention, or a comma once two content words are in
+    previous_end = max((o.qe for o in mentions if o.qe <= m.qs and o is not m), default=0)
+    before: list[int] = []
+    k = m.qs - 1
+    while k >= max(cs, previous_end) and len(before) < 8:
+        tk = toks[k]
+        if tk.raw == "," and len(before) >= 2:
+            break
+        if tk.content:
+            before.append(k)
+        k -= 1
+    before.reverse()
+    # the counted noun phrase after the value
+    unit: list[int] = []
+    head = None
+    k = m.qe
+    if m.kind in ("count", "tier", "ordinal", "rank", "percent", "money", "multiple", "pp"):
+        k = m.vi + 1 if m.kind in ("tier",) else m.qe
+        if m.kind == "tier":
+            while k < n and (toks[k].t in ("num",) or toks[k].low in _SCALES):
+                k += 1
+        while k < n and len(unit) < 6:
+            tk = toks[k]
+            if tk.content and not tk.cap or tk.content and tk.cap and tk.raw.isupper() and len(tk.raw) > 1 \
+                    and tk.low not in _CURRENCY_WORDS:
+                unit.append(k)
+                if head is None and tk.plural:
+                    head = k
+                k += 1
+            elif tk.raw == "-" and unit and k + 1 < n and toks[k + 1].content:
+                k += 1
+            elif tk.low == "and" and unit and k + 1 < n and toks[k + 1].content and not toks[k + 1].cap and (
+                    head is None or toks[k + 1].plural):
+                k += 1
+            else:
+                break
+        if m.kind in ("count", "tier", "ordinal") and unit and head is None:
+            head = unit[-1]
+            # "5 permanent members": a plural found later is the head
+    # an of-/in- complement: "members of the United Nations", "40 per cent of enterprises"
+    complement: list[int] = []
+    if k < n and toks[k].low in ("of", "in", "among", "with") and m.kind in ("count", "tier", "percent", "rank", "pp"):
+        p = k + 1
+        while p < n and toks[p].low in ("the", "a", "an", "all", "its", "their", "our"):
+            p += 1
+        while p < n and len(complement) < 4 and (toks[p].content or toks[p].t == "num" and m.kind == "rank"
+                                                 or toks[p].low in ("top",)):
+            if toks[p].content:
+                complement.append(p)
+            p += 1
+    # an acronym right after: "17 free trade agreements (FTAs)"
+    alias: tuple[str, ...] = ()
+    if head is not None and toks[head].raw.isupper() and len(toks[head].lem) >= 2:
+        letters = toks[head].lem.lower()
+        spelt = [toks[p].lem for p in before[-len(letters):]] if len(before) >= len(letters) else []
+        if spelt and "".join(w[0] for w in spelt) == letters:
+            alias = tuple(spelt)
+        else:
+            alias = (letters,)
+    m.unit_tokens = tuple(unit)
+    m.quote_end = max(m.qe, unit[-1] + 1) if unit and m.kind in ("count", "tier", "ordinal", "multiple") else m.qe
+    m.head = toks[head].lem if head is not None else None
+    if m.kind == "money":
+        m.head = None
+    m.head_alias = alias
+    ctx = [k for k in before] + unit + complement
+    m.context = tuple((k, toks[k].lem) for k in ctx)
+    m.words = frozenset(toks[k].lem for k in ctx)
+    bigrams = set()
+    for a, b in zip(ctx, ctx[1:]):
+        if b == a + 1 or b == a + 2 and toks[a + 1].raw in ("-", "–"):
+            bigrams.add((toks[a].lem, toks[b].lem))
+    if alias and len(alias) > 1:
+        bigrams.update(zip(alias, alias[1:]))
+        m.words = m.words | frozenset(alias)
+    m.bigrams = frozenset(bg for bg in bigrams if not (bg[0] in _GENERIC and bg[1] in _GENERIC))
+    m.modifiers = _modifier_runs(toks, ctx)
+    fh = [k for k in before if toks[k].low not in _QUANTITY_VERBS]
+    m.frame_head = toks[fh[-1]].lem if fh else None
+
+
+def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, frozenset]:
+    """For each context word, the content words right before it that modify it ('comprehensive strategic' for
+    'partnerships'); words whose run is empty are left out."""
+    runs: dict[str, frozenset] = {}
+    ctx_set = set(ctx)
+    for k in ctx:
+        run = []
+        p = k - 1
+        while p in ctx_set or p >= 0 and toks[p].raw == "-" and p - 1 in ctx_set:
+            if p in ctx_set:
+                w = toks[p]
+                if _verb_like(w) or w.cap and not toks[p + 1].cap:
+                    break  # "established diplomatic relations", "Vietnam maintains ...": no modifiers
+                run.append(w.lem)
+            p -= 1
+        mods = frozenset(w for w in run if w not in _IGNORED_MODIFIERS)
+        if mods:
+            runs[toks[k].lem] = mods
+    return runs
+
+
+def _verb_like(t: _Tok) -> bool:
+    return t.low in _QUANTITY_VERBS or t.low in _EVENT_VERBS or t.low in _CHANGE_WORDS or t.low in _RANK_VERBS
+
+
+def _describe_date(m: _Mention, toks: list[_Tok], cs: int, ce: int, starts: list[bool]) -> None:
+    """An event date: the event verb before it in its clause ('issued Resolution 59 on ...', '... dated ...'), or
+    after it when the date opens the clause ('On December 22, 2024, the Politburo issued ...')."""
+    i = m.vi
+    prev = toks[i - 1] if i > 0 else None
+    role = "at"
+    if prev is not None and prev.t == "word":
+        role = _DATE_ROLES.get(prev.low, "at")
+        if prev.low == "of" and i > 1 and toks[i - 2].low == "as":
+            role = "asof"
+        elif prev.low == "of":
+            role = "at"
+    m.role = role
+    # comma-clause around the date
+    a = i
+    while a > cs and toks[a - 1].raw != ",":
+        a -= 1
+    verb = None
+    for p in range(i - 1, max(a, i - 14) - 1, -1):
+        if toks[p].t == "word" and toks[p].low in _EVENT_VERBS:
+            verb = p
+            break
+    if verb is not None:
+        seg = (max(cs, _back_words(toks, verb, 6, cs)), i)
+    else:
+        opener = all(not toks[p].content or toks[p].low in ("accordingly", "notably", "meanwhile", "then", "later")
+                     for p in range(a, i))
+        if not opener:
+            return
+        p, words = i + 1, 0
+        while p < ce and words < 8:
+            if toks[p].t == "word" and toks[p].low in _EVENT_VERBS:
+                verb = p
+                break
+            if toks[p].t in ("word", "num"):
+                words += 1
+            p += 1
+        if verb is None:
+            return
+        seg = (i + 1, _forward_words(toks, verb, 8, ce))
+    m.segment = seg
+    ids, nums, verbs = set(), set(), set()
+    for p in range(*seg):
+        tk = toks[p]
+        if tk.t == "word" and tk.low in _EVENT_VERBS:
+            verbs.add(_EVENT_VERBS[tk.low])
+        elif tk.t == "num" and p != i:
+            nums.add(tk.raw.lstrip("0") or "0")
+        elif tk.t == "word" and (tk.cap and not starts[p] or tk.raw.isupper() and len(tk.raw) > 1) \
+                and tk.low not in FUNCTION_WORDS:
+            ids.add(tk.lem)
+    m.ids, m.idnums, m.verbs = frozenset(ids), frozenset(nums), frozenset(verbs)
+    m.words = frozenset(toks[p].lem for p in range(*seg) if toks[p].content)
+
+
+def _back_words(toks: list[_Tok], k: int, count: int, floor: int) -> int:
+    p = k
+    while p > floor and count > 0:
+        p -= 1
+        if toks[p].raw == ",":
+            return p + 1
+        if toks[p].t in ("word", "num"):
+            count -= 1
+    return p
+
+
+def _forward_words(toks: list[_Tok], k: int, count: int, ceil: int) -> int:
+    p = k + 1
+    while p < ceil and count > 0:
+        if toks[p].raw == "," and p > k + 2:
+            break
+        if toks[p].t in ("word", "num"):
+            count -= 1
+        p += 1
+    return p
+
+
+# --- comparing -------------------------------------------------------------------------------------------------
+
+def _family(kind: str) -> str:
+    return "rank" if kind in ("rank", "tier") else kind
+
+
+def _heads_match(a: _Mention, b: _Mention) -> bool:
+    if a.head is None or b.head is None:
+        return True
+    if a.head == b.head:
+        return True
+    for x, y in ((a, b), (b, a)):
+        if len(x.head_alias) == 1 and x.head_alias[0] == "".join(w[0] for w in _unit_lemmas(y)[-len(x.head_alias[0]):]):
+            return True
+        if len(x.head_alias) > 1 and x.head_alias[-1] == y.head:
+            return True
+    return False
+
+
+def _unit_lemmas(m: _Mention) -> list[str]:
+    return [lem for k, lem in m.context if k in m.unit_tokens] or [m.head or ""]
+
+
+def _modifiers_clash(ma: dict, mb: dict, shared: frozenset) -> bool:
+    for w in shared:
+        ra, rb = ma.get(w), mb.get(w)
+        if ra and rb and ra != rb:
+            return True
+    return False
+
+
+def _same_thing(a: _Mention, b: _Mention) -> bool:
+    if _family(a.kind) != _family(b.kind) or a.unit != b.unit or a.role != b.role:
+        return False
+    if a.kind == "date":
+        return _same_event(a, b)
+    if a.years and b.years and not a.years & b.years:
+        return False
+    if not _heads_match(a, b):
+        return False
+    shared = a.words & b.words
+    if _modifiers_clash(a.modifiers or {}, b.modifiers or {}, shared):
+        return False
+    if a.bigrams & b.bigrams:
+        return True
+    if a.head is not None and b.head is not None and a.frame_head is not None and a.frame_head == b.frame_head \
+            and a.frame_head not in _GENERIC:
+        return True
+    if a.kind in ("money", "percent", "pp") and a.frame_head is not None and a.frame_head == b.frame_head \
+            and a.frame_head not in _GENERIC:
+        return True
+    return False
+
+
+def _same_event(a: _Mention, b: _Mention) -> bool:
+    if a.role not in ("at", "since") or not a.verbs or not b.verbs:
+        return False
+    if not a.verbs & b.verbs:
+        return False
+    if a.idnums != b.idnums:
+        return False
+    return bool(a.idnums) or len(a.ids & b.ids) >= 1
+
+
+def _incompatible(a: _Mention, b: _Mention) -> bool:
+    if a.kind == "tier" and b.kind == "tier":
+        return a.hi != b.hi  # sources name different tiers ("34 largest" / "40 largest"): see the module notes
+    if a.kind == "tier" or b.kind == "tier":
+        tier, rank = (a, b) if a.kind == "tier" else (b, a)
+        return rank.lo > tier.hi
+    if a.hi < b.lo or b.hi < a.lo:
+        return True
+    if a.hi == b.lo and (a.hi_open or b.lo_open):
+        return True
+    if b.hi == a.lo and (b.hi_open or a.lo_open):
+        return True
+    return False
+
+
+# --- the question ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Question:
+    dates: bool
+    common: frozenset  # lemmas of its content words, proper names and generic words aside
+    years: frozenset
+    numbers: frozenset
+    modifiers: dict
+    verbs: frozenset
+
+
+def _read_question(question: str) -> _Question:
+    toks = _tokens(question[:2000])
+    starts = _sentence_starts(toks)
+    common, years, numbers, verbs = set(), set(), set(), set()
+    for k, t in enumerate(toks):
+        if t.t == "num":
+            if re.fullmatch(r"1[89]\d\d|20\d\d", t.raw):
+                years.add(int(t.raw))
+            else:
+                numbers.add(t.raw.lstrip("0") or "0")
+        elif t.t == "date":
+            years.add(t.date[0].year)
+        elif t.content:
+            if t.low in _EVENT_VERBS:
+                verbs.add(_EVENT_VERBS[t.low])
+            if t.cap and not starts[k] or t.low in _QUESTION_GENERIC:
+                continue
+            common.add(t.lem)
+    ctx = [k for k, t in enumerate(toks) if t.content]
+    return _Question(bool(_QUESTION_DATE_RE.search(question)), frozenset(common), frozenset(years),
+                     frozenset(numbers), _modifier_runs(toks, ctx), frozenset(verbs))
+
+
+def _similar(q: str, w: str) -> bool:
+    if q == w:
+        return True
+    cp = 0
+    for x, y in zip(q, w):
+        if x != y:
+            break
+        cp += 1
+    return cp >= max(5, min(len(q), len(w)) - 3)
+
+
+def _relevant(m: _Mention, q: _Question) -> bool:
+    if q.dates != (m.kind == "date"):
+        return False
+    if q.numbers and not q.numbers <= (m.idnums if m.kind == "date" else m.clause_nums):
+        return False
+    if m.kind == "date":
+        if q.verbs and not q.verbs & m.verbs:
+            return False
+        return True
+    if q.years and m.years and not q.years & m.years:
+        return False
+    if _modifiers_clash(q.modifiers, m.modifiers or {}, frozenset(q.modifiers) & m.words):
+        return False
+    return any(_similar(w, x) for w in q.common for x in m.words)
+
+
+def _pair_relevant(a: _Mention, b: _Mention, q: _Question) -> bool:
+    """The two contexts share a word of the question other than the counted noun; or, where the question has
+    nothing but that noun ("How many countries are there?"), they share the noun."""
+    if a.kind == "date":
+        return True
+    heads = {h for h in (a.head, b.head) if h}
+    terms = [w for w in q.common if not any(_similar(w, h) for h in heads)]
+    shared = a.words & b.words
+    if terms:
+        return any(_similar(w, x) for w in terms for x in shared - heads)
+    return a.head is not None and a.head == b.head and any(_similar(w, a.head) for w in q.common)
+
+
+# --- the whole step --------------------------------------------------------------------------------------------
+
+def find_conflicts(question: str, evidence: Sequence[Evidence]) -> list[Conflict]:
+    """The values that the evidence states about the same, question-relevant thing and that cannot all be true,
+    where at least two different documents disagree; best-ranked first."""
+    q = _read_question(question)
+    mentions: list[_Mention] = []
+    tokens: list[list[_Tok]] = []
+    for e_index, ev in enumerate(evidence):
+        toks, found = _extract(e_index, ev.text)
+        tokens.append(toks)
+        mentions.extend(m for m in found if _relevant(m, q))
+    n = len(mentions)
+    same = {}
+    for x in range(n):
+        for y in range(x + 1, n):
+            a, b = mentions[x], mentions[y]
+            if _same_thing(a, b) and _pair_relevant(a, b, q):
+                same[(x, y)] = _incompatible(a, b)
+    # conflicting pairs across documents, and the clusters they form with their agreeing neighbours
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    conflicting = [(x, y) for (x, y), bad in same.items()
+                   if bad and evidence[mentions[x].ev].doc_id != evidence[mentions[y].ev].doc_id]
+    if not conflicting:
+        return []
+    for x, y in same:
+        parent[find(x)] = find(y)
+    clusters: dict[int, list[tuple[int, int]]] = {}
+    for x, y in conflicting:
+        clusters.setdefault(find(x), []).append((x, y))
+    out = []
+    for root, pairs in clusters.items():
+        members = [k for k in range(n) if find(k) == root]
+        in_conflict = {k for pair in pairs for k in pair}
+        groups: dict[str, list[int]] = {}
+        for k in members:
+            groups.setdefault(mentions[k].display, []).append(k)
+        values = []
+        for disp, ks in groups.items():
+            if not in_conflict & set(ks):
+                continue
+            ks.sort(key=lambda k: (evidence[mentions[k].ev].hit, mentions[k].qs))
+            first = mentions[ks[0]]
+            ev0, toks0 = evidence[first.ev], tokens[first.ev]
+            quote = ev0.text[toks0[first.qs].s:toks0[first.quote_end - 1].e]
+            spans = []
+            for k in ks:
+                mk, evk, tk = mentions[k], evidence[mentions[k].ev], tokens[mentions[k].ev]
+                span = (evk.doc_id, evk.start + tk[mk.qs].s, evk.start + tk[mk.quote_end - 1].e)
+                if span not in spans:
+                    spans.append(span)
+            hits = tuple(sorted({evidence[mentions[k].ev].hit for k in ks}))
+            values.append(Value(disp, quote, hits, tuple(spans)))
+        if len(values) < 2:
+            continue
+        values.sort(key=lambda v: v.hits[0])
+        x, y = pairs[0]
+        out.append(Conflict(_about(mentions[x], mentions[y], tokens, evidence), tuple(values)))
+    out.sort(key=lambda c: min(v.hits[0] for v in c.values))
+    return out
+
+
+def _about(a: _Mention, b: _Mention, tokens: list[list[_Tok]], evidence: Sequence[Evidence]) -> str:
+    toks, text = tokens[a.ev], evidence[a.ev].text
+    if a.kind == "date":
+        s, e = a.segment
+        while e - 1 > s and (toks[e - 1].t == "p" or toks[e - 1].low in FUNCTION_WORDS):
+            e -= 1
+        while s < e - 1 and (toks[s].t == "p" or toks[s].low in FUNCTION_WORDS):
+            s += 1
+        return f"date: {text[toks[s].s:toks[e - 1].e]}"
+    shared = (a.words & b.words) - {a.head, b.head}
+    context = []
+    for k, lem in a.context:
+        if lem in shared and k not in a.unit_tokens and toks[k].raw.lower() not in [c.lower() for c in context]:
+            context.append(toks[k].raw)
+    if a.unit_tokens and (a.head or b.head):
+        noun = text[toks[a.unit_tokens[0]].s:toks[a.unit_tokens[-1]].e]
+    else:
+        noun = ""
+    ctx = " ".join(context)
+    if a.kind in ("tier", "rank"):
+        what = f"rank among the {noun}" if noun else "rank"
+    elif a.kind == "money":
+        what = f"amount in {a.unit}"
+    elif a.kind in ("percent", "pp"):
+        what = "percentage"
+    elif a.kind == "multiple":
+        what = "multiple"
+    elif a.kind == "ordinal":
+        what = f"ordinal ({noun})" if noun else "ordinal"
+    else:
+        what = f"number of {noun}" if noun else "number"
+    return f"{what} ({ctx})" if ctx else what
