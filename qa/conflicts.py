@@ -81,7 +81,7 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
     "since per via among amid across along upon within without toward towards onto also already yet still even "
     "just only nearly almost about around approximately roughly some least less fewer over under below above "
     "up down than like including include includes included according accordingly currently now today date".split()
-)
+) | frozenset(_w for _w in "zero one two three four five six seven eight nine ten".split())
 _MONTH_NUMBERS = {m: i for i, ms in enumerate(
     ["jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
      "sep sept september", "oct october", "nov november", "dec december"], 1) for m in ms.split()}
@@ -126,12 +126,15 @@ _QUANTITY_VERBS = frozenset("reach reached reaches reaching total totalled total
                             "stands hit hits amount amounted amounts record recorded records post posted exceed "
                             "exceeded exceeding estimate estimated maintain maintains maintained establish "
                             "established set signed sign has have had bring bringing brought make made making "
-                            "achieve achieved register registered account accounted become became be".split())
+                            "achieve achieved register registered account accounts accounted become became be represent represents "
+                            "represented comprise comprises constitute constitutes put puts left leave leaves "
+                            "welcomed welcome welcomes received receive receives spent spend spends spending cost costs "
+                            "costing".split())
 #: modifiers too vague to tell two things apart ("the total number" is the number)
 _IGNORED_MODIFIERS = frozenset("total overall current existing combined whole entire new latest various some "
                                "around nearly".split())
 _GENERIC = frozenset("year month day time total number world global country people last past next first new "
-                     "record per".split())
+                     "record per top".split())
 #: question words that do not say what is asked about
 _QUESTION_GENERIC = frozenset("many much number total big large high amount value size often long far".split())
 _IRREGULAR_PLURALS = {"people": "person", "children": "child", "men": "man", "women": "woman", "staff": "staff",
@@ -143,9 +146,10 @@ _EVENT_VERBS = {}
 for _cls, _bases in {
     "issue": "issue adopt promulgate sign pass approve enact ratify release publish decree date",
     "join": "join admit accede enter",
-    "launch": "launch start begin began begun introduce initiate inaugurate unveil",
+    "launch": "launch start begin began begun introduce initiate unveil",
+    "open": "open inaugurate",
     "found": "found establish create form",
-    "hold": "hold held convene open organize organise host",
+    "hold": "hold held convene organize organise host",
     "normalize": "normalize normalise resume",
     "happen": "happen occur take took taken land die born elect appoint",
     "effect": "effect enforce",
@@ -156,6 +160,9 @@ for _cls, _bases in {
             _EVENT_VERBS.setdefault(_f, _cls)
 _EVENT_VERBS.update({"signed": "issue", "set": "found", "founded": "found", "held": "hold", "began": "launch",
                      "took": "happen", "born": "happen", "came": "effect", "dated": "issue"})
+_INTENT_VERBS = frozenset("aim aims aimed target targets targeted plan plans planned seek seeks expect expects "
+                          "expected want wants hope hopes said says say told reported".split())
+_COMPLEMENT_WORDS = frozenset("of in among with on at for to from".split())
 _DATE_ROLES = {"on": "at", "in": "at", "dated": "at", "at": "at", "since": "since", "from": "since", "by": "by",
                "until": "by", "till": "by", "before": "by", "after": "after", "of": "asof"}
 
@@ -185,16 +192,16 @@ _ROUND_QUANTITY = {"count", "money", "percent", "pp", "multiple"}
 # --- tokens ----------------------------------------------------------------------------------------------------
 
 class _Tok:
-    __slots__ = ("s", "e", "raw", "t", "low", "lem", "cap", "date", "plural")
+    __slots__ = ("s", "e", "raw", "t", "low", "lem", "cap", "date", "plural", "poss")
 
     def __init__(self, s, e, raw, t, date_value=None):
         self.s, self.e, self.raw, self.t, self.date = s, e, raw, t, date_value
         self.low = self.lem = ""
-        self.cap = self.plural = False
+        self.cap = self.plural = self.poss = False
         if t == "word":
             low = fold_accents(raw).replace("’", "'").lower()
             if low.endswith("'s"):
-                low = low[:-2]
+                low, self.poss = low[:-2], True
             self.low = low
             self.lem, self.plural = _lemma(low)
             self.cap = raw[0].isupper()
@@ -320,8 +327,11 @@ class _Mention:
     ids: frozenset = frozenset()  # dates: identifying names of the event
     verbs: frozenset = frozenset()  # dates: event classes
     clause_nums: frozenset = frozenset()  # numbers written in the clause (for the question's "Resolution 59")
+    nouns: frozenset = frozenset()  # context words less verbs and generic words: for the overlap test
+    base: str | None = None  # percentages: what they are a share of
     segment: tuple[int, int] = (0, 0)  # dates: token range of the event
     quote_end: int = 0  # the quote runs to the end of the counted noun phrase: "194 countries"
+    extent_end: int = 0  # the end of the words read after the value (noun phrase and complement)
 
 
 def _parse_digits(raw: str) -> tuple[float, int, int] | None:
@@ -581,6 +591,8 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     elif op == "about":
         lo, hi = v - max(0.1 * v, eps / 2), v + max(0.1 * v, eps / 2)
     num = _fmt(v) if hi_value is None else f"{_fmt(v)}-{_fmt(hi_value * scale)}"
+    if scale >= 1e6:
+        num = _fmt_money(v, hi_value * scale if hi_value is not None else None)
     if kind == "money":
         num = _fmt_money(v, hi_value * scale if hi_value is not None else None) + " " + currency
     elif kind == "percent":
@@ -611,8 +623,10 @@ def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int, starts: li
         j = k + 1 if nxt.low in _RANK_AFTER or nxt.low.endswith("est") else j
     if rank:
         return _Mention(ev, "rank", "", ordinal, ordinal, False, False, _ordinal_text(ordinal), qs, j, i)
-    if toks[i].t == "word" or nxt is None or nxt.t != "word" or nxt.cap:
+    if nxt is None or nxt.t != "word" or nxt.cap:
         return None
+    if toks[i].t == "word" and nxt.low not in ("consecutive", "straight", "successive", "running"):
+        return None  # "for the first time", "the third quarter": too common to compare
     return _Mention(ev, "ordinal", "", ordinal, ordinal, False, False, _ordinal_text(ordinal), i, j, i)
 
 
@@ -647,59 +661,41 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
     while ce < n and toks[ce].raw not in ";:" and not starts[ce]:
         ce += 1
     m.clause_nums = frozenset(t.raw for t in toks[cs:ce] if t.t == "num")
-    m.quote_end = m.qe
+    m.quote_end = m.extent_end = m.qe
     if m.kind == "date":
         _describe_date(m, toks, cs, ce, starts)
         return
-    # years that qualify it: those of its comma-clause, else the only one of its clause
-    others = [o for o in mentions if o is not m]
-    year_tokens = [(k, t) for k, t in enumerate(toks[cs:ce], cs) if t.t == "date" or
-                   t.t == "num" and re.fullmatch(r"1[89]\d\d|20\d\d", t.raw) and any(o.vi == k and o.kind == "date"
-                                                                                        for o in others)]
-    near = [(k, t) for k, t in year_tokens if not any(toks[p].raw == "," for p in range(min(k, m.qs), max(k, m.qe)))]
-    chosen = near or (year_tokens if len(year_tokens) == 1 else [])
-    m.years = frozenset(int(t.date[0].year) if t.t == "date" else int(t.raw) for _, t in chosen)
-    # link word and role
-    link = toks[m.qs - 1] if m.qs > 0 else None
-    if link is not None and link.low == "from":
-        m.role = "from"
-    elif link is not None and link.low == "since":
-        m.role = "since"
-    elif link is not None and link.low == "by" and m.kind in ("percent", "pp", "money", "count", "multiple"):
-        m.role = "change"
-    elif m.kind in ("percent", "pp", "money", "count") and any(
-            toks[p].low in _CHANGE_WORDS for p in range(max(cs, m.qs - 2), m.qs)) and not (link and link.low == "to"):
-        m.role = "change"
-    # context before: back to a strong boundary, an earlier mention, or a comma once two content words are in
-    previous_end = max((o.qe for o in mentions if o.qe <= m.qs and o is not m), default=0)
+    _describe_time_and_role(m, toks, mentions, cs, ce)
+    # context before: back to a clause boundary, an earlier mention, or a comma once two content words are in
+    previous_end = max((max(o.qe, o.extent_end) for o in mentions if o.qe <= m.qs and o is not m), default=0)
+    previous_end = min(previous_end, m.qs)
     before: list[int] = []
     k = m.qs - 1
     while k >= max(cs, previous_end) and len(before) < 8:
-        tk = toks[k]
-        if tk.raw == "," and len(before) >= 2:
+        if toks[k].raw == "," and len(before) >= 2:
             break
-        if tk.content:
+        if toks[k].content:
             before.append(k)
         k -= 1
     before.reverse()
+    subject = not any(toks[p].content for p in range(max(cs, previous_end, _comma_before(toks, m.qs, cs)), m.qs))
     # the counted noun phrase after the value
     unit: list[int] = []
     head = None
     k = m.qe
-    if m.kind in ("count", "tier", "ordinal", "rank", "percent", "money", "multiple", "pp"):
-        k = m.vi + 1 if m.kind in ("tier",) else m.qe
-        if m.kind == "tier":
-            while k < n and (toks[k].t in ("num",) or toks[k].low in _SCALES):
-                k += 1
+    if m.kind == "tier":
+        k = m.vi + 1
+        while k < n and (toks[k].t == "num" or toks[k].low in _SCALES):
+            k += 1
+    if m.kind != "date":
         while k < n and len(unit) < 6:
             tk = toks[k]
-            if tk.content and not tk.cap or tk.content and tk.cap and tk.raw.isupper() and len(tk.raw) > 1 \
-                    and tk.low not in _CURRENCY_WORDS:
+            if tk.content and (not tk.cap or tk.raw.isupper() and len(tk.raw) > 1) and tk.lem not in _CURRENCY_WORDS:
                 unit.append(k)
                 if head is None and tk.plural:
                     head = k
                 k += 1
-            elif tk.raw == "-" and unit and k + 1 < n and toks[k + 1].content:
+            elif tk.raw in ("-", "–") and unit and k + 1 < n and toks[k + 1].content:
                 k += 1
             elif tk.low == "and" and unit and k + 1 < n and toks[k + 1].content and not toks[k + 1].cap and (
                     head is None or toks[k + 1].plural):
@@ -708,53 +704,92 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
                 break
         if m.kind in ("count", "tier", "ordinal") and unit and head is None:
             head = unit[-1]
-            # "5 permanent members": a plural found later is the head
-    # an of-/in- complement: "members of the United Nations", "40 per cent of enterprises"
-    complement: list[int] = []
-    if k < n and toks[k].low in ("of", "in", "among", "with") and m.kind in ("count", "tier", "percent", "rank", "pp"):
-        p = k + 1
-        while p < n and toks[p].low in ("the", "a", "an", "all", "its", "their", "our"):
+    # what follows: a complement ("members of the United Nations", "allocated US$1.2 billion to the flood relief
+    # fund", "40 per cent of enterprises"); for a value in subject position, its predicate ("Fourteen people were
+    # injured in the bus crash")
+    after: list[int] = []
+    limit = 8 if subject else 4
+    p = k
+    if p < n and (toks[p].low in _COMPLEMENT_WORDS or subject and toks[p].t == "word"):
+        while p < ce and len(after) < limit:
+            tk = toks[p]
+            if tk.t == "p" and tk.raw not in ("-", "–", "(", ")") or tk.t in ("num", "date") and m.kind != "rank" \
+                    or any(o.qs == p and not (m.kind == "rank" and o.kind == "tier") for o in mentions if o is not m):
+                break
+            if tk.content:
+                after.append(p)
             p += 1
-        while p < n and len(complement) < 4 and (toks[p].content or toks[p].t == "num" and m.kind == "rank"
-                                                 or toks[p].low in ("top",)):
-            if toks[p].content:
-                complement.append(p)
-            p += 1
-    # an acronym right after: "17 free trade agreements (FTAs)"
+    # an acronym in the noun phrase: "17 FTAs" spelt out from the words before it ("free trade agreements (FTAs)")
     alias: tuple[str, ...] = ()
     if head is not None and toks[head].raw.isupper() and len(toks[head].lem) >= 2:
-        letters = toks[head].lem.lower()
-        spelt = [toks[p].lem for p in before[-len(letters):]] if len(before) >= len(letters) else []
-        if spelt and "".join(w[0] for w in spelt) == letters:
-            alias = tuple(spelt)
-        else:
-            alias = (letters,)
+        alias = (toks[head].lem.lower(),)
     m.unit_tokens = tuple(unit)
     m.quote_end = max(m.qe, unit[-1] + 1) if unit and m.kind in ("count", "tier", "ordinal", "multiple") else m.qe
-    m.head = toks[head].lem if head is not None else None
-    if m.kind == "money":
-        m.head = None
+    m.extent_end = max([m.qe, *(u + 1 for u in unit), *(c + 1 for c in after)])
+    m.head = toks[head].lem if head is not None and m.kind not in ("money", "percent", "pp") else None
     m.head_alias = alias
-    ctx = [k for k in before] + unit + complement
+    ctx = before + unit + after
     m.context = tuple((k, toks[k].lem) for k in ctx)
-    m.words = frozenset(toks[k].lem for k in ctx)
+    m.words = frozenset(toks[k].lem for k in ctx) | _initials(toks, ctx)
+    m.nouns = frozenset(toks[k].lem for k in ctx if not _verb_like(toks[k]) and toks[k].lem not in _GENERIC)
     bigrams = set()
-    for a, b in zip(ctx, ctx[1:]):
-        if b == a + 1 or b == a + 2 and toks[a + 1].raw in ("-", "–"):
-            bigrams.add((toks[a].lem, toks[b].lem))
-    if alias and len(alias) > 1:
-        bigrams.update(zip(alias, alias[1:]))
-        m.words = m.words | frozenset(alias)
+    for x, y in zip(ctx, ctx[1:]):
+        if y == x + 1 or y == x + 2 and toks[x + 1].raw in ("-", "–"):
+            bigrams.add((toks[x].lem, toks[y].lem))
     m.bigrams = frozenset(bg for bg in bigrams if not (bg[0] in _GENERIC and bg[1] in _GENERIC))
     m.modifiers = _modifier_runs(toks, ctx)
-    fh = [k for k in before if toks[k].low not in _QUANTITY_VERBS]
-    m.frame_head = toks[fh[-1]].lem if fh else None
+    heads = [k for k in before if not _verb_like(toks[k], strict=True) and toks[k].lem not in _GENERIC]
+    if not heads and subject:
+        heads = [k for k in after if not _verb_like(toks[k], strict=True) and toks[k].lem not in _GENERIC][:1]
+    m.frame_head = toks[heads[-1]].lem if heads else None
+    # the base of a share: "40 per cent of enterprises"
+    if m.kind in ("percent", "pp") and k < n and toks[k].low == "of" and after:
+        m.base = toks[after[0]].lem
 
 
-def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, frozenset]:
-    """For each context word, the content words right before it that modify it ('comprehensive strategic' for
-    'partnerships'); words whose run is empty are left out."""
-    runs: dict[str, frozenset] = {}
+def _initials(toks: list[_Tok], ctx: list[int]) -> frozenset:
+    """What runs of three or four adjacent content words would be abbreviated to: 'free trade agreements' ->
+    'fta', so that a question about 'FTAs' finds them."""
+    out = set()
+    for size in (3, 4):
+        for x in range(len(ctx) - size + 1):
+            run = ctx[x:x + size]
+            if run[-1] - run[0] == size - 1:
+                out.add("".join(toks[k].lem[0] for k in run))
+    return frozenset(out)
+
+
+def _comma_before(toks: list[_Tok], k: int, floor: int) -> int:
+    while k > floor and toks[k - 1].raw != ",":
+        k -= 1
+    return k
+
+
+def _describe_time_and_role(m: _Mention, toks: list[_Tok], mentions: list[_Mention], cs: int, ce: int) -> None:
+    # years that qualify it: those of its comma-clause, else the only one of its clause
+    year_tokens = [k for k in range(cs, ce) if toks[k].t == "date" or any(
+        o.vi == k and o.kind == "date" for o in mentions if o is not m)]
+    near = [k for k in year_tokens if not any(toks[p].raw == "," for p in range(min(k, m.qs), max(k, m.qe)))]
+    chosen = near or (year_tokens if len(year_tokens) == 1 else [])
+    m.years = frozenset(toks[k].date[0].year if toks[k].t == "date" else int(toks[k].raw) for k in chosen)
+    # the link word before the value gives its role
+    link = toks[m.qs - 1] if m.qs > 0 else None
+    if link is not None and link.low == "from":
+        m.role = "from"
+    elif link is not None and link.low == "since":
+        m.role = "since"
+    elif link is not None and link.low == "by" and m.kind in ("percent", "pp", "money", "count", "multiple") and any(
+            toks[p].low in _CHANGE_WORDS for p in range(max(cs, m.qs - 4), m.qs - 1)):
+        m.role = "change"  # "rose by 5%"; "signed by 65 countries" is no change
+    elif m.kind in ("percent", "pp", "money", "count") and any(
+            toks[p].low in _CHANGE_WORDS for p in range(max(cs, m.qs - 2), m.qs)) and not (link and link.low == "to"):
+        m.role = "change"
+
+
+def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, tuple]:
+    """For each context word, the content words right before it that modify it, nearest first ('strategic',
+    'comprehensive' for 'partnerships'); words whose run is empty are left out."""
+    runs: dict[str, tuple] = {}
     ctx_set = set(ctx)
     for k in ctx:
         run = []
@@ -762,18 +797,23 @@ def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, frozenset]:
         while p in ctx_set or p >= 0 and toks[p].raw == "-" and p - 1 in ctx_set:
             if p in ctx_set:
                 w = toks[p]
-                if _verb_like(w) or w.cap and not toks[p + 1].cap:
-                    break  # "established diplomatic relations", "Vietnam maintains ...": no modifiers
+                if _verb_like(w) or w.poss or _acronym(w.raw) or w.cap != toks[k].cap:
+                    break  # "established diplomatic relations", "the world's largest", "Vietnam maintains ..."
                 run.append(w.lem)
             p -= 1
-        mods = frozenset(w for w in run if w not in _IGNORED_MODIFIERS)
+        mods = tuple(w for w in run if w not in _IGNORED_MODIFIERS)
         if mods:
-            runs[toks[k].lem] = mods
+            # a capitalised compound is a name: "UN Human Rights Council" is "United Nations Human Rights
+            # Council", so only its nearest modifier counts (marked by a leading None)
+            runs[toks[k].lem] = (None, *mods) if toks[k].cap else mods
     return runs
 
 
-def _verb_like(t: _Tok) -> bool:
-    return t.low in _QUANTITY_VERBS or t.low in _EVENT_VERBS or t.low in _CHANGE_WORDS or t.low in _RANK_VERBS
+def _verb_like(t: _Tok, strict: bool = False) -> bool:
+    """A verb, as far as word lists tell; ``strict`` also takes '-ing' words and verbs of intent."""
+    if t.low in _QUANTITY_VERBS or t.low in _EVENT_VERBS or t.low in _CHANGE_WORDS or t.low in _RANK_VERBS:
+        return True
+    return strict and (t.low.endswith("ing") and len(t.low) > 5 or t.low in _INTENT_VERBS)
 
 
 def _describe_date(m: _Mention, toks: list[_Tok], cs: int, ce: int, starts: list[bool]) -> None:
@@ -799,7 +839,7 @@ def _describe_date(m: _Mention, toks: list[_Tok], cs: int, ce: int, starts: list
             verb = p
             break
     if verb is not None:
-        seg = (max(cs, _back_words(toks, verb, 6, cs)), i)
+        seg = (max(cs, _back_words(toks, verb, 8, cs)), i)
     else:
         opener = all(not toks[p].content or toks[p].low in ("accordingly", "notably", "meanwhile", "then", "later")
                      for p in range(a, i))
@@ -876,10 +916,17 @@ def _unit_lemmas(m: _Mention) -> list[str]:
     return [lem for k, lem in m.context if k in m.unit_tokens] or [m.head or ""]
 
 
-def _modifiers_clash(ma: dict, mb: dict, shared: frozenset) -> bool:
+def _modifiers_clash(ma: dict, mb: dict, shared: frozenset, nearest_only: bool = False) -> bool:
+    """A word both contexts use with different modifiers: 'comprehensive strategic partnerships' is not
+    'strategic and comprehensive partnerships', 'free trade agreements' not 'new-generation free trade
+    agreements'. Against a question only the nearest modifier must agree (a mention may be more specific)."""
     for w in shared:
         ra, rb = ma.get(w), mb.get(w)
-        if ra and rb and ra != rb:
+        if not ra or not rb:
+            continue
+        nearest = nearest_only or ra[0] is None or rb[0] is None
+        ra, rb = [x for x in ra if x is not None], [x for x in rb if x is not None]
+        if ra[0] != rb[0] if nearest else set(ra) != set(rb):
             return True
     return False
 
@@ -896,13 +943,22 @@ def _same_thing(a: _Mention, b: _Mention) -> bool:
     shared = a.words & b.words
     if _modifiers_clash(a.modifiers or {}, b.modifiers or {}, shared):
         return False
+    # most of what the shorter context names is in the other ("export turnover" alone does not make
+    # "industrial products in export turnover" the same as "foreign-invested firms' export turnover")
+    if a.nouns and b.nouns and len(a.nouns & b.nouns) < 0.5 * min(len(a.nouns), len(b.nouns)):
+        return False
+    # the words the values hang on must not name two different things ("Coal accounts for 50%" / "Gas accounts
+    # for 30%")
+    # (a counted noun on both sides names the thing well enough: "Vietnam has signed 19 FTAs")
+    if (a.head is None or b.head is None) and a.frame_head and b.frame_head and a.frame_head != b.frame_head \
+            and a.frame_head not in b.words and b.frame_head not in a.words:
+        return False
     if a.bigrams & b.bigrams:
         return True
-    if a.head is not None and b.head is not None and a.frame_head is not None and a.frame_head == b.frame_head \
-            and a.frame_head not in _GENERIC:
+    if a.frame_head is not None and a.frame_head == b.frame_head and a.frame_head not in _GENERIC and (
+            a.head is not None and b.head is not None or a.kind in ("money", "percent", "pp")):
         return True
-    if a.kind in ("money", "percent", "pp") and a.frame_head is not None and a.frame_head == b.frame_head \
-            and a.frame_head not in _GENERIC:
+    if a.base is not None and a.base == b.base:
         return True
     return False
 
@@ -914,7 +970,7 @@ def _same_event(a: _Mention, b: _Mention) -> bool:
         return False
     if a.idnums != b.idnums:
         return False
-    return bool(a.idnums) or len(a.ids & b.ids) >= 1
+    return bool(a.idnums) or bool(a.ids & b.ids) or len((a.words & b.words) - a.ids - _GENERIC - set(_EVENT_VERBS)) >= 2
 
 
 def _incompatible(a: _Mention, b: _Mention) -> bool:
@@ -942,12 +998,20 @@ class _Question:
     numbers: frozenset
     modifiers: dict
     verbs: frozenset
+    names: frozenset  # its proper names, folded: "resolution", "wto"
 
 
 def _read_question(question: str) -> _Question:
     toks = _tokens(question[:2000])
     starts = _sentence_starts(toks)
-    common, years, numbers, verbs = set(), set(), set(), set()
+    common, years, numbers, verbs, names = set(), set(), set(), set(), set()
+    # names that say what is asked about: acronyms ("FTAs", "GDP") and words of multiword names ("Human Rights
+    # Council"); a lone capitalised word is most often the subject ("Vietnam"), present in every hit
+    topical = set()
+    for k, t in enumerate(toks):
+        if t.t == "word" and (_acronym(t.raw) or t.cap and not starts[k] and (
+                k > 0 and toks[k - 1].cap and not starts[k - 1] or k + 1 < len(toks) and toks[k + 1].cap)):
+            topical.add(k)
     for k, t in enumerate(toks):
         if t.t == "num":
             if re.fullmatch(r"1[89]\d\d|20\d\d", t.raw):
@@ -959,23 +1023,31 @@ def _read_question(question: str) -> _Question:
         elif t.content:
             if t.low in _EVENT_VERBS:
                 verbs.add(_EVENT_VERBS[t.low])
-            if t.cap and not starts[k] or t.low in _QUESTION_GENERIC:
+            if t.cap and not starts[k] or _acronym(t.raw):
+                names.add(t.lem)
+                if k in topical and t.low not in FUNCTION_WORDS:
+                    common.add(t.lem)
+                continue
+            if t.low in _QUESTION_GENERIC:
                 continue
             common.add(t.lem)
     ctx = [k for k, t in enumerate(toks) if t.content]
     return _Question(bool(_QUESTION_DATE_RE.search(question)), frozenset(common), frozenset(years),
-                     frozenset(numbers), _modifier_runs(toks, ctx), frozenset(verbs))
+                     frozenset(numbers), _modifier_runs(toks, ctx), frozenset(verbs), frozenset(names))
+
+
+def _acronym(raw: str) -> bool:
+    """'GDP', 'FTAs', 'UN'."""
+    core = raw[:-1] if raw.endswith("s") else raw
+    return len(core) > 1 and core.isupper() and core.isalpha()
 
 
 def _similar(q: str, w: str) -> bool:
+    """The same word, or one that starts with the other ('partner' / 'partnership'); 'larger' is not 'largest'."""
     if q == w:
         return True
-    cp = 0
-    for x, y in zip(q, w):
-        if x != y:
-            break
-        cp += 1
-    return cp >= max(5, min(len(q), len(w)) - 3)
+    short, long_ = (q, w) if len(q) < len(w) else (w, q)
+    return len(short) >= 5 and long_.startswith(short)
 
 
 def _relevant(m: _Mention, q: _Question) -> bool:
@@ -986,10 +1058,11 @@ def _relevant(m: _Mention, q: _Question) -> bool:
     if m.kind == "date":
         if q.verbs and not q.verbs & m.verbs:
             return False
-        return True
+        return bool(q.numbers or q.names & m.ids or any(
+            _similar(w, x) for w in q.common - set(_EVENT_VERBS) for x in m.words))
     if q.years and m.years and not q.years & m.years:
         return False
-    if _modifiers_clash(q.modifiers, m.modifiers or {}, frozenset(q.modifiers) & m.words):
+    if _modifiers_clash(q.modifiers, m.modifiers or {}, frozenset(q.modifiers) & m.words, nearest_only=True):
         return False
     return any(_similar(w, x) for w in q.common for x in m.words)
 
@@ -1088,8 +1161,9 @@ def _about(a: _Mention, b: _Mention, tokens: list[list[_Tok]], evidence: Sequenc
     shared = (a.words & b.words) - {a.head, b.head}
     context = []
     for k, lem in a.context:
-        if lem in shared and k not in a.unit_tokens and toks[k].raw.lower() not in [c.lower() for c in context]:
-            context.append(toks[k].raw)
+        raw = re.sub(r"['’]s$", "", toks[k].raw)
+        if lem in shared and k not in a.unit_tokens and raw.lower() not in [c.lower() for c in context]:
+            context.append(raw)
     if a.unit_tokens and (a.head or b.head):
         noun = text[toks[a.unit_tokens[0]].s:toks[a.unit_tokens[-1]].e]
     else:
