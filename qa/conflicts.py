@@ -129,10 +129,11 @@ _QUANTITY_VERBS = frozenset("reach reached reaches reaching total totalled total
                             "achieve achieved register registered account accounts accounted become became be represent represents "
                             "represented comprise comprises constitute constitutes put puts left leave leaves "
                             "welcomed welcome welcomes received receive receives spent spend spends spending cost costs "
-                            "costing".split())
+                            "costing averaged averages averaging stretch stretches span spans measure measures cover covers weigh "
+                            "weighs".split())
 #: modifiers too vague to tell two things apart ("the total number" is the number)
 _IGNORED_MODIFIERS = frozenset("total overall current existing combined whole entire new latest various some "
-                               "around nearly".split())
+                               "around nearly average annual yearly".split())
 _GENERIC = frozenset("year month day time total number world global country people last past next first new "
                      "record per top".split())
 #: question words that do not say what is asked about
@@ -141,7 +142,8 @@ _IRREGULAR_PLURALS = {"people": "person", "children": "child", "men": "man", "wo
                       "personnel": "personnel", "cattle": "cattle", "data": "data", "media": "media"}
 _SYNONYMS = {"nation": "country", "fold": "time", "firm": "company", "enterprise": "company",
              "business": "company", "corporation": "company", "organisation": "organization",
-             "programme": "program", "percent": "%", "pct": "%", "cent": "%"}
+             "programme": "program", "percent": "%", "pct": "%", "cent": "%", "resident": "person",
+             "inhabitant": "person", "metre": "meter", "kilometre": "kilometer", "litre": "liter"}
 _EVENT_VERBS = {}
 for _cls, _bases in {
     "issue": "issue adopt promulgate sign pass approve enact ratify release publish decree date",
@@ -151,7 +153,7 @@ for _cls, _bases in {
     "found": "found establish create form",
     "hold": "hold held convene organize organise host",
     "normalize": "normalize normalise resume",
-    "happen": "happen occur take took taken land die born elect appoint",
+    "happen": "happen occur take took taken land landfall die born elect appoint",
     "effect": "effect enforce",
 }.items():
     for _b in _bases.split():
@@ -162,6 +164,12 @@ _EVENT_VERBS.update({"signed": "issue", "set": "found", "founded": "found", "hel
                      "took": "happen", "born": "happen", "came": "effect", "dated": "issue"})
 _INTENT_VERBS = frozenset("aim aims aimed target targets targeted plan plans planned seek seeks expect expects "
                           "expected want wants hope hopes said says say told reported".split())
+#: units of measure, to a base unit: (base, factor); "ton" is taken as the metric tonne
+_MEASURES = {"km": ("m", 1e3), "kilometre": ("m", 1e3), "kilometer": ("m", 1e3), "m": ("m", 1.0), "metre": ("m", 1.0),
+             "meter": ("m", 1.0), "cm": ("m", 0.01), "mm": ("m", 0.001), "mile": ("m", 1609.344),
+             "kg": ("kg", 1.0), "kilogram": ("kg", 1.0), "kilo": ("kg", 1.0), "tonne": ("kg", 1e3),
+             "ton": ("kg", 1e3), "hectare": ("m2", 1e4), "ha": ("m2", 1e4), "km2": ("m2", 1e6),
+             "kw": ("W", 1e3), "mw": ("W", 1e6), "gw": ("W", 1e9), "megawatt": ("W", 1e6), "gigawatt": ("W", 1e9)}
 _COMPLEMENT_WORDS = frozenset("of in among with on at for to from".split())
 _DATE_ROLES = {"on": "at", "in": "at", "dated": "at", "at": "at", "since": "since", "from": "since", "by": "by",
                "until": "by", "till": "by", "before": "by", "after": "after", "of": "asof"}
@@ -286,6 +294,14 @@ def _year_value(y: int) -> tuple[date, date, str]:
     return date(y, 1, 1), date(y, 12, 31), f"{y:04d}"
 
 
+def _uncap_sentence_starts(toks: list[_Tok], starts: list[bool]) -> None:
+    """A capital that only opens a sentence ("Core inflation ...") does not make a name; one followed by another
+    capital ("Ho Chi Minh City", "Brand Finance") or an acronym does."""
+    for k, t in enumerate(toks):
+        if starts[k] and t.cap and not _acronym(t.raw) and not (k + 1 < len(toks) and toks[k + 1].cap):
+            t.cap = False
+
+
 def _sentence_starts(toks: list[_Tok]) -> list[bool]:
     """Whether each token begins a sentence (the first token does)."""
     starts = [False] * len(toks)
@@ -328,9 +344,11 @@ class _Mention:
     verbs: frozenset = frozenset()  # dates: event classes
     clause_nums: frozenset = frozenset()  # numbers written in the clause (for the question's "Resolution 59")
     nouns: frozenset = frozenset()  # context words less verbs and generic words: for the overlap test
+    after_names: frozenset = frozenset()  # names read after the value: "doses from COVAX"
     base: str | None = None  # percentages: what they are a share of
     segment: tuple[int, int] = (0, 0)  # dates: token range of the event
     quote_end: int = 0  # the quote runs to the end of the counted noun phrase: "194 countries"
+    compound: bool = False  # "50,000-seat stadium": the word after the hyphen is what is counted
     extent_end: int = 0  # the end of the words read after the value (noun phrase and complement)
 
 
@@ -433,6 +451,7 @@ def _is_bound_word(w: str) -> bool:
 def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
     toks = _tokens(text)
     starts = _sentence_starts(toks)
+    _uncap_sentence_starts(toks, starts)
     mentions: list[_Mention] = []
     n = len(toks)
     i = 0
@@ -531,8 +550,21 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
         if toks[j].low in _SCALES or glued and toks[j].low in _GLUED_SCALES:
             scale = _SCALES.get(toks[j].low) or _GLUED_SCALES[toks[j].low]
             j += 1
+    # a compound adjective: "50,000-seat stadium", "1.5-kilometre bridge" (but "100-fold" is a multiple)
+    compound = False
+    if j + 1 < n and toks[j].raw in ("-", "–") and toks[j].s == toks[j - 1].e and toks[j + 1].s == toks[j].e \
+            and toks[j + 1].t == "word" and not toks[j + 1].cap and toks[j + 1].low != "fold":
+        j, compound = j + 1, True
     # unit after the number
-    if j < n and toks[j].raw == "%":
+    measure = None
+    if j + 1 < n and toks[j].low == "square" and toks[j + 1].lem in _MEASURES and _MEASURES[toks[j + 1].lem][0] == "m":
+        measure, j = ("m2", _MEASURES[toks[j + 1].lem][1] ** 2), j + 2
+    elif j < n and toks[j].t == "word" and toks[j].lem in _MEASURES and not toks[j].cap and (
+            toks[j].lem not in ("m", "ha") or toks[j].s > toks[j - 1].e or toks[j].low == "ha"):
+        measure, j = _MEASURES[toks[j].lem], j + 1
+    if measure is not None:
+        kind = "measure"
+    elif j < n and toks[j].raw == "%":
         kind, j = "percent", j + 1
     elif j < n and toks[j].low in ("percent", "pct"):
         kind, j = "percent", j + 1
@@ -543,7 +575,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     elif kind is None and j < n and (toks[j].low in ("times", "fold", "folds") or toks[j].raw == "-" and j + 1 < n
                                     and toks[j + 1].low == "fold"):
         kind, j = "multiple", j + (2 if toks[j].raw == "-" else 1)
-    if kind is None:
+    if kind is None or kind == "measure" and currency is not None:
         if j < n and toks[j].t == "word" and toks[j].lem in _CURRENCY_WORDS and currency is None:
             currency = _CURRENCY_WORDS[toks[j].lem]
             j += 1
@@ -560,7 +592,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     # tiers: "one of the 40 largest", "among the top 20", "top 10"
     if kind == "count" and op == "=" and hi_value is None:
         k = qs - 1
-        if k >= 0 and toks[k].t == "word" and toks[k].raw.lower() != toks[k].low and toks[k].low not in FUNCTION_WORDS:
+        if k >= 0 and toks[k].t == "word" and toks[k].poss:
             k -= 1  # the world's 34 largest
         while k >= 0 and toks[k].low == "the":
             k -= 1
@@ -570,6 +602,8 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
                 qs = k
             v = value * scale
             return _Mention(ev, "tier", "", 1, v, False, False, f"top {_fmt(v)}", qs, j, i)
+    if kind == "measure":
+        scale *= measure[1]
     v = value * scale
     if kind in ("count", "percent", "pp", "multiple") and scale == 1.0:
         eps = 10.0 ** -decimals if decimals else (10.0 ** zeros if zeros >= 2 else 0.0)
@@ -593,6 +627,8 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     num = _fmt(v) if hi_value is None else f"{_fmt(v)}-{_fmt(hi_value * scale)}"
     if scale >= 1e6:
         num = _fmt_money(v, hi_value * scale if hi_value is not None else None)
+    if kind == "measure":
+        num = _fmt_measure(v, hi_value * scale if hi_value is not None else None, measure[0])
     if kind == "money":
         num = _fmt_money(v, hi_value * scale if hi_value is not None else None) + " " + currency
     elif kind == "percent":
@@ -603,7 +639,10 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
         num += " times"
     prefix = {"=": "", ">": "> ", ">=": ">= ", "<": "< ", "<=": "<= ", "nearly": "nearly ", "about": "about "}[op]
     del exact
-    return _Mention(ev, kind, currency or "", lo, hi, lo_open, hi_open, prefix + num, qs, j, i)
+    unit = measure[0] if kind == "measure" else currency or ""
+    mention = _Mention(ev, kind, unit, lo, hi, lo_open, hi_open, prefix + num, qs, j, i)
+    mention.compound = compound
+    return mention
 
 
 def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int, starts: list[bool]) -> _Mention | None:
@@ -641,6 +680,13 @@ def _fmt(v: float) -> str:
     return f"{v:,.6f}".rstrip("0").rstrip(".")
 
 
+def _fmt_measure(v: float, hi: float | None, unit: str) -> str:
+    big = {"m": (1e3, "km"), "kg": (1e3, "tonnes"), "m2": (1e6, "km2"), "W": (1e6, "MW")}
+    size, name = big[unit] if unit in big and v >= big[unit][0] else (1.0, unit)
+    low = _fmt(round(v / size, 6))
+    return (f"{low}-{_fmt(round(hi / size, 6))}" if hi is not None else low) + f" {name}"
+
+
 def _fmt_money(v: float, hi: float | None) -> str:
     for size, name in _SCALE_NAMES:
         if v >= size:
@@ -667,7 +713,8 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
         return
     _describe_time_and_role(m, toks, mentions, cs, ce)
     # context before: back to a clause boundary, an earlier mention, or a comma once two content words are in
-    previous_end = max((max(o.qe, o.extent_end) for o in mentions if o.qe <= m.qs and o is not m), default=0)
+    previous_end = max((max(o.qe, o.extent_end) for o in mentions
+                        if o.qe <= m.qs and o is not m and o.kind != "date"), default=0)
     previous_end = min(previous_end, m.qs)
     before: list[int] = []
     k = m.qs - 1
@@ -702,8 +749,8 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
                 k += 1
             else:
                 break
-        if m.kind in ("count", "tier", "ordinal") and unit and head is None:
-            head = unit[-1]
+        if m.kind in ("count", "tier", "ordinal") and unit and (head is None or m.compound):
+            head = unit[0] if m.compound else unit[-1]
     # what follows: a complement ("members of the United Nations", "allocated US$1.2 billion to the flood relief
     # fund", "40 per cent of enterprises"); for a value in subject position, its predicate ("Fourteen people were
     # injured in the bus crash")
@@ -726,11 +773,12 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
     m.unit_tokens = tuple(unit)
     m.quote_end = max(m.qe, unit[-1] + 1) if unit and m.kind in ("count", "tier", "ordinal", "multiple") else m.qe
     m.extent_end = max([m.qe, *(u + 1 for u in unit), *(c + 1 for c in after)])
-    m.head = toks[head].lem if head is not None and m.kind not in ("money", "percent", "pp") else None
+    m.head = toks[head].lem if head is not None and m.kind not in ("money", "percent", "pp", "measure") else None
     m.head_alias = alias
     ctx = before + unit + after
     m.context = tuple((k, toks[k].lem) for k in ctx)
     m.words = frozenset(toks[k].lem for k in ctx) | _initials(toks, ctx)
+    m.after_names = frozenset(toks[k].lem for k in after if toks[k].cap)
     m.nouns = frozenset(toks[k].lem for k in ctx if not _verb_like(toks[k]) and toks[k].lem not in _GENERIC)
     bigrams = set()
     for x, y in zip(ctx, ctx[1:]):
@@ -797,8 +845,9 @@ def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, tuple]:
         while p in ctx_set or p >= 0 and toks[p].raw == "-" and p - 1 in ctx_set:
             if p in ctx_set:
                 w = toks[p]
-                if _verb_like(w) or w.poss or _acronym(w.raw) or w.cap != toks[k].cap:
-                    break  # "established diplomatic relations", "the world's largest", "Vietnam maintains ..."
+                if _verb_like(w) or w.poss or _acronym(w.raw) or w.cap != toks[k].cap or w.plural and not w.cap:
+                    break  # "established diplomatic relations", "the world's largest", "Vietnam maintains ...",
+                    # "people injured"
                 run.append(w.lem)
             p -= 1
         mods = tuple(w for w in run if w not in _IGNORED_MODIFIERS)
@@ -916,13 +965,20 @@ def _unit_lemmas(m: _Mention) -> list[str]:
     return [lem for k, lem in m.context if k in m.unit_tokens] or [m.head or ""]
 
 
-def _modifiers_clash(ma: dict, mb: dict, shared: frozenset, nearest_only: bool = False) -> bool:
-    """A word both contexts use with different modifiers: 'comprehensive strategic partnerships' is not
-    'strategic and comprehensive partnerships', 'free trade agreements' not 'new-generation free trade
-    agreements'. Against a question only the nearest modifier must agree (a mention may be more specific)."""
+def _modifiers_clash(ma: dict, mb: dict, shared: frozenset, nearest_only: bool = False,
+                     keys: frozenset = frozenset()) -> bool:
+    """A word both contexts use with different modifiers, or with modifiers on one side only: 'comprehensive
+    strategic partnerships' is not 'strategic and comprehensive partnerships', 'free trade agreements' not
+    'new-generation free trade agreements'. Against a question (``ma``) only the nearest modifier must agree, and
+    a mention may be more specific than the question. Modifiers on one side only count for ``keys``, the words
+    that name the thing (the counted noun, the word the value hangs on)."""
     for w in shared:
         ra, rb = ma.get(w), mb.get(w)
+        if not ra and not rb or not ra and nearest_only:
+            continue
         if not ra or not rb:
+            if w in keys:
+                return True  # "core inflation" is not "inflation", "new-generation FTAs" not "FTAs"
             continue
         nearest = nearest_only or ra[0] is None or rb[0] is None
         ra, rb = [x for x in ra if x is not None], [x for x in rb if x is not None]
@@ -941,7 +997,8 @@ def _same_thing(a: _Mention, b: _Mention) -> bool:
     if not _heads_match(a, b):
         return False
     shared = a.words & b.words
-    if _modifiers_clash(a.modifiers or {}, b.modifiers or {}, shared):
+    keys = frozenset(w for w in (a.head, b.head, a.frame_head, b.frame_head) if w)
+    if _modifiers_clash(a.modifiers or {}, b.modifiers or {}, shared, keys=keys):
         return False
     # most of what the shorter context names is in the other ("export turnover" alone does not make
     # "industrial products in export turnover" the same as "foreign-invested firms' export turnover")
@@ -952,6 +1009,10 @@ def _same_thing(a: _Mention, b: _Mention) -> bool:
     # (a counted noun on both sides names the thing well enough: "Vietnam has signed 19 FTAs")
     if (a.head is None or b.head is None) and a.frame_head and b.frame_head and a.frame_head != b.frame_head \
             and a.frame_head not in b.words and b.frame_head not in a.words:
+        return False
+    # names after the values that the other side lacks, on both sides: "30 million doses from COVAX" and "10
+    # million doses from the United States" are two deliveries
+    if a.after_names - b.words and b.after_names - a.words:
         return False
     if a.bigrams & b.bigrams:
         return True
@@ -970,7 +1031,12 @@ def _same_event(a: _Mention, b: _Mention) -> bool:
         return False
     if a.idnums != b.idnums:
         return False
-    return bool(a.idnums) or bool(a.ids & b.ids) or len((a.words & b.words) - a.ids - _GENERIC - set(_EVENT_VERBS)) >= 2
+    if a.idnums:
+        return True
+    # the same names, or two shared words ("the contract for the metro line" / "the metro line contract")
+    shared = {w for w in (a.words | a.ids) & (b.words | b.ids)
+              if w not in _GENERIC and w not in _EVENT_VERBS and w not in _QUANTITY_VERBS}
+    return bool(shared & (a.ids | b.ids)) or len(shared) >= 2
 
 
 def _incompatible(a: _Mention, b: _Mention) -> bool:
@@ -1058,11 +1124,12 @@ def _relevant(m: _Mention, q: _Question) -> bool:
     if m.kind == "date":
         if q.verbs and not q.verbs & m.verbs:
             return False
-        return bool(q.numbers or q.names & m.ids or any(
-            _similar(w, x) for w in q.common - set(_EVENT_VERBS) for x in m.words))
+        return bool(q.numbers or q.names & m.ids or any(_similar(w, x) for w in q.common for x in m.words))
     if q.years and m.years and not q.years & m.years:
         return False
-    if _modifiers_clash(q.modifiers, m.modifiers or {}, frozenset(q.modifiers) & m.words, nearest_only=True):
+    keys = frozenset(w for w in (m.head, m.frame_head) if w)
+    if _modifiers_clash(q.modifiers, m.modifiers or {}, frozenset(q.modifiers) & m.words, nearest_only=True,
+                        keys=keys):
         return False
     return any(_similar(w, x) for w in q.common for x in m.words)
 
@@ -1173,6 +1240,8 @@ def _about(a: _Mention, b: _Mention, tokens: list[list[_Tok]], evidence: Sequenc
         what = f"rank among the {noun}" if noun else "rank"
     elif a.kind == "money":
         what = f"amount in {a.unit}"
+    elif a.kind == "measure":
+        what = {"m": "length", "kg": "mass", "m2": "area", "W": "power"}[a.unit]
     elif a.kind in ("percent", "pp"):
         what = "percentage"
     elif a.kind == "multiple":
