@@ -113,6 +113,9 @@ _BOUNDS = sorted([
     *((p, "about") for p in ["about", "around", "approximately", "approx", "roughly", "some", "an estimated",
                              "estimated at", "circa", "an approximate", "about some"]),
 ], key=lambda b: -len(b[0].split()))
+_BOUNDS_BY_LAST: dict[str, list[tuple[str, str]]] = {}
+for _phrase, _op in _BOUNDS:
+    _BOUNDS_BY_LAST.setdefault(_phrase.split()[-1], []).append((_phrase, _op))
 _TRAILING_BOUNDS = {("or", "more"): ">=", ("or", "above"): ">=", ("or", "less"): "<=", ("or", "fewer"): "<=",
                     ("or", "so"): "about", ("plus",): ">="}
 _RANK_VERBS = frozenset("rank ranks ranked ranking place placed places came comes come finished finishes stood "
@@ -207,12 +210,7 @@ class _Tok:
         self.low = self.lem = ""
         self.cap = self.plural = self.poss = False
         if t == "word":
-            low = fold_accents(raw).replace("’", "'").lower()
-            if low.endswith("'s"):
-                low, self.poss = low[:-2], True
-            self.low = low
-            self.lem, self.plural = _lemma(low)
-            self.cap = raw[0].isupper()
+            self.low, self.lem, self.plural, self.poss, self.cap = _word_info(raw)
 
     @property
     def content(self) -> bool:
@@ -220,6 +218,17 @@ class _Tok:
 
     def __repr__(self):
         return f"<{self.t}:{self.raw}>"
+
+
+@lru_cache(maxsize=100_000)
+def _word_info(raw: str) -> tuple[str, str, bool, bool, bool]:
+    """(folded lower case, lemma, plural, possessive, capitalised) of a word; cached, as words repeat."""
+    low = (raw if raw.isascii() else fold_accents(raw).replace("’", "'")).lower()
+    poss = low.endswith("'s")
+    if poss:
+        low = low[:-2]
+    lem, plural = _lemma(low)
+    return low, lem, plural, poss, raw[0].isupper()
 
 
 @lru_cache(maxsize=50_000)
@@ -445,10 +454,16 @@ def _is_identifier(toks: list[_Tok], i: int, text: str) -> bool:
 
 
 def _is_bound_word(w: str) -> bool:
-    return any(b.split()[-1] == w for b, _ in _BOUNDS)
+    return w in _BOUNDS_BY_LAST
+
+
+_MAY_HOLD_A_VALUE = re.compile(
+    r"\d|\b(?:" + "|".join([*_SMALL, *_ORDINAL_WORDS, "dozen", "hundred", "twice", "thrice"]) + r")\b", re.I)
 
 
 def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
+    if not _MAY_HOLD_A_VALUE.search(text):
+        return [], []  # no digit and no number word: nothing to read (most sentences of a passage)
     toks = _tokens(text)
     starts = _sentence_starts(toks)
     _uncap_sentence_starts(toks, starts)
@@ -512,7 +527,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
 
     # bound before
     op, qs = "=", i
-    for phrase, bop in _BOUNDS:
+    for phrase, bop in _BOUNDS_BY_LAST.get(toks[i - 1].low, ()) if i > 0 else ():
         s = _match_phrase(toks, qs, phrase)
         if s is not None:
             op, qs = bop, s
@@ -521,7 +536,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     currency = None
     if qs > 0 and toks[qs - 1].t == "cur" and toks[qs - 1].raw != "%" and toks[qs - 1].e == toks[i].s:
         currency, qs = _CURRENCY_SYMBOLS[toks[qs - 1].raw], qs - 1
-        for phrase, bop in _BOUNDS:  # "over US$500 million"
+        for phrase, bop in _BOUNDS_BY_LAST.get(toks[qs - 1].low, ()) if qs > 0 else ():  # "over US$500 million"
             s = _match_phrase(toks, qs, phrase)
             if s is not None and op == "=":
                 op, qs = bop, s
@@ -611,7 +626,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
         eps = scale * (10.0 ** -decimals if decimals else 10.0 ** zeros if zeros >= 2 else 1.0)
     exact = eps == 0
     lo, hi = v - eps / 2, (hi_value * scale if hi_value is not None else v) + eps / 2
-    lo_open = hi_open = False
+    lo_open, hi_open = False, eps > 0  # a rounding: "60,000" is 55,000 up to, not including, 65,000
     if op == ">":
         lo, hi, lo_open, hi_open = v, float("inf"), True, True
     elif op == ">=":
@@ -815,8 +830,8 @@ def _comma_before(toks: list[_Tok], k: int, floor: int) -> int:
 
 def _describe_time_and_role(m: _Mention, toks: list[_Tok], mentions: list[_Mention], cs: int, ce: int) -> None:
     # years that qualify it: those of its comma-clause, else the only one of its clause
-    year_tokens = [k for k in range(cs, ce) if toks[k].t == "date" or any(
-        o.vi == k and o.kind == "date" for o in mentions if o is not m)]
+    years_at = {o.vi for o in mentions if o.kind == "date" and o is not m}
+    year_tokens = [k for k in range(cs, ce) if toks[k].t == "date" or k in years_at]
     near = [k for k in year_tokens if not any(toks[p].raw == "," for p in range(min(k, m.qs), max(k, m.qe)))]
     chosen = near or (year_tokens if len(year_tokens) == 1 else [])
     m.years = frozenset(toks[k].date[0].year if toks[k].t == "date" else int(toks[k].raw) for k in chosen)
@@ -970,12 +985,12 @@ def _modifiers_clash(ma: dict, mb: dict, shared: frozenset, nearest_only: bool =
     """A word both contexts use with different modifiers, or with modifiers on one side only: 'comprehensive
     strategic partnerships' is not 'strategic and comprehensive partnerships', 'free trade agreements' not
     'new-generation free trade agreements'. Against a question (``ma``) only the nearest modifier must agree, and
-    a mention may be more specific than the question. Modifiers on one side only count for ``keys``, the words
-    that name the thing (the counted noun, the word the value hangs on)."""
+    a mention may be more specific than the question. Between mentions, modifiers on one side only count for
+    ``keys``, the words that name the thing (the counted noun, the word the value hangs on)."""
     for w in shared:
         ra, rb = ma.get(w), mb.get(w)
-        if not ra and not rb or not ra and nearest_only:
-            continue
+        if not ra and not rb or nearest_only and (not ra or not rb):
+            continue  # a question's word order is inverted ("will the plant hire"): one-sided runs say nothing
         if not ra or not rb:
             if w in keys:
                 return True  # "core inflation" is not "inflation", "new-generation FTAs" not "FTAs"
