@@ -108,7 +108,8 @@ def main() -> None:
         cases.append((c["question"], [Evidence(**e) for e in c["evidence"]]))
     print(machine())
     package, module = import_ms(args.runs)
-    print(f"import (new process, median of {args.runs}): qa package {package:.0f} ms, then qa.conflicts {module:.1f} ms")
+    print(f"import (new process, median of {args.runs}): qa package {package:.0f} ms, "
+          f"then qa.conflicts {module:.1f} ms")
     shaped = engine_shaped()
     for name, group in ((f"{CASES.relative_to(ROOT)} ({len(cases)} questions)", cases),
                         (f"seeds gold questions, 5 hits x 2 sentences ({len(shaped)} questions)", shaped)):

@@ -1,35 +1,61 @@
 """When the sources disagree, say so.
 
 ``find_conflicts(question, evidence)`` reads the values that the answer sentences of a question's hits state --
-counts ("194 countries"), amounts ("US$786.29 billion"), percentages, multiples ("100-fold"), ranks ("ranked
-32nd", "one of the 40 largest"), ordinals and dates -- decides which of them are about the same thing, and reports
-the values that cannot all be true when at least two different documents state them.
+counts ("194 countries"), amounts ("US$786.29 billion"), percentages, multiples ("100-fold"), measures ("1.5 km"),
+ranks ("ranked 32nd", "one of the 40 largest"), ordinals ("9th consecutive year") and dates -- decides which are
+about the same thing, and reports values that cannot all be true when two different documents state them.
 
-No false alarm is the priority, so every rule leans towards silence:
+No false alarm is the priority, so every rule leans towards silence.
 
-* What a value is about is read from the words around it: the counted noun after it ("countries", "comprehensive
-  strategic partnerships ... 14 countries") and the clause before it ("diplomatic relations with"). Two values are
-  about the same thing when their nouns agree and their contexts share a compound (two adjacent content words,
-  "diplomatic relations", "comprehensive strategic"), and no word that both contexts share carries different
-  modifiers ("comprehensive strategic partnerships" is not "strategic and comprehensive partnerships").
-* The link word before a value gives its role: "from 100 USD to 5,000 USD" states a start and an end, only starts
-  are compared with starts; "rose by 5%" is a change, not a level. Different years in the two clauses ("in 2024" /
-  "in 2023") mean different things.
-* Only values relevant to the question are compared: the two contexts must share a content word of the question
-  (proper names aside), a number in the question ("Resolution 59") must be in the clause, and the question's kind
-  picks the kinds compared ("when ..." compares dates only; any other question compares quantities only).
-* Dates are compared only when they date an event: an event verb ("issued", "dated", "adopted", "joined",
-  "held"...) in the same clause, with the same identifying numbers ("Resolution 57" is not "Resolution 59").
-* Values are intervals: "194" is a point, "more than 195" is (195, inf), "nearly 5,000" is [4,500, 5,000], "about
-  200" is +-10%, "28-29 billion" is a range, a round figure is a rounding ("5,000 USD" = 4,500..5,500, "786
-  billion" = 785.5..786.5 billion), a date is its day, month or year. Two values conflict when their intervals are
-  disjoint; equal values phrased differently ("fourteen" / "14", "US$1.2 billion" / "1,200 million USD",
-  "24/1/2025" / "January 24, 2025") agree.
-* A conflict needs two different documents: one document giving two values is more often two things the
-  rules failed to tell apart than a document contradicting itself.
+Reading values. Digits with thousands commas ("5,000", "786.29"); number words up to ninety-nine with "hundred"
+and "dozen" ("fourteen", "sixty-two", "two dozen"; a lone "one" never counts); scales (thousand, million, mn, bn,
+billion, trillion, "5bn"); currencies ("US$", "$" taken as USD, "USD", "VND", "dong", "EUR", ...; never
+converted into each other); "%", "per cent", "percentage points" (a kind of its own); "times", "-fold"; units of
+measure converted to a base unit (km/m, tonne/kg, hectare/km2, MW/W; "ton" is the metric tonne); dates with month
+names, ISO, d/m/yyyy read day first (month first only where day first is impossible), month-year and years
+(1800-2100; never counts). Numbers that name ("Resolution 59", "No. 59-NQ/TW", "G20", "Industry 4.0") are skipped.
 
-Stdlib only: measured against dateparser, quantulum3, number-parser, text2num, word2number, price-parser and
-python-dateutil (see the README); none beats a few regular expressions on cost for what is needed here.
+Values are intervals. "194" is a point; "more than 195" is (195, inf), "at least" [x, inf), "under" (-inf, x),
+"up to" (-inf, x]; "nearly 5,000" is [4,500, 5,000]; "about 200" is +-10%; "28-29 billion" a range; a figure is
+as precise as it is written ("786 billion" = 785.5..786.5 billion, a round "5,000 USD" = 4,500..5,500); a date is
+its day, month or year. Two values conflict when their intervals are disjoint, so equal values phrased differently
+("fourteen" / "14", "US$1.2 billion" / "1,200 million USD", "24/1/2025" / "January 24, 2025") agree, and so does a
+bound that admits the other value ("more than 190" / "194"). Ranks: "ranked 32nd" is a point; "one of the N
+largest" / "among the top N" is the tier the source names: two tiers conflict when N differs (the seeds' "34
+largest" / "40 largest"), a rank conflicts with a tier when it is outside it.
+
+What a value is about is read from the words around it: the counted noun after it ("countries"), the clause
+before it back to a boundary or an earlier value ("diplomatic relations with"), a complement ("of enterprises",
+"to the flood relief fund") or, for a value that opens its clause, the predicate ("Fourteen people were injured in
+the bus crash"). Two values are about the same thing when their counted nouns agree (synonyms and acronyms merged)
+and their contexts share a compound (two adjacent content words: "diplomatic relations", "comprehensive
+strategic") or the word the value hangs on; and none of these tells them apart:
+
+* a shared word with different modifiers ("comprehensive strategic partnerships" is not "strategic and
+  comprehensive partnerships"), or, on the counted noun or the word the value hangs on, a modifier on one side only
+  ("core inflation" is not "inflation");
+* fewer than half of the shorter context's nouns in the other;
+* different words the values hang on where no counted noun says what is counted ("Coal ... 50%" / "Gas ... 30%");
+* names after the value that the other side lacks, on both sides ("doses from COVAX" / "doses from the United
+  States");
+* different years in the two clauses, or different roles of the link word before the value ("from 100 USD to
+  5,000 USD": starts are compared with starts; "rose by 5%" is a change, not a level).
+
+Dates are compared only when they date an event: an event verb or noun ("issued", "dated", "adopted", "joined",
+"opened", "landfall") before the date in its clause, or after a date that opens the clause; the same identifying
+numbers ("Resolution 57" is not "Resolution 59") and a shared name or two shared words.
+
+The question picks what is compared: "when ..." questions compare dates, all others quantities; both values'
+contexts must share a content word of the question other than the counted noun (a lone capitalised name such as
+"Vietnam" does not count; acronyms and multiword names do); a number in the question must be in the value's
+clause; a year in the question excludes values of other years.
+
+A conflict needs two different documents: one document giving two values is more often two things these rules
+failed to tell apart than a document contradicting itself.
+
+Stdlib only: dateparser, quantulum3, number-parser, text2num, word2number, price-parser and python-dateutil were
+measured (see the README); none fits the budget and the need (offsets kept, bounds, scales) better than a few
+regular expressions.
 """
 
 from __future__ import annotations
@@ -122,18 +148,18 @@ _RANK_VERBS = frozenset("rank ranks ranked ranking place placed places came come
                         "stands stand sits sat position positioned".split())
 _RANK_AFTER = frozenset("place position spot rank ranking".split())
 _CHANGE_WORDS = frozenset("increase increased increases increasing rise rose risen rising grow grew grown growing "
+                          "slipped slip slips moved move climbs falls drops jumps rises "
                           "growth up down fall fell fallen falling decline declined declining drop dropped jump "
                           "jumped surge surged gain gained climb climbed decrease decreased".split())
 #: verbs that link a quantity to its subject: not what the value is about
-_QUANTITY_VERBS = frozenset("reach reached reaches reaching total totalled totaled totals totalling stand stood "
-                            "stands hit hits amount amounted amounts record recorded records post posted exceed "
-                            "exceeded exceeding estimate estimated maintain maintains maintained establish "
-                            "established set signed sign has have had bring bringing brought make made making "
-                            "achieve achieved register registered account accounts accounted become became be represent represents "
-                            "represented comprise comprises constitute constitutes put puts left leave leaves "
-                            "welcomed welcome welcomes received receive receives spent spend spends spending cost costs "
-                            "costing averaged averages averaging stretch stretches span spans measure measures cover covers weigh "
-                            "weighs".split())
+_QUANTITY_VERBS = frozenset(
+    "reach reached reaches reaching total totalled totaled totals totalling stand stood stands hit hits amount "
+    "amounted amounts record recorded records post posted exceed exceeded exceeding estimate estimated maintain "
+    "maintains maintained establish established set signed sign has have had bring bringing brought make made "
+    "making achieve achieved register registered account accounts accounted become became be represent represents "
+    "represented comprise comprises constitute constitutes put puts left leave leaves welcomed welcome welcomes "
+    "received receive receives spent spend spends spending cost costs costing averaged averages averaging stretch "
+    "stretches span spans measure measures cover covers weigh weighs".split())
 #: modifiers too vague to tell two things apart ("the total number" is the number)
 _IGNORED_MODIFIERS = frozenset("total overall current existing combined whole entire new latest various some "
                                "around nearly average annual yearly".split())
@@ -340,7 +366,7 @@ class _Mention:
     vi: int  # token index of the value
     role: str = ""
     head: str | None = None
-    head_alias: tuple[str, ...] = ()  # an acronym spelt out: FTA -> (free, trade, agreement)
+    head_alias: tuple[str, ...] = ()  # the counted noun when it is an acronym: ("fta",) for "17 FTAs"
     words: frozenset = frozenset()
     bigrams: frozenset = frozenset()
     modifiers: dict | None = None
@@ -478,7 +504,7 @@ def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
             m = _Mention(ev_index, "date", "", lo.toordinal(), hi.toordinal(), False, False, disp, i, i + 1, i)
         elif t.t == "num" or t.t == "word" and (t.low in _SMALL or t.low in ("a", "an") or t.low in _ORDINAL_WORDS
                                                   or t.low in ("twice", "thrice")):
-            m = _quantity(ev_index, toks, i, text, starts)
+            m = _quantity(ev_index, toks, i, text)
         if m is None:
             i += 1
             continue
@@ -489,13 +515,12 @@ def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
     return toks, mentions
 
 
-def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) -> _Mention | None:
+def _quantity(ev: int, toks: list[_Tok], i: int, text: str) -> _Mention | None:
     n = len(toks)
     t = toks[i]
     kind = None
     ordinal = None
     eps = 0.0
-    exact = True
     if t.t == "num":
         if i + 1 < n and toks[i + 1].s == t.e and toks[i + 1].low in ("st", "nd", "rd", "th"):
             parsed = _parse_digits(t.raw)
@@ -523,7 +548,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
         if j == i + 1 and toks[i].low in _SMALL and (j >= n or not toks[j].content and toks[j].low not in _SCALES):
             return None  # a lone number word with no noun after it ("one", "two of them") is not compared
     if ordinal is not None:
-        return _ordinal(ev, toks, i, j, ordinal, starts)
+        return _ordinal(ev, toks, i, j, ordinal)
 
     # bound before
     op, qs = "=", i
@@ -541,8 +566,9 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
             if s is not None and op == "=":
                 op, qs = bop, s
                 break
-    elif qs == i and i > 0 and toks[i - 1].t == "word" and toks[i - 1].raw.isupper() and toks[i - 1].lem in _CURRENCY_WORDS:
-        currency, qs = _CURRENCY_WORDS[toks[i - 1].lem], i - 1
+    elif qs == i and i > 0 and toks[i - 1].t == "word" and toks[i - 1].raw.isupper() \
+            and toks[i - 1].lem in _CURRENCY_WORDS:
+        currency, qs = _CURRENCY_WORDS[toks[i - 1].lem], i - 1  # "VND 20 trillion"
     # a year is a date, not a count
     if t.t == "num" and currency is None and op == "=" and re.fullmatch(r"1[89]\d\d|20\d\d|2100", t.raw) and not (
             j < n and (toks[j].low in _SCALES or toks[j].raw == "%" or toks[j].low in ("percent", "per"))):
@@ -554,8 +580,9 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     if j + 1 < n and (toks[j].raw in ("-", "–", "—") or toks[j].low == "to" and not (
             qs > 0 and toks[qs - 1].low in ("from", "between"))) and toks[j + 1].t == "num" and op == "=":
         parsed2 = _parse_digits(toks[j + 1].raw)
-        if parsed2 and parsed2[0] > value and not (j + 2 < n and toks[j + 2].s == toks[j + 1].e and toks[j + 2].t == "word"
-                                                 and toks[j + 2].low not in _GLUED_SCALES):
+        glued = j + 2 < n and toks[j + 2].s == toks[j + 1].e and toks[j + 2].t == "word" \
+            and toks[j + 2].low not in _GLUED_SCALES
+        if parsed2 and parsed2[0] > value and not glued:
             hi_value, j = parsed2[0], j + 2
             decimals = max(decimals, parsed2[1])
     # scale
@@ -624,7 +651,6 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
         eps = 10.0 ** -decimals if decimals else (10.0 ** zeros if zeros >= 2 else 0.0)
     else:
         eps = scale * (10.0 ** -decimals if decimals else 10.0 ** zeros if zeros >= 2 else 1.0)
-    exact = eps == 0
     lo, hi = v - eps / 2, (hi_value * scale if hi_value is not None else v) + eps / 2
     lo_open, hi_open = False, eps > 0  # a rounding: "60,000" is 55,000 up to, not including, 65,000
     if op == ">":
@@ -653,14 +679,13 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str, starts: list[bool]) 
     elif kind == "multiple":
         num += " times"
     prefix = {"=": "", ">": "> ", ">=": ">= ", "<": "< ", "<=": "<= ", "nearly": "nearly ", "about": "about "}[op]
-    del exact
     unit = measure[0] if kind == "measure" else currency or ""
     mention = _Mention(ev, kind, unit, lo, hi, lo_open, hi_open, prefix + num, qs, j, i)
     mention.compound = compound
     return mention
 
 
-def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int, starts: list[bool]) -> _Mention | None:
+def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int) -> _Mention | None:
     """'ranked 32nd', 'the third-largest', '32nd place' are ranks; '9th consecutive year' an ordinal; '14th
     National Party Congress' a name."""
     n = len(toks)
@@ -668,9 +693,9 @@ def _ordinal(ev: int, toks: list[_Tok], i: int, j: int, ordinal: int, starts: li
     nxt = toks[k] if k < n else None
     qs = i
     prev = [toks[p].low for p in range(max(0, i - 2), i) if toks[p].t == "word"]
-    rank = any(p in _RANK_VERBS for p in prev)
-    if rank:
-        qs = next(p for p in range(max(0, i - 2), i) if toks[p].low in _RANK_VERBS)
+    rank = any(p in _RANK_VERBS for p in prev) or len(prev) == 2 and prev[1] == "to" and prev[0] in _CHANGE_WORDS
+    if rank:  # "ranked 32nd", "dropped to 116th"
+        qs = next(p for p in range(max(0, i - 2), i) if toks[p].low in _RANK_VERBS or toks[p].low in _CHANGE_WORDS)
     if nxt is not None and nxt.t == "word" and (nxt.low in _RANK_AFTER or nxt.low.endswith("est") and len(nxt.low) > 4
                                                  or nxt.low in ("most", "least")):
         rank = True
@@ -739,7 +764,11 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
         if toks[k].content:
             before.append(k)
         k -= 1
-    before.reverse()
+    if len(before) < 2 and previous_end > cs:
+        # cut short by an earlier value whose noun phrase is the subject: "5% broken rice was offered at 397 USD"
+        prev = max((o for o in mentions if o is not m and o.kind != "date" and o.qe <= m.qs), key=lambda o: o.qe)
+        before.extend(u for u in reversed(prev.unit_tokens) if u not in before and len(before) < 3)
+    before.sort()
     subject = not any(toks[p].content for p in range(max(cs, previous_end, _comma_before(toks, m.qs, cs)), m.qs))
     # the counted noun phrase after the value
     unit: list[int] = []
@@ -801,9 +830,13 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
             bigrams.add((toks[x].lem, toks[y].lem))
     m.bigrams = frozenset(bg for bg in bigrams if not (bg[0] in _GENERIC and bg[1] in _GENERIC))
     m.modifiers = _modifier_runs(toks, ctx)
-    heads = [k for k in before if not _verb_like(toks[k], strict=True) and toks[k].lem not in _GENERIC]
+    if m.compound and m.head:  # "11-member board": the counted noun is no kind of board
+        m.modifiers = {w: run for w, run in m.modifiers.items() if m.head not in run}
+    # (for values with no counted noun, "offered at 397 USD" / "quoted at 405 USD": participles are no heads)
+    strict = "participles" if m.kind in ("money", "percent", "pp", "measure", "multiple", "rank") else True
+    heads = [k for k in before if not _verb_like(toks[k], strict=strict) and toks[k].lem not in _GENERIC]
     if not heads and subject:
-        heads = [k for k in after if not _verb_like(toks[k], strict=True) and toks[k].lem not in _GENERIC][:1]
+        heads = [k for k in after if not _verb_like(toks[k], strict=strict) and toks[k].lem not in _GENERIC][:1]
     m.frame_head = toks[heads[-1]].lem if heads else None
     # the base of a share: "40 per cent of enterprises"
     if m.kind in ("percent", "pp") and k < n and toks[k].low == "of" and after:
@@ -874,10 +907,14 @@ def _modifier_runs(toks: list[_Tok], ctx: list[int]) -> dict[str, tuple]:
 
 
 def _verb_like(t: _Tok, strict: bool = False) -> bool:
-    """A verb, as far as word lists tell; ``strict`` also takes '-ing' words and verbs of intent."""
+    """A verb, as far as word lists tell; ``strict`` also takes '-ing' words and verbs of intent, and with
+    ``strict="participles"`` '-ed' words too."""
     if t.low in _QUANTITY_VERBS or t.low in _EVENT_VERBS or t.low in _CHANGE_WORDS or t.low in _RANK_VERBS:
         return True
-    return strict and (t.low.endswith("ing") and len(t.low) > 5 or t.low in _INTENT_VERBS)
+    if not strict:
+        return False
+    return t.low.endswith(("ing", "ed") if strict == "participles" else "ing") and len(t.low) > 5 \
+        or t.low in _INTENT_VERBS
 
 
 def _describe_date(m: _Mention, toks: list[_Tok], cs: int, ce: int, starts: list[bool]) -> None:
@@ -964,20 +1001,17 @@ def _family(kind: str) -> str:
 
 
 def _heads_match(a: _Mention, b: _Mention) -> bool:
-    if a.head is None or b.head is None:
-        return True
-    if a.head == b.head:
+    """The counted nouns agree: the same lemma (synonyms merged), a missing one, or an acronym of the other's noun
+    phrase ("17 FTAs" / "19 free trade agreements")."""
+    if a.head is None or b.head is None or a.head == b.head:
         return True
     for x, y in ((a, b), (b, a)):
-        if len(x.head_alias) == 1 and x.head_alias[0] == "".join(w[0] for w in _unit_lemmas(y)[-len(x.head_alias[0]):]):
-            return True
-        if len(x.head_alias) > 1 and x.head_alias[-1] == y.head:
-            return True
+        if x.head_alias:
+            letters = x.head_alias[0]
+            unit = [lem for k, lem in y.context if k in y.unit_tokens]
+            if len(unit) >= len(letters) and "".join(w[0] for w in unit[-len(letters):]) == letters:
+                return True
     return False
-
-
-def _unit_lemmas(m: _Mention) -> list[str]:
-    return [lem for k, lem in m.context if k in m.unit_tokens] or [m.head or ""]
 
 
 def _modifiers_clash(ma: dict, mb: dict, shared: frozenset, nearest_only: bool = False,
@@ -1031,7 +1065,10 @@ def _same_thing(a: _Mention, b: _Mention) -> bool:
         return False
     if a.bigrams & b.bigrams:
         return True
-    if a.frame_head is not None and a.frame_head == b.frame_head and a.frame_head not in _GENERIC and (
+    # the word one value hangs on is named around the other: "The board has nine members" / "The 11-member
+    # board approved the plan"
+    if (a.frame_head or b.frame_head) and all(x.frame_head is None or x.frame_head == y.frame_head
+                                              or x.frame_head in y.nouns for x, y in ((a, b), (b, a))) and (
             a.head is not None and b.head is not None or a.kind in ("money", "percent", "pp")):
         return True
     if a.base is not None and a.base == b.base:
@@ -1056,7 +1093,7 @@ def _same_event(a: _Mention, b: _Mention) -> bool:
 
 def _incompatible(a: _Mention, b: _Mention) -> bool:
     if a.kind == "tier" and b.kind == "tier":
-        return a.hi != b.hi  # sources name different tiers ("34 largest" / "40 largest"): see the module notes
+        return a.hi != b.hi  # the sources name different tiers ("34 largest" / "40 largest"): see the module notes
     if a.kind == "tier" or b.kind == "tier":
         tier, rank = (a, b) if a.kind == "tier" else (b, a)
         return rank.lo > tier.hi

@@ -1,6 +1,6 @@
 """Conflicting values across the answer sentences of different documents (qa.conflicts).
 
-The unit cases below each state one rule; tests/data/conflicts.jsonl holds 83 cases (real seed sentences at their
+The unit cases below each state one rule; tests/data/conflicts.jsonl holds 102 cases (real seed sentences at their
 real offsets, and written news sentences), over which flagged conflicts must have precision >= 0.9; recall is
 printed. Nothing here times anything: bench/conflicts.py measures the cost.
 """
@@ -102,8 +102,8 @@ UNIT_CASES = [
      ["Vietnam ranked 54th in the Global Innovation Index.",
       "Vietnam is among the top 50 countries in the Global Innovation Index."], [{"54th", "top 50"}]),
     ("tiers that differ", "How large is Vietnam's economy?",
-     ["Vietnam is one of the world's 34 largest economies.", "Vietnam is one of the 40 largest economies in the world."],
-     [{"top 34", "top 40"}]),
+     ["Vietnam is one of the world's 34 largest economies.",
+      "Vietnam is one of the 40 largest economies in the world."], [{"top 34", "top 40"}]),
     ("ordinals", "For how many years in a row has trade been in surplus?",
      ["Vietnam posted a trade surplus for the 9th consecutive year.",
       "Vietnam posted a trade surplus for the eighth consecutive year."], [{"9th", "8th"}]),
