@@ -220,6 +220,7 @@ def cmd_ask(args) -> int:
               f"{answer.threshold:.2f}). Nearest passages, low confidence:\n")
     if not answer.hits:
         print("No passages in the index.")
+    _print_conflicts(answer)
     for h in answer.hits:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
         if h.pages:
@@ -237,6 +238,21 @@ def cmd_ask(args) -> int:
             print(f"    also in: {place.doc_id}, characters {place.start}-{place.end}")
         print()
     return 0
+
+
+def _print_conflicts(answer) -> None:
+    """The "Sources disagree:" block: each value, its words, and the hits (with their documents' dates) that say so."""
+    if not answer.conflicts:
+        return
+    by_rank = {h.rank: h for h in answer.hits}
+    print("Sources disagree:")
+    for conflict in answer.conflicts:
+        print(f"  about {conflict.about}:")
+        for value in conflict.values:
+            sources = ", ".join(f"[{r}] {by_rank[r].doc_id}" + (f" ({by_rank[r].date})" if by_rank[r].date else "")
+                                for r in value.hits if r in by_rank)
+            print(f"    {value.value}: \"{value.quote}\" in {sources}")
+    print()
 
 
 def _pages(pages: tuple[int, ...]) -> str:

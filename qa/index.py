@@ -14,6 +14,7 @@ import numpy as np
 from . import vectors as vx
 from .answers import DEFAULT_THRESHOLD, confidence, coverage, dedupe, shingles
 from .config import Settings, resolve_paths
+from .conflicts import Conflict, Evidence, find_conflicts
 from .documents import pages_of
 from .embedding import Embedder, make_embedder
 from .errors import QAError
@@ -68,10 +69,14 @@ class Answer:
     abstained: bool  # True: the corpus does not seem to say; the hits are only the nearest passages
     confidence: float
     threshold: float
+    #: Values the hits' answer sentences give for the same thing that cannot all be true (qa.conflicts); empty
+    #: when they agree, when there are no answer sentences, and when the index abstains.
+    conflicts: tuple[Conflict, ...] = ()
 
     def to_dict(self) -> dict:
         return {"question": self.question, "mode": self.mode, "abstained": self.abstained,
                 "confidence": round(self.confidence, 4), "threshold": self.threshold,
+                "conflicts": [c.to_dict() for c in self.conflicts],
                 "hits": [h.to_dict() for h in self.hits]}
 
 
@@ -314,7 +319,11 @@ class Index:
                 pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
             ))
         conf = confidence(query.top_cosine(), best_coverage)
-        return Answer(question, mode, tuple(hits), conf < self.threshold, conf, self.threshold)
+        abstained = conf < self.threshold
+        disagree = () if abstained else tuple(find_conflicts(question, [
+            Evidence(h.rank, h.doc_id, h.date, h.text[s - h.start:e - h.start], s)
+            for h in hits for s, e in h.answer_spans]))
+        return Answer(question, mode, tuple(hits), abstained, conf, self.threshold, disagree)
 
     def _rows(self, ids: list[int]) -> dict[int, dict]:
         if not ids:

@@ -42,6 +42,12 @@ CSS = """
 .qa-abstain { border: 1px solid #f59e0b; background: rgba(245, 158, 11, 0.12); border-radius: 8px;
               padding: 10px 14px; margin-bottom: 8px; }
 .qa-low .qa-card { opacity: 0.8; }
+.qa-conflicts { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); border-radius: 8px;
+                padding: 10px 14px; margin-bottom: 8px; overflow-wrap: anywhere; }
+.qa-conflicts ul { margin: 4px 0 6px 18px; padding: 0; }
+.qa-conflict p { margin: 6px 0 0; }
+.qa-value { font-variant-numeric: tabular-nums; }
+.qa-disagree { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
 details.qa-doc { margin-top: 8px; }
 details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
 .qa-doc-text { white-space: pre-wrap; line-height: 1.5; max-height: 60vh; overflow: auto; padding: 8px;
@@ -78,16 +84,18 @@ EXAMPLES = [
 DOC_WINDOW = 60_000
 
 
-def _marked(text: str, question: str, answer_spans=()) -> str:
-    """``text`` escaped, the answer sentence(s) in <strong class="qa-answer">, question words in <mark>.
+def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
+    """``text`` escaped, the answer sentence(s) in <strong class="qa-answer">, question words in <mark>, and the
+    words of values that the sources disagree on in <span class="qa-disagree">.
 
-    ``answer_spans`` are offsets into ``text``.
+    ``answer_spans`` and ``flagged`` are offsets into ``text``.
     """
-    cuts = sorted({0, len(text), *(x for span in answer_spans for x in span)})
+    cuts = sorted({0, len(text), *(x for span in (*answer_spans, *flagged) for x in span)})
     terms = term_spans(text, question) if question else []
     out = []
     for a, b in zip(cuts, cuts[1:]):
         inside = any(s <= a and b <= e for s, e in answer_spans)
+        disputed = any(s <= a and b <= e for s, e in flagged)
         piece, last = [], a
         for s, e in terms:
             if a <= s and e <= b:
@@ -96,6 +104,8 @@ def _marked(text: str, question: str, answer_spans=()) -> str:
                 last = e
         piece.append(html.escape(text[last:b]))
         body = "".join(piece)
+        if disputed:
+            body = f'<span class="qa-disagree" title="the sources disagree on this value">{body}</span>'
         out.append(f'<strong class="qa-answer">{body}</strong>' if inside else body)
     return "".join(out)
 
@@ -169,7 +179,8 @@ def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus:
 
 
 def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: float = 1.0,
-               index: Index | None = None) -> str:
+               index: Index | None = None, flagged: tuple[tuple[int, int], ...] = ()) -> str:
+    """One card. ``flagged``: document offsets of values the sources disagree on, marked in the text."""
     date = f" · {html.escape(hit.date)}" if hit.date else ""
     source = _source_link(hit.source)
     source = f" · {source}" if source else ""
@@ -191,14 +202,15 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
         document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
     return (
-        f'<article class="qa-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}">'
+        f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}">'
         f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
         f'<span class="qa-title">{html.escape(hit.title)}</span>'
         f'<span class="qa-score" title="score relative to the first result">'
         f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
         f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
         f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
-        f'<div class="qa-text">{_marked(hit.text, question, spans)}</div>{also}{document}</article>'
+        f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
+        f'</div>{also}{document}</article>'
     )
 
 
@@ -214,9 +226,38 @@ def render_answer(answer: Answer, seconds: float | None = None, index: Index | N
             "shown for reference, not as answers.</div>" + head
         )
     top = max(h.score for h in answer.hits)
+    flagged: dict[str, list[tuple[int, int]]] = {}
+    for conflict in answer.conflicts:
+        for value in conflict.values:
+            for doc_id, s, e in value.spans:
+                flagged.setdefault(doc_id, []).append((s, e))
     # a sentence of a passage that does not answer is no answer: mark none when abstaining
-    cards = "".join(render_hit(h, answer.question, not answer.abstained, top, index) for h in answer.hits)
-    return head + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
+    cards = "".join(render_hit(h, answer.question, not answer.abstained, top, index, tuple(
+        (s, e) for s, e in flagged.get(h.doc_id, ()) if h.start <= s and e <= h.end)) for h in answer.hits)
+    return head + render_conflicts(answer) + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
+
+
+def render_conflicts(answer: Answer) -> str:
+    """The "Sources disagree" panel: each value with its quote, the documents that state it with their dates (a
+    newer article may explain the difference), and links that scroll to their cards."""
+    if not answer.conflicts:
+        return ""
+    by_rank = {h.rank: h for h in answer.hits}
+    parts = []
+    for conflict in answer.conflicts:
+        rows = []
+        for value in conflict.values:
+            sources = ", ".join(
+                f'<a class="qa-jump" href="#qa-hit-{r}" data-rank="{r}">[{r}] <code>{html.escape(by_rank[r].doc_id)}'
+                f'</code>{" · " + html.escape(by_rank[r].date) if by_rank[r].date else ""}</a>'
+                for r in value.hits if r in by_rank)
+            rows.append(f'<li><strong class="qa-value">{html.escape(value.value)}</strong> '
+                        f'<q>{html.escape(value.quote)}</q> — {sources}</li>')
+        parts.append(f'<div class="qa-conflict"><p>About {html.escape(conflict.about)}:</p><ul>{"".join(rows)}</ul>'
+                     f'</div>')
+    return ('<section class="qa-conflicts" role="note" aria-label="Sources disagree"><strong>Sources disagree.'
+            '</strong> The passages below give different values for the same thing; check the sources and their '
+            f'dates.{"".join(parts)}</section>')
 
 
 def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:

@@ -340,3 +340,47 @@ def test_a_pdf_hit_shows_its_page_and_opens_on_that_page(page, pdf_server):
     box.press("Enter")
     page.locator("#library-document").get_by_text("page 3 of 3").wait_for(timeout=30_000)
     assert "Binh Duong" in page.locator("#library-document").inner_text()
+
+
+def test_the_disagreement_panel_shows_both_values_and_jumps_to_the_cards(page, seeds_server):
+    ask(page, seeds_server.url, "How many countries does Vietnam have diplomatic relations with?")
+    panel = page.locator("#results .qa-conflicts")
+    panel.wait_for()
+    text = panel.inner_text()
+    assert "Sources disagree" in text and "194" in text and "> 195" in text
+    assert "more than 195 countries and territories" in text
+    assert "002_8820c71eb08b3067.txt" in text and "000_55b591c08ae884b4.txt" in text
+    last = panel.locator("a.qa-jump").last
+    rank = last.get_attribute("data-rank")
+    card = page.locator(f"#qa-hit-{rank}")
+    page.mouse.wheel(0, -10_000)
+    last.click()
+    page.wait_for_timeout(500)
+    box, view = card.bounding_box(), page.viewport_size
+    assert 0 <= box["y"] < view["height"], box  # scrolled to the card
+    assert card.locator(".qa-disagree").count() >= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "conflicts.png"), full_page=False)
+
+
+@pytest.fixture(scope="module")
+def disagreeing_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("disagree")
+    corpus = root / "c"
+    write(corpus, '<img src=x onerror=alert(1)>.txt', "Ministry note\nVietnam has diplomatic relations with 194 "
+          "countries, the ministry said in its <script>alert(2)</script> yearly note.\n")
+    write(corpus, "b.txt", "Press digest\nVietnam has diplomatic relations with more than 195 countries and "
+          "territories, the digest wrote.\n")
+    server = Server(corpus, root / "index")
+    yield server
+    server.stop()
+
+
+def test_hostile_text_around_a_disagreement_is_shown_as_text(page, disagreeing_server):
+    ask(page, disagreeing_server.url, "How many countries does Vietnam have diplomatic relations with?")
+    panel = page.locator("#results .qa-conflicts")
+    panel.wait_for()
+    assert "<img src=x onerror=alert(1)>.txt" in panel.inner_text()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.evaluate("document.querySelectorAll('#results script, #results img').length") == 0

@@ -174,3 +174,34 @@ def test_searching_leaves_faiss_threads_of_other_threads_alone(seeds_search):
     worker.start()
     worker.join()
     assert faiss.omp_get_max_threads() == before and seen == [before]
+
+
+# --- sources that disagree ---------------------------------------------------------------------------------------
+
+SEED = {n: f"{n}_{h}.txt" for n, h in (("000", "55b591c08ae884b4"), ("001", "d5cf18c687c34961"),
+                                        ("002", "8820c71eb08b3067"), ("003", "ac1e5deb08e04087"))}
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How many countries does Vietnam have diplomatic relations with?",
+     {"194": {SEED["000"], SEED["001"]}, "> 195": {SEED["002"]}}),
+    ("Which countries are Vietnam's comprehensive strategic partners?", {"13": {SEED["000"]}, "14": {SEED["002"]}}),
+    ("When was Resolution 59 issued?", {"2025-01-24": {SEED["000"], SEED["001"]}, "2024-12-22": {SEED["002"]}}),
+])
+def test_the_seeds_disagreements_are_named_with_their_documents(seeds_search, question, expected):
+    answer = seeds_search.answer(question, k=5)
+    (conflict,) = answer.conflicts
+    docs = {v.value: {answer.hits[r - 1].doc_id for r in v.hits} for v in conflict.values}
+    assert docs == expected
+    for value in conflict.values:  # the quote is the words of one of its places in the documents
+        assert value.quote in [seeds_search.document(d).text[s:e] for d, s, e in value.spans]
+    as_json = answer.to_dict()["conflicts"][0]
+    assert {v["value"] for v in as_json["values"]} == set(expected) and as_json["about"]
+
+
+@pytest.mark.parametrize("question", ["Which university is Tran Le Hung from?",
+                                      "How many free trade agreements has Vietnam signed?",
+                                      "Who won the 2022 FIFA World Cup?"])
+def test_agreeing_sources_and_abstentions_report_no_conflict(seeds_search, question):
+    answer = seeds_search.answer(question, k=5)
+    assert answer.conflicts == () and answer.to_dict()["conflicts"] == []

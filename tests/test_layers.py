@@ -23,7 +23,7 @@ LAYERS = [
     ["embedding"],
     ["lexical", "fusion"],
     ["vectors"],
-    ["answers"],
+    ["answers", "conflicts"],
     ["manifest"],
     ["layout"],
     ["build"],

@@ -90,3 +90,29 @@ def test_answer_sentence_is_highlighted_and_abstention_announced(seeds_search):
     assert "qa-abstain" not in page
     page = answer(seeds_search, "Who won the 2022 FIFA World Cup?", 3)
     assert "do not seem to answer" in page and "qa-answer" not in page and page.count('class="qa-card"') == 3
+
+
+def test_sources_that_disagree_get_a_panel_linked_to_their_marked_cards(seeds_search):
+    page = answer(seeds_search, "How many countries does Vietnam have diplomatic relations with?", 5)
+    panel, cards = page.split('<div class="qa-hits', 1)
+    assert "Sources disagree" in panel and "194" in panel and "&gt; 195" in panel
+    assert "more than 195 countries and territories" in panel
+    for rank in re.findall(r'href="#qa-hit-(\d+)"', panel):
+        assert f'id="qa-hit-{rank}"' in cards
+    assert cards.count('class="qa-disagree"') >= 2
+    assert "Sources disagree" not in answer(seeds_search, "Which university is Tran Le Hung from?", 5)
+
+
+def test_the_disagreement_panel_escapes_what_it_shows():
+    from qa.conflicts import Conflict, Value
+    from qa.index import Answer, Hit
+    from qa.ui import render_answer
+
+    evil = "<img src=x onerror=alert(1)>"
+    hits = tuple(Hit(r, 0.5, f"About {n} {evil} things.", f"{evil}{r}.txt", evil, None, 0, 20, evil, 1, 1)
+                 for r, n in ((1, 194), (2, 195)))
+    conflict = Conflict(f"count of {evil}", (Value("194", f"194 {evil}", (1,), ((hits[0].doc_id, 6, 9),)),
+                                             Value("> 195", "195 <script>", (2,), ((hits[1].doc_id, 6, 9),))))
+    page = render_answer(Answer("q", "hybrid", hits, False, 0.9, 0.4, (conflict,)))
+    assert "<img" not in page and "<script>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "195 &lt;script&gt;" in page
