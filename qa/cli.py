@@ -339,8 +339,8 @@ def cmd_serve(args) -> int:
             raise QAError("--auth must be USER:PASSWORD, both non-empty")
         auth = (user, password)
     index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
+    from .server import serve
     from .service import LiveIndex
-    from .ui import serve
 
     serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth)
     return 0

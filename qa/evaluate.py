@@ -63,9 +63,12 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
     return out
 
 
-def load_gold(path: Path) -> list[GoldQuestion]:
+def load_gold(path: Path, max_questions: int | None = None) -> list[GoldQuestion]:
     questions = []
     for n, obj in _read_jsonl(path):
+        if max_questions is not None and len(questions) == max_questions:
+            raise QAError(f"{Path(path).name} holds more than {max_questions} questions, the most this page "
+                          f"evaluates; run `qa eval --gold FILE` for larger sets")
         def strings(key):
             value = obj.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -57,12 +57,14 @@ def ensure_index(
 
 class LiveIndex:
     """The index a server answers from. A rebuild runs beside it; questions keep using the loaded generation
-    until the new one is complete, then it is swapped in atomically."""
+    until the new one is complete, then it is swapped in atomically. ``refresh`` loads the generation CURRENT
+    names when another process (a build, another replica's rebuild) has switched it."""
 
     def __init__(self, index: Index, corpus: Path, index_dir: Path, settings: Settings):
         self._index = index
         self.corpus, self.index_dir, self.settings = Path(corpus), Path(index_dir), settings
         self._rebuild_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
 
     @classmethod
     def of(cls, index: Index) -> LiveIndex:
@@ -83,10 +85,43 @@ class LiveIndex:
         if not self._rebuild_lock.acquire(blocking=False):
             raise QAError("a rebuild is already running")
         try:
-            old = self._index
-            report = build_index(self.corpus, self.index_dir, self.settings, embedder=old.embedder,
+            report = build_index(self.corpus, self.index_dir, self.settings, embedder=self._index.embedder,
                                  progress=progress)
-            self._index = Index(Generation.load(self.index_dir), self.settings, old.embedder, old.fuser)
+            self.refresh()
             return report
         finally:
             self._rebuild_lock.release()
+
+    def refresh(self) -> bool:
+        """Switch to the generation CURRENT names, if it is not the one loaded; True when it switched. The old
+        generation stays on disk (builds keep the one before the live one), so questions it is answering finish."""
+        with self._swap_lock:
+            gen = current_generation(self.index_dir)
+            old = self._index
+            if gen is None or gen == old.generation.path:
+                return False
+            self._index = Index(Generation.from_path(gen), self.settings, old.embedder, old.fuser)
+            return True
+
+
+class Watcher:
+    """Keeps a LiveIndex on the generation CURRENT names: replicas of `qa serve` on one index directory each switch
+    within ``every`` seconds of a build anywhere (a thread; reading one small file a second costs nothing)."""
+
+    def __init__(self, live: LiveIndex, every: float = 1.0):
+        self.live, self.every = live, every
+        self._stop = threading.Event()
+        self.errors: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="qa-watcher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.live.refresh()
+            except QAError as e:  # a damaged or foreign generation: keep answering from the loaded one
+                self.errors.append(str(e))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -8,7 +8,7 @@ script is the small handler below that scrolls an opened document view to its pa
 # annotation at run time, which must then be the class, not a string.
 import html
 import os
-import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -82,6 +82,11 @@ EXAMPLES = [
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
+#: The most passages the page shows for one question (its slider stops at 20).
+MAX_PAGE_K = 50
+#: An Evaluate run reads at most this many gold questions and runs at most this long (one run at a time).
+MAX_GOLD_QUESTIONS = 500
+EVALUATE_SECONDS = 600
 
 
 def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
@@ -346,7 +351,9 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
 # --- the app -------------------------------------------------------------------------------------------------
 
 
-def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None):
+def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
+              delete_cache: tuple[int, int] | None = None):
+    """The page's Gradio app. ``delete_cache`` = (every, older than) seconds: uploaded files are removed."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     import pandas as pd
@@ -357,11 +364,11 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
     private = {"api_visibility": "private"}
     m = live.current.manifest
 
-    with gr.Blocks(title="qa: ask the documents") as app:
-        gr.Markdown(
-            f"## Ask the documents\n{m.counts.documents} documents, {m.counts.passages} passages from "
-            f"`{html.escape(m.corpus)}`. Every answer is a passage you can check, cited to the character."
-        )
+    with gr.Blocks(title="qa: ask the documents", delete_cache=delete_cache) as app:
+        # HTML, escaped: a folder name may hold Markdown or markup of its own
+        gr.HTML(f'<h2 class="qa-h">Ask the documents</h2><p>{m.counts.documents} documents, {m.counts.passages} '
+                f"passages from <code>{html.escape(m.corpus)}</code>. Every answer is a passage you can check, "
+                f"cited to the character.</p>", elem_id="qa-header")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
@@ -408,11 +415,25 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                         elem_id="rebuild")
                 rebuild_note = gr.Markdown(elem_id="rebuild-note")
 
-        def search(q: str, top_k: float = 5, search_mode: str = DEFAULT_MODE) -> str:
-            return answer(live.current, q, int(top_k), search_mode if search_mode in MODES else DEFAULT_MODE)
+        def search(q: str | None = None, top_k: float | None = 5, search_mode: str | None = DEFAULT_MODE) -> str:
+            # anyone may call this route with anything: a bad k or mode gets the page's note, never an error
+            try:
+                k_value = 5 if top_k is None else int(top_k)
+                if top_k is not None and (isinstance(top_k, str) or k_value != float(top_k)):
+                    raise ValueError(top_k)
+            except (TypeError, ValueError, OverflowError):
+                return f'<p class="qa-note">k must be a whole number from 1 to {MAX_PAGE_K}, got {html.escape(repr(top_k))}</p>'
+            if not 1 <= k_value <= MAX_PAGE_K:
+                return f'<p class="qa-note">k must be a whole number from 1 to {MAX_PAGE_K}, got {k_value}</p>'
+            if search_mode is not None and search_mode not in MODES:
+                return f'<p class="qa-note">Unknown mode {html.escape(repr(search_mode))}. Choose from: ' \
+                       f'{", ".join(sorted(MODES))}</p>'
+            return answer(live.current, q, k_value, search_mode or DEFAULT_MODE)
 
-        button.click(search, [question, k, mode], results, api_name="search")
-        question.submit(search, [question, k, mode], results, **private)
+        # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
+        # answer a bad k from a raw API call with an empty error)
+        button.click(search, [question, k, mode], results, api_name="search", preprocess=False)
+        question.submit(search, [question, k, mode], results, preprocess=False, **private)
 
         def open_document(evt: gr.SelectData):
             row = evt.row_value if evt.row_value else None
@@ -425,17 +446,31 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
         doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
 
         def evaluate(file, progress=gr.Progress()):
+            """A generator, so that it stops when the visitor leaves (see ``_while_watched``); bounded by the upload
+            cap, MAX_GOLD_QUESTIONS and one run at a time; an uploaded file is deleted once read."""
             path = Path(file) if file else gold_path
             if path is None:
-                return "Upload a gold set first.", None, None, None, []
+                yield "Upload a gold set first.", None, None, None, []
+                return
             try:
-                gold = load_gold(path)
+                gold = load_gold(path, max_questions=MAX_GOLD_QUESTIONS)
             except QAError as e:
-                return f"**Cannot read the gold set:** {html.escape(str(e))}", None, None, None, []
+                yield f"**Cannot read the gold set:** {html.escape(str(e))}", None, None, None, []
+                return
+            finally:
+                if file:
+                    Path(file).unlink(missing_ok=True)
             modes = sorted(MODES)
             progress(0, desc="evaluating")
-            results = evaluate_gold(live.current, gold, modes,
-                                    progress=lambda done, total: progress(done / max(1, total), desc="evaluating"))
+            run = _while_watched(lambda alive: evaluate_gold(
+                live.current, gold, modes, progress=lambda done, total: (
+                    alive(), progress(done / max(1, total), desc="evaluating"))))
+            results = None
+            for results in run:
+                if results is None:
+                    yield (gr.skip(),) * 5
+            if results is None:
+                return
             keys = GOLD_COLUMNS
             table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
                                    r.summary()["latency_p50_ms"]] for mode, r in results.items()],
@@ -449,9 +484,10 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
                     f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
                     f"and no abstention, or an unanswerable one abstained on.")
-            return note, table, long, qtable, rows
+            yield note, table, long, qtable, rows
 
-        run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question], **private)
+        run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
+                       concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
 
         def show_retrieved(rows: list, evt: gr.SelectData) -> str:
             if not rows or evt.index is None:
@@ -484,6 +520,44 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
     return app
 
 
+class _Gone(Exception):
+    """The visitor who started a long run has left."""
+
+
+def _while_watched(work, poll: float = 0.5, patience: float = 10.0):
+    """Run ``work(alive)`` in a thread while this generator is being iterated: it yields None every ``poll``
+    seconds, then the result. Gradio stops iterating a generator whose visitor disconnected; ``alive()``, which
+    ``work`` calls now and then, raises once nobody has asked for more for ``patience`` seconds, so the run stops
+    instead of holding the cores for nobody."""
+    pulled = [time.monotonic()]
+    done = threading.Event()
+    out: dict = {}
+
+    def alive() -> None:
+        if time.monotonic() - pulled[0] > patience:
+            raise _Gone()
+
+    def target() -> None:
+        try:
+            out["result"] = work(alive)
+        except _Gone:
+            out["gone"] = True
+        except BaseException as e:  # re-raised in the generator, where Gradio reports it
+            out["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="qa-evaluate", daemon=True).start()
+    while not done.wait(poll):
+        pulled[0] = time.monotonic()
+        yield None
+        pulled[0] = time.monotonic()
+    if "error" in out:
+        raise out["error"]
+    if "result" in out:
+        yield out["result"]
+
+
 def _verdict(row: dict) -> str:
     if not row["answerable"]:
         return "pass" if row["abstained"] else "fail"
@@ -494,14 +568,3 @@ def _verdict(row: dict) -> str:
 def _default_gold(live: LiveIndex) -> Path | None:
     path = live.corpus / GOLD
     return path if path.is_file() else None
-
-
-def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
-          auth: tuple[str, str] | None = None) -> None:
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus"
-              + ("" if auth else "; consider --auth USER:PASSWORD"), file=sys.stderr)
-    live.current.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
-    app = build_app(live, allow_rebuild)
-    app.queue(default_concurrency_limit=4)
-    app.launch(server_name=host, server_port=port, css=CSS, show_error=False, quiet=False, auth=auth)

@@ -30,7 +30,8 @@ LAYERS = [
     ["index"],
     ["evaluate"],
     ["service"],
-    ["ui"],
+    ["api", "ui"],
+    ["server"],
     ["cli"],
     ["__init__"],
 ]
