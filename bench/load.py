@@ -1,7 +1,8 @@
 """Load test: `qa serve` on a loopback port, N questions from C concurrent gradio_client clients, a rebuild of
 the index triggered halfway through; reports throughput, latency and errors as a table.
 
-    python bench/load.py                       # 2,000 questions, 16 clients (the acceptance run)
+    python bench/load.py                       # 2,000 questions, 16 clients on the page's route
+    python bench/load.py --target api --questions 5000 --clients 16   # the JSON API (the acceptance run)
     python bench/load.py --questions 200 --clients 8
 
 Questions mix the seeds' gold questions (answerable and not), hostile ones and empty ones. An answerable
@@ -56,8 +57,46 @@ def questions() -> list[tuple[str, str]]:
     return mixed
 
 
+class ApiClient:
+    """One keep-alive connection to /api/ask: what a program asking questions over HTTP does."""
+
+    def __init__(self, port: int):
+        import http.client
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def ask(self, question: str) -> tuple[int, bool]:
+        """(passages returned, whether the answer was the note for an empty question)."""
+        from urllib.parse import quote
+
+        self.conn.request("GET", f"/api/ask?k=3&q={quote(question)}")
+        response = self.conn.getresponse()
+        body = json.loads(response.read())
+        if response.status == 400 and "empty" in body.get("error", ""):
+            return 0, True
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {body}")
+        return len(body["hits"]), False
+
+
+class PageClient:
+    """gradio_client on the page's /search route, as the page's own script calls it."""
+
+    def __init__(self, port: int):
+        from gradio_client import Client
+
+        self.client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+
+    def ask(self, question: str) -> tuple[int, bool]:
+        page = self.client.predict(question, 3, "hybrid", api_name="/search")
+        return page.count('class="qa-card"'), "Type a question" in page
+
+
+TARGETS = {"page": PageClient, "api": ApiClient}
+
+
 def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, rebuild: bool = True,
-        verbose: bool = True) -> dict:
+        verbose: bool = True, target: str = "page") -> dict:
     from gradio_client import Client
 
     work = Path(tempfile.mkdtemp(prefix="qa-load-"))
@@ -102,19 +141,19 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
             return "during" if "finished" not in rebuild_info else "after"
 
         def worker() -> None:
-            client = Client(url, verbose=False)
+            client = TARGETS[target](port)
             while (item := next_question()) is not None:
                 number, kind, question = item
                 when = phase()
                 t = time.perf_counter()
                 try:
-                    page = client.predict(question, 3, "hybrid", api_name="/search")
+                    cards, note = client.ask(question)
                     error = None
                 except Exception as e:  # noqa: BLE001 - every failure is counted, none may happen
-                    page, error = "", f"{type(e).__name__}: {e}"
+                    cards, note, error = 0, False, f"{type(e).__name__}: {e}"
+                    client = TARGETS[target](port)
                 results.append({"kind": kind, "phase": when, "ms": (time.perf_counter() - t) * 1000,
-                                "error": error, "cards": page.count('class="qa-card"'),
-                                "note": "Type a question" in page})
+                                "error": error, "cards": cards, "note": note})
                 if rebuild and number == n_questions // 2 and "started" not in rebuild_info:
                     threading.Thread(target=trigger_rebuild, daemon=True).start()
 
@@ -151,7 +190,7 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
     lat = sorted(r["ms"] for r in results)
     answerable = [r for r in results if r["kind"] == "answerable"]
     summary = {
-        "questions": len(results), "clients": clients, "seconds": round(elapsed, 1),
+        "target": target, "questions": len(results), "clients": clients, "seconds": round(elapsed, 1),
         "throughput_qps": round(len(results) / elapsed, 2) if elapsed else 0.0,
         "p50_ms": round(statistics.median(lat), 1) if lat else None,
         "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1) if lat else None,
@@ -165,7 +204,8 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
     }
     if verbose:
         print(f"qa load test — {time.strftime('%Y-%m-%d')} — machine: {machine()}")
-        rows = [("questions", summary["questions"]), ("clients", clients), ("wall seconds", summary["seconds"]),
+        rows = [("route", "/api/ask" if target == "api" else "the page's /search"),
+                ("questions", summary["questions"]), ("clients", clients), ("wall seconds", summary["seconds"]),
                 ("throughput (questions/s)", summary["throughput_qps"]), ("latency p50 (ms)", summary["p50_ms"]),
                 ("latency p95 (ms)", summary["p95_ms"]), ("errors", summary["errors"]),
                 ("answerable with no passage", summary["empty_answerable"]),
@@ -185,10 +225,12 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--max-seconds", type=float, default=1800)
     p.add_argument("--no-rebuild", action="store_true")
+    p.add_argument("--target", choices=sorted(TARGETS), default="page", help="the page's route or /api/ask")
     p.add_argument("--json", type=Path, help="also write the summary to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no table")
     args = p.parse_args()
-    s = run(args.questions, args.clients, args.max_seconds, rebuild=not args.no_rebuild, verbose=not args.quiet)
+    s = run(args.questions, args.clients, args.max_seconds, rebuild=not args.no_rebuild, verbose=not args.quiet,
+            target=args.target)
     if args.json:
         args.json.write_text(json.dumps(s, indent=2))
     return 0 if s["errors"] == 0 and s["empty_answerable"] == 0 else 1

@@ -186,6 +186,16 @@ def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Wo
 
         return await workers.run(read)
 
+    @router.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(request.app.openapi())
+
+    @router.get("/docs", include_in_schema=False)
+    async def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="qa API")
+
     return router
 
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict, deque
+from pathlib import Path
 
 from .api import MAX_BODY, Workers, add_error_handlers, create_api
 from .service import LiveIndex, Watcher
@@ -57,11 +61,21 @@ class Guard:
             await send(message)
 
         limit = _body_limit(path)
+        over = {"over": False, "answered": False}
+        too_large = f"the request body is over {limit // 1024:,} KiB" if limit else ""
         if method == "POST" and limit is not None:
             length = dict(scope["headers"]).get(b"content-length")
             if length is not None and length.isdigit() and int(length) > limit:
-                return await _json(send_with_headers, 413, f"the request body is over {limit // 1024:,} KiB")
-            receive = _capped(receive, limit)
+                return await _json(send_with_headers, 413, too_large)
+            receive = _capped(receive, limit, over)
+            plain_send = send_with_headers
+
+            async def send_with_headers(message):  # once the cap is passed, the app's own answer is replaced
+                if not over["over"]:
+                    return await plain_send(message)
+                if not over["answered"]:
+                    over["answered"] = True
+                    await _json(plain_send, 413, too_large)
         if method == "POST" and path.rstrip("/").endswith("/login") and not self._may_log_in(scope):
             return await _json(send_with_headers, 429, "too many login attempts; wait a minute")
         refusal = await self._event_refusal(scope, path, method, receive)
@@ -71,8 +85,12 @@ class Guard:
                 return await _json(send_with_headers, status, message)
         try:
             await self.app(scope, receive, send_with_headers)
-        except _TooLarge:
-            await _json(send_with_headers, 413, f"the request body is over {limit // 1024:,} KiB")
+        except Exception:
+            if not over["over"]:
+                raise
+        if over["over"] and not over["answered"]:
+            over["answered"] = True
+            await _json(plain_send, 413, too_large)
 
     def _may_log_in(self, scope) -> bool:
         client = (scope.get("client") or ("?", 0))[0]
@@ -128,21 +146,21 @@ def _body_limit(path: str) -> int | None:
     return None
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def _capped(receive, limit: int):
-    """``receive`` that raises once more than ``limit`` bytes of body arrived (a chunked body has no length)."""
+def _capped(receive, limit: int, over: dict):
+    """``receive`` that reports the client gone once more than ``limit`` bytes of body arrived (a chunked body has
+    no length to check first), and marks ``over`` so that the guard answers 413 instead of the app."""
     seen = 0
 
     async def wrapped():
         nonlocal seen
+        if over["over"]:
+            return {"type": "http.disconnect"}
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _TooLarge()
+                over["over"] = True
+                return {"type": "http.disconnect"}
         return message
 
     return wrapped
@@ -181,8 +199,9 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
     import gradio as gr
     from fastapi import FastAPI
 
+    # the API's own /api/docs and /api/openapi.json (qa.api) sit behind its credentials like every /api/ route
     app = FastAPI(title="qa", description="Answers from a folder of documents, with the passages that say so.",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url=None, redoc_url=None)
     add_error_handlers(app)
     app.include_router(create_api(live, auth, Workers()))
     blocks = build_app(live, allow_rebuild, delete_cache=(UPLOAD_SWEEP, UPLOAD_MAX_AGE))
@@ -194,6 +213,37 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
     return app
 
 
+class Sweeper:
+    """Deletes what uploads leave in the server's own upload folder once it is ``max_age`` seconds old (Gradio's
+    cache sweep does not reach its upload parser's temporary files: an empty one per upload, a partial one per
+    upload cut off at the cap)."""
+
+    def __init__(self, folder: Path, max_age: float = UPLOAD_MAX_AGE, every: float = UPLOAD_SWEEP):
+        self.folder, self.max_age, self.every = Path(folder), max_age, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qa-sweeper", daemon=True)
+        self._thread.start()
+
+    def sweep(self) -> None:
+        cutoff = time.time() - self.max_age
+        for path in sorted(self.folder.rglob("*"), key=lambda p: -len(p.parts)):  # files before their folders
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                elif path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+            except OSError:
+                pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sweep()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
           auth: tuple[str, str] | None = None, watch: bool = True) -> None:
     import uvicorn
@@ -202,12 +252,21 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
         print(f"qa: warning: serving on {host}: anyone who can reach this machine can read the corpus"
               + ("" if auth else "; consider --auth USER:PASSWORD"), file=sys.stderr)
     live.current.embedder.encode(["warm up"])  # load the model now, not on the first visitor's question
+    # This process is the server: uploads go to a folder of its own, swept while it runs and removed when it stops.
+    uploads = Path(tempfile.mkdtemp(prefix="qa-serve-uploads-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads)
     app = create_app(live, allow_rebuild, auth)
     watcher = Watcher(live) if watch else None
+    sweeper = Sweeper(uploads)
     print(f"qa: serving {live.corpus} on http://{host}:{port}/ (API: http://{host}:{port}/api/docs)",
           file=sys.stderr)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python, so that the
+    # clean-up below runs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
+        sweeper.stop()
         if watcher:
             watcher.stop()
+        shutil.rmtree(uploads, ignore_errors=True)

@@ -1,5 +1,5 @@
-"""The load test in its short form: 160 questions from 8 clients with a rebuild in the middle (the full run,
-2,000 questions from 16 clients, is `python bench/load.py`)."""
+"""The load test in its short form: 160 questions from 8 clients with a rebuild in the middle, on the page's route
+and on /api/ask (the full runs, 2,000 and 5,000 questions from 16 clients, are `python bench/load.py`)."""
 
 import json
 import subprocess
@@ -11,10 +11,11 @@ from helpers import ROOT
 pytestmark = [pytest.mark.load, pytest.mark.model]
 
 
-def test_concurrent_questions_with_a_rebuild_in_the_middle(tmp_path):
+@pytest.mark.parametrize("target", ["page", "api"])
+def test_concurrent_questions_with_a_rebuild_in_the_middle(tmp_path, target):
     out = tmp_path / "load.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--questions", "160", "--clients", "8",
-                             "--max-seconds", "600", "--quiet", "--json", str(out)],
+                             "--max-seconds", "600", "--quiet", "--json", str(out), "--target", target],
                             capture_output=True, text=True, timeout=900)
     s = json.loads(out.read_text())
     assert s["questions"] == 160, result.stderr[-2000:]

@@ -116,3 +116,28 @@ def test_the_disagreement_panel_escapes_what_it_shows():
     page = render_answer(Answer("q", "hybrid", hits, False, 0.9, 0.4, (conflict,)))
     assert "<img" not in page and "<script>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "195 &lt;script&gt;" in page
+
+
+def test_a_long_run_stops_when_nobody_asks_for_more():
+    """Gradio stops iterating an event generator when its visitor leaves: the work then stops itself."""
+    import threading
+    import time
+
+    from qa.ui import _while_watched
+
+    steps, finished = [], threading.Event()
+
+    def work(alive):
+        try:
+            for i in range(200):
+                alive()
+                steps.append(i)
+                time.sleep(0.02)
+            return "all done"
+        finally:
+            finished.set()
+
+    run = _while_watched(work, poll=0.05, patience=0.3)
+    assert next(run) is None  # the visitor is there for a moment, then leaves
+    assert finished.wait(5) and len(steps) < 100
+    assert list(_while_watched(lambda alive: "quick", poll=0.01))[-1] == "quick"  # a watched run completes
