@@ -2,7 +2,8 @@
 (tests/helpers.py) for tests of build and storage logic, which then run in seconds.
 
 Tests that use the real model are marked ``model`` (automatically, through the fixtures below that load it, or by
-their module): ``pytest -m "not model"`` runs the logic alone, ``./dev.sh test`` runs everything.
+their module); tests that start servers are marked ``server``: ``pytest -m "not model and not server"`` runs the
+logic alone, ``./dev.sh test`` runs everything.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from helpers import FAKE_QA, SEEDS, Server, write
 
+pytestmark = pytest.mark.server
+
 QUESTION = "Which university is Tran Le Hung from?"
 
 
