@@ -29,7 +29,7 @@ browser() {
 }
 
 case "${1:-}" in
-    serve) shift; setup; exec "$VENV/bin/qa" serve "$@" ;;
+    serve) shift; setup; exec "$VENV/bin/qa" serve --allow-evaluate "$@" ;;  # this machine's own user: Evaluate on
     test) shift; setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     *) echo "usage: ./dev.sh serve|test [options]" >&2; exit 2 ;;
 esac

@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--allow-rebuild", action="store_true", help="enable the page's rebuild button")
+    p.add_argument("--allow-evaluate", action="store_true", help="let anonymous visitors run the page's Evaluate "
+                   "(on with --auth)")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server)")
     p.set_defaults(func=cmd_serve)
     return parser
@@ -342,7 +344,8 @@ def cmd_serve(args) -> int:
     from .server import serve
     from .service import LiveIndex
 
-    serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth)
+    serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,
+          allow_evaluate=args.allow_evaluate)
     return 0
 
 

@@ -193,8 +193,11 @@ async def _json(send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, str] | None = None):
-    """The FastAPI app `qa serve` runs: /api/ and the page, behind the guard."""
+def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, str] | None = None,
+               allow_evaluate: bool = False):
+    """The FastAPI app `qa serve` runs: /api/ and the page, behind the guard. The page's Evaluate runs only where
+    the server was started to allow it, or its visitors log in (``auth``): anonymous callers of the port cannot
+    start one."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from fastapi import FastAPI
@@ -204,7 +207,8 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
                   docs_url=None, openapi_url=None, redoc_url=None)
     add_error_handlers(app)
     app.include_router(create_api(live, auth, Workers()))
-    blocks = build_app(live, allow_rebuild, delete_cache=(UPLOAD_SWEEP, UPLOAD_MAX_AGE))
+    blocks = build_app(live, allow_rebuild, delete_cache=(UPLOAD_SWEEP, UPLOAD_MAX_AGE),
+                       allow_evaluate=allow_evaluate or auth is not None)
     blocks.queue(default_concurrency_limit=4)
     app = gr.mount_gradio_app(app, blocks, path="/", auth=auth, max_file_size=f"{MAX_UPLOAD_MB}mb",
                               show_error=False, css=CSS)
@@ -245,7 +249,7 @@ class Sweeper:
 
 
 def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
-          auth: tuple[str, str] | None = None, watch: bool = True) -> None:
+          auth: tuple[str, str] | None = None, watch: bool = True, allow_evaluate: bool = False) -> None:
     import uvicorn
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -255,7 +259,7 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
     # This process is the server: uploads go to a folder of its own, swept while it runs and removed when it stops.
     uploads = Path(tempfile.mkdtemp(prefix="qa-serve-uploads-"))
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
-    app = create_app(live, allow_rebuild, auth)
+    app = create_app(live, allow_rebuild, auth, allow_evaluate)
     watcher = Watcher(live) if watch else None
     sweeper = Sweeper(uploads)
     print(f"qa: serving {live.corpus} on http://{host}:{port}/ (API: http://{host}:{port}/api/docs)",

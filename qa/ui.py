@@ -352,8 +352,10 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
 
 
 def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
-              delete_cache: tuple[int, int] | None = None):
-    """The page's Gradio app. ``delete_cache`` = (every, older than) seconds: uploaded files are removed."""
+              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True):
+    """The page's Gradio app. The Evaluate run and the rebuild exist as events only when allowed (a page's events
+    can be called by anyone who reaches the port). ``delete_cache`` = (every, older than) seconds: uploaded files
+    are removed."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     import pandas as pd
@@ -390,12 +392,17 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                 doc_id = gr.State("")
 
             with gr.Tab("Evaluate", id="evaluate"):
-                gr.Markdown(f"Runs a gold question set against every mode. Default: `{gold_path}`; or upload a "
-                            "JSONL file of `{\"id\", \"question\", \"answers\", \"doc_ids\"}` lines."
-                            if gold_path else "Upload a gold JSONL file to evaluate.")
+                gr.Markdown((f"Runs a gold question set against every mode. Default: `{gold_path}`; or upload a "
+                             "JSONL file of `{\"id\", \"question\", \"answers\", \"doc_ids\"}` lines (at most "
+                             f"{MAX_GOLD_QUESTIONS} questions; one run at a time)."
+                             if gold_path else "Upload a gold JSONL file to evaluate.") + (
+                    "" if allow_evaluate else "\n\n**Disabled on this server**: start `qa serve` with "
+                                              "`--allow-evaluate` (or `--auth`) to run evaluations here, or run "
+                                              "`qa eval`."))
                 with gr.Row():
-                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3, elem_id="eval-upload")
-                    run_eval = gr.Button("Run evaluation", variant="primary", scale=1)
+                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3, elem_id="eval-upload",
+                                     interactive=allow_evaluate)
+                    run_eval = gr.Button("Run evaluation", variant="primary", scale=1, interactive=allow_evaluate)
                 eval_note = gr.Markdown(elem_id="eval-note")
                 metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")
                 # one bar per (metric, mode): side by side, never stacked
@@ -486,8 +493,9 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                     f"and no abstention, or an unanswerable one abstained on.")
             yield note, table, long, qtable, rows
 
-        run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
-                       concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
+        if allow_evaluate:
+            run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
+                           concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
 
         def show_retrieved(rows: list, evt: gr.SelectData) -> str:
             if not rows or evt.index is None:

@@ -30,7 +30,7 @@ def seeds_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
     corpus = root / "seeds"
     shutil.copytree(SEEDS, corpus)
-    server = Server(corpus, root / "index", "--allow-rebuild")
+    server = Server(corpus, root / "index", "--allow-rebuild", "--allow-evaluate")
     yield server
     server.stop()
 

@@ -52,7 +52,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("api")
     corpus = root / "seeds"
     shutil.copytree(SEEDS, corpus)
-    s = Server(corpus, root / "index", command=FAKE_QA)
+    s = Server(corpus, root / "index", "--allow-evaluate", command=FAKE_QA)
     yield s
     s.stop()
 
@@ -256,6 +256,19 @@ def test_a_raw_evaluate_call_runs_within_its_limits_and_removes_the_upload(serve
                                              b'"answers": ["Gustave Eiffel"]}\n{"id": "u2", "question": "x?"}\n')
     events = _queue(server.url, fn, [{"path": small, "meta": {"_type": "gradio.FileData"}}], "probe-two")
     assert "2 questions from" in events[-1]["output"]["data"][0] and not Path(small).exists()
+
+
+def test_without_allow_evaluate_an_anonymous_caller_cannot_start_an_evaluation(tmp_path):
+    write(tmp_path / "c", "a.txt", "A page\nRivers flow.\n")
+    s = Server(tmp_path / "c", tmp_path / "index", command=FAKE_QA)
+    try:
+        config = json.loads(fetch(s.url + "config")[2])
+        ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+        assert not any(ids.get(o) == "eval-note" for d in config["dependencies"] for o in d["outputs"])
+        button = next(c for c in config["components"] if c.get("props", {}).get("value") == "Run evaluation")
+        assert button["props"]["interactive"] is False
+    finally:
+        s.stop()
 
 
 def test_a_folder_name_with_markup_stays_text_in_the_header(tmp_path):
