@@ -9,6 +9,7 @@
 3. Warm query latency per mode on the seeds and on the bench corpus (retrieval alone, and with answer sentences).
 4. Cold `qa ask` on a built seeds index: a new process, as a user types it.
 5. FAISS at 10k, 100k and 1M clustered 384-d vectors: the index type qa would choose against exact search.
+6. PDF: extraction speed (pages/s) on a generated 300-page report and its share of the build; reading ahead.
 """
 
 from __future__ import annotations
@@ -266,6 +267,60 @@ def faiss_scale(sizes: list[int]) -> None:
           ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "speed-up"], rows)
 
 
+# --- 6: PDF ----------------------------------------------------------------------------------------------------
+
+
+def pdf_builds(work: Path, runs: int, pages: int = 300) -> None:
+    """Extraction of a Chromium-printed report (bench/pdf_extract.py) in pages per second, its share of a whole
+    `qa index` of that PDF, and reading ahead (extraction in a thread beside embedding) on a folder of ten PDFs."""
+    from pdf_extract import make_pdf
+
+    from qa import Settings, build as qa_build
+    from qa.pdftext import pdf_to_text
+
+    pdf = make_pdf(pages)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        extracted = pdf_to_text(pdf)
+        times.append(time.perf_counter() - t)
+    extract = statistics.median(times)
+    one = work / "one-pdf"
+    one.mkdir()
+    (one / "report.pdf").write_bytes(pdf)
+    walls = []
+    for _ in range(runs):
+        shutil.rmtree(work / "one-pdf-index", ignore_errors=True)
+        wall, _, _ = run_child([QA, "index", str(one), "--index-dir", str(work / "one-pdf-index"), "-q"])
+        walls.append(wall)
+    build = statistics.median(walls)
+    table(f"PDF: a {extracted.pages}-page report printed by Chromium ({len(pdf) / 2**20:.1f} MB, "
+          f"{len(extracted.text):,} characters)", ["what", "seconds (median)", "pages/s", "share of the build"],
+          [["extraction (qa.pdftext, in process)", extract, extracted.pages / extract, extract / build],
+           ["qa index of the PDF alone (new process, real model)", build, extracted.pages / build, 1.0]])
+    folder = work / "ten-pdfs"
+    folder.mkdir()
+    small = make_pdf(max(1, pages // 10))
+    for i in range(10):
+        (folder / f"part-{i}.pdf").write_bytes(small)
+    rows, baseline = [], None
+    for ahead in (False, True):
+        qa_build.READ_AHEAD = ahead
+        walls = []
+        for _ in range(runs):
+            index_dir = work / f"ten-{ahead}"
+            shutil.rmtree(index_dir, ignore_errors=True)
+            t = time.perf_counter()
+            qa_build.build_index(folder, index_dir, Settings())
+            walls.append(time.perf_counter() - t)
+        wall = statistics.median(walls)
+        baseline = baseline or wall
+        rows.append([f"read ahead: {'yes' if ahead else 'no (read, then embed)'}", wall, baseline / wall])
+    qa_build.READ_AHEAD = True
+    table("Ten PDFs of a tenth the size, whole build in this process (median)", ["reading", "seconds", "speed-up"],
+          rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
@@ -273,12 +328,17 @@ def main() -> None:
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--faiss-only", action="store_true", help="only the FAISS table")
+    ap.add_argument("--pdf-only", action="store_true", help="only the PDF tables")
     args = ap.parse_args()
     from pydoc_corpus import corpus
 
     print(f"qa speed bench on {machine()}")
     if args.faiss_only:
         faiss_scale([int(s) for s in args.sizes.split(",")])
+        return
+    if args.pdf_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf_builds(Path(tmp), args.runs)
         return
     pydoc = corpus()
     with tempfile.TemporaryDirectory() as tmp:
@@ -296,6 +356,7 @@ def main() -> None:
         rows = latency(seeds_index, gold, "seeds") + latency(result["index_dir"],
                                                               questions_from(result["index_dir"]), "pydoc")
         table("Warm query latency (ms, k=5, after warm-up)", ["corpus", "mode", "what", "queries", "p50", "p95"], rows)
+        pdf_builds(work, args.runs)
     if not args.skip_faiss:
         faiss_scale([int(s) for s in args.sizes.split(",")])
 

@@ -19,8 +19,10 @@ import os
 import shutil
 import signal
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from queue import Empty, Queue
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
@@ -331,7 +333,8 @@ class _Build:
               skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
         max_bytes = int(self.settings.max_file_mb * 2**20)
         on_page = (lambda doc_id, done, total: self.progress("pages", done, total)) if self.progress else None
-        for n, item in enumerate(iter_documents(self.corpus, to_read, max_bytes, on_page), 1):
+        documents = iter_documents(self.corpus, to_read, max_bytes, on_page)
+        for n, item in enumerate(_ahead(documents) if READ_AHEAD else documents, 1):
             f = info[item.doc_id]
             self.read += 1
             if isinstance(item, Skipped):
@@ -409,6 +412,47 @@ class _Build:
 
     def _sample(self, n: int) -> np.ndarray:
         return self._vectors_of(self._sample_ids(n))
+
+
+#: Read the next documents in a thread while the passages of this one are embedded. Measured by bench/speed.py --pdf
+#: on a folder of PDFs (reading is PDFium and file I/O, which let go of the GIL).
+READ_AHEAD = True
+
+
+def _ahead(items: Iterator, size: int = 2) -> Iterator:
+    """``items``, produced by a thread up to ``size`` ahead of the consumer; its exceptions reach the consumer."""
+    queue: Queue = Queue(maxsize=size)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((item, None))
+        except BaseException as e:  # handed over, raised where the consumer is
+            queue.put((None, e))
+            return
+        queue.put((done, None))
+
+    worker = threading.Thread(target=produce, name="qa-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on a full queue see the stop
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(0.05)
 
 
 def _touched(record: FileRecord, now: FileInfo | None) -> FileRecord:

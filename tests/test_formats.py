@@ -147,3 +147,13 @@ def test_a_fact_only_on_page_two_comes_first_with_its_page(folder, tmp_path):
     for question, doc_id in [("What did Cai Mep port lower its container handling fee to?", "memo.docx"),
                              ("What certificate do pepper shipments need at customs?", "reports/customs.pdf")]:
         assert index.search(question, k=1)[0].doc_id == doc_id
+
+
+def test_the_progress_moves_page_by_page_through_a_pdf(folder, tmp_path, fake_settings, fake):
+    corpus = tmp_path / "c"
+    write(corpus, "handbook.pdf", (folder / "reports" / "handbook.pdf").read_bytes())
+    seen = []
+    build_index(corpus, tmp_path / "ix", fake_settings, embedder=fake,
+                progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert [(d, t) for phase, d, t in seen if phase == "pages"] == [(1, 3), (2, 3), (3, 3)]
+    assert ("reading", 1, 1) in seen
