@@ -184,6 +184,29 @@ def latency(index_dir: Path, questions: list[str], label: str) -> list[list]:
     return rows
 
 
+def conflicts_cost(index_dir: Path, questions: list[str], runs: int) -> list[list]:
+    """What comparing the hits' answer sentences (qa.conflicts) adds to a question: find_conflicts alone, on the
+    evidence of each question's real hits."""
+    from qa.conflicts import Evidence, find_conflicts
+    from qa.config import Settings
+    from qa.index import Index
+
+    index = Index.open(index_dir, settings=Settings(), check=False)
+    evidence = []
+    for q in questions:
+        hits = index.answer(q, 5, "hybrid").hits
+        evidence.append((q, [Evidence(h.rank, h.doc_id, h.date, h.text[s - h.start:e - h.start], s)
+                             for h in hits for s, e in h.answer_spans]))
+    times, flagged = [], 0
+    for _ in range(runs):
+        for q, ev in evidence:
+            t = time.perf_counter()
+            flagged += bool(find_conflicts(q, ev))
+            times.append((time.perf_counter() - t) * 1000)
+    return [["seeds", "hybrid", "find_conflicts on the top 5 hits' answer sentences", len(times), pct(times, 50),
+             pct(times, 95)]]
+
+
 def cold_ask(seeds_index: Path, runs: int) -> list[float]:
     walls = []
     for _ in range(max(runs, 5)):
@@ -353,8 +376,8 @@ def main() -> None:
 
         gold = [json.loads(line)["question"] for line in (ROOT / "seeds" / "gold.jsonl").read_text().splitlines()
                 if line.strip()]
-        rows = latency(seeds_index, gold, "seeds") + latency(result["index_dir"],
-                                                              questions_from(result["index_dir"]), "pydoc")
+        rows = latency(seeds_index, gold, "seeds") + conflicts_cost(seeds_index, gold, args.runs) + latency(
+            result["index_dir"], questions_from(result["index_dir"]), "pydoc")
         table("Warm query latency (ms, k=5, after warm-up)", ["corpus", "mode", "what", "queries", "p50", "p95"], rows)
         pdf_builds(work, args.runs)
     if not args.skip_faiss:
