@@ -32,6 +32,13 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
+def make_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """A corpus folder holding ``files`` (relative name -> content)."""
+    for name, content in files.items():
+        write(folder, name, content)
+    return folder
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import HANDBOOK_PDF, PAGE_TWO_FACT, QA, ROOT, SEEDS, XSS, Server, chromium, print_pdfs, write
+from helpers import (HANDBOOK_PDF, PAGE_TWO_FACT, QA, ROOT, SEEDS, XSS, Server, chromium, make_corpus, print_pdfs,
+                     write)
 
 pytestmark = pytest.mark.model
 
@@ -363,15 +364,17 @@ def test_the_disagreement_panel_shows_both_values_and_jumps_to_the_cards(page, s
     page.screenshot(path=str(SHOTS / "conflicts.png"), full_page=False)
 
 
+#: Two sources that disagree, one with markup in its name and its text.
+DISAGREEING = {
+    "<img src=x onerror=alert(1)>.txt": "Ministry note\nVietnam has diplomatic relations with 194 countries, the "
+                                        "ministry said in its <script>alert(2)</script> yearly note.\n",
+    "b.txt": "Press digest\nVietnam has diplomatic relations with more than 195 countries and territories.\n"}
+
+
 @pytest.fixture(scope="module")
 def disagreeing_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("disagree")
-    corpus = root / "c"
-    write(corpus, '<img src=x onerror=alert(1)>.txt', "Ministry note\nVietnam has diplomatic relations with 194 "
-          "countries, the ministry said in its <script>alert(2)</script> yearly note.\n")
-    write(corpus, "b.txt", "Press digest\nVietnam has diplomatic relations with more than 195 countries and "
-          "territories, the digest wrote.\n")
-    server = Server(corpus, root / "index")
+    server = Server(make_corpus(root / "c", DISAGREEING), root / "index")
     yield server
     server.stop()
 

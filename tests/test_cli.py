@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import FAKE_QA, QA, SEEDS, write
+from helpers import FAKE_QA, QA, SEEDS, make_corpus, write
 
 
 def run(*args, env=None, timeout=300, fake=False):
@@ -19,10 +19,10 @@ def run(*args, env=None, timeout=300, fake=False):
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    corpus = root / "corpus"
-    write(corpus, "rivers.txt", "Rivers of Asia\nThe Mekong river flows through six countries. "
-          "It is about 4,900 kilometres long.\nSource: https://example.org/mekong\n")
-    write(corpus, "notes/mountains.md", "# Mountains\n\nFansipan is the highest mountain in Vietnam, at 3,143 m.\n")
+    corpus = make_corpus(root / "corpus", {
+        "rivers.txt": "Rivers of Asia\nThe Mekong river flows through six countries. It is about 4,900 kilometres "
+                      "long.\nSource: https://example.org/mekong\n",
+        "notes/mountains.md": "# Mountains\n\nFansipan is the highest mountain in Vietnam, at 3,143 m.\n"})
     result = run("index", corpus, "--index-dir", root / "ix")
     assert result.returncode == 0, result.stderr
     assert "indexed 2 documents" in result.stdout and "Traceback" not in result.stderr
