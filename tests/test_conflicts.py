@@ -1,6 +1,6 @@
 """Conflicting values across the answer sentences of different documents (qa.conflicts).
 
-The unit cases below each state one rule; tests/data/conflicts.jsonl
+tests/data/conflict_rules.json holds one case per rule; tests/data/conflicts.jsonl
 holds 102 cases (real seed sentences at their real offsets, and written news sentences), over which flagged
 conflicts must have precision >= 0.9; recall is printed, per batch too. The rules were tuned on that file: the two
 held-out batches scored precision 3/4 and recall 3/9 each when first run. Nothing here times anything:
