@@ -16,8 +16,8 @@ names, ISO, d/m/yyyy read day first (month first only where day first is impossi
 (1800-2100; never counts). Numbers that name ("Resolution 59", "No. 59-NQ/TW", "G20", "Industry 4.0") are skipped.
 
 Values are intervals. "194" is a point; "more than 195" is (195, inf), "at least" [x, inf), "under" (-inf, x),
-"up to" (-inf, x]; "nearly 5,000" is [4,500, 5,000]; "about 200" is +-10%; "28-29 billion" a range; a figure is
-as precise as it is written ("786 billion" = 785.5..786.5 billion, a round "5,000 USD" = 4,500..5,500); a date is
+"up to" (-inf, x]; "nearly 5,000" is [4,500, 5,000]; "about 200" is +-10%; "28-29 billion" and "between 30
+and 40" are ranges; a figure is as precise as it is written ("786 billion" = 785.5..786.5 billion, a round "5,000 USD" = 4,500..5,500); a date is
 its day, month or year. Two values conflict when their intervals are disjoint, so equal values phrased differently
 ("fourteen" / "14", "US$1.2 billion" / "1,200 million USD", "24/1/2025" / "January 24, 2025") agree, and so does a
 bound that admits the other value ("more than 190" / "194"). Ranks: "ranked 32nd" is a point; "one of the N
@@ -575,16 +575,20 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str) -> _Mention | None:
         y = int(t.raw)
         lo, hi, disp = _year_value(y)
         return _Mention(ev, "date", "", lo.toordinal(), hi.toordinal(), False, False, disp, i, i + 1, i)
-    # range: 28-29, 10 to 20
+    # range: 28-29, 10 to 20, between 30 and 40
     hi_value = None
+    between = qs > 0 and toks[qs - 1].low == "between"
     if j + 1 < n and (toks[j].raw in ("-", "–", "—") or toks[j].low == "to" and not (
-            qs > 0 and toks[qs - 1].low in ("from", "between"))) and toks[j + 1].t == "num" and op == "=":
+            qs > 0 and toks[qs - 1].low in ("from", "between")) or toks[j].low == "and" and between) \
+            and toks[j + 1].t == "num" and op == "=":
         parsed2 = _parse_digits(toks[j + 1].raw)
         glued = j + 2 < n and toks[j + 2].s == toks[j + 1].e and toks[j + 2].t == "word" \
             and toks[j + 2].low not in _GLUED_SCALES
         if parsed2 and parsed2[0] > value and not glued:
             hi_value, j = parsed2[0], j + 2
             decimals = max(decimals, parsed2[1])
+            if between:
+                qs -= 1
     # scale
     scale = 1.0
     if j < n and toks[j].t == "word":
