@@ -29,14 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import lexical
+from . import lexical, sentences
 from . import vectors as vx
 from .chunking import Passage, chunk_document
 from .config import Settings, fault_at
 from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
-from .embedding import Embedder, get_tokenizer, make_embedder
+from .embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from .errors import QAError
-from .layout import (DATABASE, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation, foreign_entries,
+from .layout import (DATABASE, LENGTHS, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation, foreign_entries,
                      fsync_dir, fsync_tree, new_generation_name, switch)
 from .manifest import Chunking, Counts, FileRecord, Manifest, OtherFormatError, Reading, can_update, corpus_changes
 from .text import analyze
@@ -63,7 +63,10 @@ CREATE TABLE passages (
     n_tokens INTEGER NOT NULL,
     text_sha256 TEXT NOT NULL,       -- what decides whether a rebuild may reuse the vector
     terms TEXT NOT NULL,             -- its lexical terms, space-separated: the BM25 index is rebuilt from these
-    vector BLOB NOT NULL             -- float32, L2-normalised
+    vector BLOB NOT NULL,            -- float32, L2-normalised
+    kind TEXT NOT NULL,              -- 'text' or 'caption' (a photo caption, a passage of its own)
+    sentences TEXT NOT NULL,         -- JSON [[start, end, "terms"], ...]: its sentences, offsets into text
+    sentence_vectors BLOB NOT NULL   -- one vector per sentence: float32 scales, then int8 rows (qa.sentences.pack)
 );
 CREATE INDEX passages_by_hash ON passages(text_sha256);
 CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
@@ -225,11 +228,13 @@ class _VectorReuse:
             except sqlite3.Error:
                 self.db = None
 
-    def get(self, digest: str) -> bytes | None:
+    def get(self, digest: str) -> tuple[bytes, str, bytes] | None:
+        """The vector, sentences and sentence vectors of a passage with this text, if the previous generation has
+        one: all three depend on the text alone."""
         if self.db is None:
             return None
-        row = self.db.execute("SELECT vector FROM passages WHERE text_sha256 = ? LIMIT 1", (digest,)).fetchone()
-        return row[0] if row else None
+        return self.db.execute("SELECT vector, sentences, sentence_vectors FROM passages WHERE text_sha256 = ? "
+                               "LIMIT 1", (digest,)).fetchone()
 
     def close(self) -> None:
         if self.db is not None:
@@ -284,7 +289,8 @@ class _Build:
             self.db = connect(self.tmp / DATABASE)
             self.db.executescript(SCHEMA)
             index, recorded, skipped_files, skipped, to_read = None, {}, {}, [], files
-        self.next_id = first_new = (self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0] or -1) + 1
+        last = self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0]
+        self.next_id = first_new = (-1 if last is None else last) + 1  # (0 is an id: `last or -1` would reuse it)
         self._read(to_read, info, recorded, skipped_files, skipped)
         fault("committing")
         self.db.commit()
@@ -300,6 +306,11 @@ class _Build:
             self.progress("lexical", 0, 1)
         rows = self.db.execute("SELECT id, terms FROM passages ORDER BY id")
         lexical.build_from_terms(((i, t.split()) for i, t in rows), self.tmp / LEXICAL)
+        stored = self.db.execute("SELECT id, n_tokens FROM passages").fetchall()
+        lengths = np.zeros(max(i for i, _ in stored) + 1, dtype=np.int16)
+        for i, n_tokens in stored:
+            lengths[i] = n_tokens
+        np.save(self.tmp / LENGTHS, lengths)
         fault("lexical")
         if self.progress:
             self.progress("vectors", 0, 1)
@@ -360,20 +371,22 @@ class _Build:
     def _flush(self) -> None:
         if not self.pending:
             return
-        vectors: list[bytes | None] = [self.reuse.get(h) for _, h in self.pending]
-        missing = [i for i, v in enumerate(vectors) if v is None]
+        stored: list[tuple[bytes, str, bytes] | None] = [self.reuse.get(h) for _, h in self.pending]
+        missing = [i for i, v in enumerate(stored) if v is None]
         if missing:
-            fresh = self.embedder.encode([self.pending[i][0].text for i in missing])
+            texts = [self.pending[i][0].text for i in missing]
+            spans = [sentences.split(t) for t in texts]
+            fresh, per_sentence = encode_with_sentences(self.embedder, texts, spans)
             fault("embedding")
-            for i, vec in zip(missing, fresh):
-                vectors[i] = vec.astype(np.float32).tobytes()
+            for i, text, sp, vec, rows in zip(missing, texts, spans, fresh, per_sentence):
+                stored[i] = (vec.astype(np.float32).tobytes(), sentences.describe(text, sp), sentences.pack(rows))
         ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
         self.next_id += len(self.pending)
         self.db.executemany(
-            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, vector) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, " ".join(analyze(p.text)), v)
-             for i, (p, h), v in zip(ids, self.pending, vectors)],
+            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, "
+            "sentences, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, " ".join(analyze(p.text)), p.kind,
+              *v) for i, (p, h), v in zip(ids, self.pending, stored)],
         )
         fault("inserting")
         self.embedded += len(missing)

@@ -24,6 +24,11 @@ class Tokenizer(Protocol):
     def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
+#: What a passage is: article text, or a photo caption (its own passage, never glued to the text around it).
+TEXT, CAPTION = "text", "caption"
+KINDS = (TEXT, CAPTION)
+
+
 @dataclass(frozen=True)
 class Passage:
     doc_id: str
@@ -32,19 +37,22 @@ class Passage:
     end: int
     text: str
     n_tokens: int
+    kind: str = TEXT
 
 
-def regions(doc: Document) -> list[tuple[int, int]]:
-    """Runs of article segments separated only by white space: a passage never reaches across debris, and a
-    heading of a Word or PDF document (``doc.breaks``) starts a new one."""
+def regions(doc: Document) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(kind, segments) of each stretch that passages are cut from, in document order: runs of article segments
+    separated only by white space (a passage never reaches across debris, and a heading of a Word or PDF document,
+    ``doc.breaks``, starts a new run), and each photo caption alone."""
     breaks = set(doc.breaks)
-    out: list[list[int]] = []
+    runs: list[list[tuple[int, int]]] = []
     for s, e in doc.segments:
-        if out and s not in breaks and not doc.text[out[-1][1] : s].strip():
-            out[-1][1] = e
+        if runs and s not in breaks and not doc.text[runs[-1][-1][1] : s].strip():
+            runs[-1].append((s, e))
         else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+            runs.append([(s, e)])
+    out = [(TEXT, run) for run in runs] + [(CAPTION, [span]) for span in doc.captions]
+    return sorted(out, key=lambda r: r[1][0][0])
 
 
 def _split_long(text: str, s: int, e: int, tokenizer: Tokenizer, limit: int) -> list[tuple[int, int]]:
@@ -73,10 +81,10 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
         raise QAError(f"overlap_tokens must be between 0 and max_tokens - 1, got {overlap_tokens}")
     text = doc.text
     passages: list[Passage] = []
-    for r_start, r_end in regions(doc):
+    for kind, segments in regions(doc):
         units = []  # (start, end) of sentences, long ones already split into pieces
         pieces = set()  # indexes of units that are pieces of a long sentence: never carried as overlap
-        spans = [sp for seg in doc.segments if r_start <= seg[0] < r_end for sp in sentence_spans(text, *seg)]
+        spans = [sp for seg in segments for sp in sentence_spans(text, *seg)]
         for (s, e), n in zip(spans, tokenizer.count([text[s:e] for s, e in spans])):
             if n > max_tokens:
                 split = _split_long(text, s, e, tokenizer, max_tokens)
@@ -99,7 +107,7 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
                 if n_tokens <= max_tokens or j == i + 1:
                     break
                 j -= 1
-            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens))
+            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens, kind))
             if j >= len(units):
                 break
             # Overlap: the next passage starts with the last whole sentences of this one, as many as fit.

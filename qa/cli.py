@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="all", help="dense, lexical, hybrid or all (default: all)")
     p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")
     p.add_argument("--failures", action="store_true", help="list each missed question with what came back")
+    p.add_argument("--unanswerable", type=Path, metavar="FILE", help="questions this corpus cannot answer (JSONL "
+                   "like --gold; e.g. another collection's): how many each mode abstains on (default for the "
+                   "bundled seeds: gold/offtopic.jsonl)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", parents=common, help="serve the web page")
@@ -227,6 +230,8 @@ def cmd_ask(args) -> int:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
         if h.pages:
             where = f"{_pages(h.pages)}, {where}"
+        if h.kind == "caption":
+            where = f"photo caption, {where}"
         print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
         print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
         if h.source:
@@ -264,9 +269,9 @@ def _pages(pages: tuple[int, ...]) -> str:
 def cmd_eval(args) -> int:
     from dataclasses import asdict
 
-    from .config import GOLD, PROJECT_ROOT, index_root
-    from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, calibration, evaluate_beir, evaluate_gold, format_table,
-                           load_beir, load_gold, materialise_beir)
+    from .config import GOLD, PROJECT_ROOT, default_corpus, index_root
+    from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, evaluate_beir, evaluate_gold, format_table, load_beir,
+                           load_gold, materialise_beir)
     from .index import MODES, check_mode
 
     modes = sorted(MODES) if check_mode(args.mode, extra=("all",)) == "all" else [args.mode]
@@ -279,34 +284,22 @@ def cmd_eval(args) -> int:
         names = materialise_beir(corpus, workdir / "corpus")
         index = _open_index(workdir / "corpus", args.index_dir or workdir / "index", settings, rebuild_stale=True)
         results = evaluate_beir(index, queries, qrels, names, modes)
-        keys = list(BEIR_METRICS)
         print(f"BEIR {name}: {len(corpus)} documents, {sum(q in qrels for q in queries)} judged queries, "
               f"{index.size} passages; a document scores as its best passage")
+        print(format_table(results, list(BEIR_METRICS)))
     else:
         gold_path = Path(args.gold) if args.gold else PROJECT_ROOT / "seeds" / GOLD
         gold = load_gold(gold_path)
         index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False)
         results = evaluate_gold(index, gold, modes)
-        keys = GOLD_COLUMNS
         n_un = sum(not g.answerable for g in gold)
         print(f"gold {gold_path}: {len(gold) - n_un} answerable and {n_un} unanswerable questions; "
               f"{index.size} passages")
-        cal = index.manifest.abstention
-        if cal:
-            held = "; ".join(f"fit on half {i + 1}: {h.held_back_caught}/{h.held_back_unanswerable} caught, "
-                             f"{h.held_back_wrong}/{h.held_back_answerable} wrongly abstained on the other half"
-                             for i, h in enumerate(cal.held_back))
-            print(f"abstention threshold {cal.threshold} (calibrated on {cal.calibrated_on}: "
-                  f"{cal.caught}/{cal.unanswerable} caught, {cal.wrongly_abstained}/{cal.answerable} "
-                  f"wrongly abstained; held back: {held})")
-        else:
-            print(f"abstention threshold {index.threshold} (default: the corpus has no gold.jsonl to calibrate on)")
-        report["abstention"] = asdict(cal) if cal else {"threshold": index.threshold, "calibrated_on": None}
-        if args.failures:
-            fresh = calibration(index, gold, str(gold_path)) if not cal else None
-            if fresh:
-                print(f"(calibrating on this gold file would give threshold {fresh.threshold})")
-    print(format_table(results, keys))
+        print(format_table(results, GOLD_COLUMNS))
+        offtopic = Path(args.unanswerable) if args.unanswerable else (
+            PROJECT_ROOT / "gold" / "offtopic.jsonl" if index.corpus == default_corpus() else None)
+        report["abstention"] = _print_abstention(index, gold, gold_path, modes,
+                                                 load_gold(offtopic) if offtopic else [], offtopic)
     if args.failures and not args.beir:
         for mode, r in results.items():
             missed = [q for q in r.per_question if (q["answerable"] and q["first_relevant_rank"] != 1)
@@ -322,6 +315,41 @@ def cmd_eval(args) -> int:
     if args.json:
         _write_json(Path(args.json), report)
     return 0
+
+
+def _print_abstention(index, gold, gold_path: Path, modes: list[str], offtopic: list, offtopic_path) -> dict:
+    """Each mode's threshold, its held-back check on this gold set (calibrated on one half, scored on the other,
+    both ways round) with a 95 % interval, and how many questions unanswerable by construction it catches."""
+    from .evaluate import calibration, confidences, wilson
+
+    cal = index.calibration
+    where = f"calibrated on {cal.calibrated_on}" if cal else "the defaults: no gold.jsonl calibrated for this version"
+    print(f"\nabstention ({where}); held back: calibrated on one half of {gold_path.name}, scored on the other")
+    held = calibration(index, gold, gold_path.name)
+    header = ["mode", "threshold", "wrongly abstained, held back (95% interval)", "unanswerable caught, held back"]
+    if offtopic:
+        header.append(f"caught of {len(offtopic)} off-topic ({offtopic_path.name})")
+    rows, report = [], {}
+    for mode in modes:
+        halves = held.modes[mode].held_back
+        wrong, answerable = sum(h.held_back_wrong for h in halves), sum(h.held_back_answerable for h in halves)
+        caught, unanswerable = sum(h.held_back_caught for h in halves), sum(h.held_back_unanswerable for h in halves)
+        lo, hi = wilson(wrong, answerable)
+        threshold = index.threshold(mode)
+        row = [mode, f"{threshold:.4f}", f"{wrong}/{answerable} = {wrong / max(1, answerable):.1%} "
+                                         f"({lo:.1%}-{hi:.1%})", f"{caught}/{unanswerable}"]
+        report[mode] = {"threshold": threshold, "held_back_wrong": wrong, "held_back_answerable": answerable,
+                        "held_back_wrong_interval": [round(lo, 4), round(hi, 4)], "held_back_caught": caught,
+                        "held_back_unanswerable": unanswerable}
+        if offtopic:
+            n = sum(c < threshold for c in confidences(index, offtopic, mode))
+            row.append(f"{n}/{len(offtopic)}")
+            report[mode]["offtopic_caught"], report[mode]["offtopic"] = n, len(offtopic)
+        rows.append(row)
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for cells in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    return report
 
 
 def _write_json(path: Path, data: dict) -> None:

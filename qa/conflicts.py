@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -485,6 +485,14 @@ def _is_bound_word(w: str) -> bool:
 
 _MAY_HOLD_A_VALUE = re.compile(
     r"\d|\b(?:" + "|".join([*_SMALL, *_ORDINAL_WORDS, "dozen", "hundred", "twice", "thrice"]) + r")\b", re.I)
+
+
+@lru_cache(maxsize=20_000)
+def _read_sentence(text: str) -> tuple[list[_Tok], list[_Mention]]:
+    """``_extract`` of one sentence, remembered: a corpus's answer sentences come up again and again, and reading
+    one is most of what comparing costs. The mentions carry evidence index -1; callers stamp their own (on copies:
+    the cached ones are never changed)."""
+    return _extract(-1, text)
 
 
 def _extract(ev_index: int, text: str) -> tuple[list[_Tok], list[_Mention]]:
@@ -1212,9 +1220,9 @@ def find_conflicts(question: str, evidence: Sequence[Evidence]) -> list[Conflict
     mentions: list[_Mention] = []
     tokens: list[list[_Tok]] = []
     for e_index, ev in enumerate(evidence):
-        toks, found = _extract(e_index, ev.text)
+        toks, found = _read_sentence(ev.text)
         tokens.append(toks)
-        mentions.extend(m for m in found if _relevant(m, q))
+        mentions.extend(replace(m, ev=e_index) for m in found if _relevant(m, q))
     n = len(mentions)
     same = {}
     for x in range(n):

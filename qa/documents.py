@@ -39,6 +39,8 @@ class Document:
     date: str | None  # ISO date of publication, if the text gives one
     sha256: str  # of the file's bytes
     segments: tuple[tuple[int, int], ...] = field(repr=False)  # article text spans, in order
+    #: photo captions (their credit left out), each a passage of its own kind; a caption a page repeats is once here
+    captions: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     page_starts: tuple[int, ...] = ()  # paged documents (PDF): offset where page i + 1 begins; () for the others
     breaks: tuple[int, ...] = ()  # offsets where a passage must start (a Word or PDF heading)
     notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
@@ -334,11 +336,28 @@ def _front_matter(text: str, meta: _Meta) -> int:
     return m.end()
 
 
-def clean(text: str) -> tuple[list[tuple[int, int]], _Meta]:
-    """Split a document into article spans and metadata, leaving debris out of the spans."""
+def _caption(text: str, s: int, e: int) -> tuple[int, int] | None:
+    """The span of a caption line without its photo credit, or None when it is a credit and nothing else."""
+    line = text[s:e]
+    cut = min((m.start() for credit in _CREDIT_RES if (m := credit.search(line))), default=len(line))
+    end = s + cut
+    while end > s and (text[end - 1].isspace() or text[end - 1] in "-–—|"):
+        end -= 1
+    return (s, end) if len(_WORDS_RE.findall(text[s:end])) >= _CAPTION_WORDS else None
+
+
+_WORDS_RE = re.compile(r"\w+")
+#: A caption needs this many words once its credit is gone ("Illustrative image" alone says nothing).
+_CAPTION_WORDS = 3
+
+
+def clean(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], _Meta]:
+    """Split a document into article spans, photo captions and metadata, leaving debris out of the spans."""
     meta = _Meta()
     body_start = _front_matter(text, meta)
     segments: list[tuple[int, int]] = []
+    captions: list[tuple[int, int]] = []
+    seen_captions: set[str] = set()
     previous = None  # normalised previous non-blank line, kept or not
     previous_kept = False  # whether that line's span is segments[-1]
     for s, e in _lines(text, body_start):
@@ -361,10 +380,16 @@ def clean(text: str) -> tuple[list[tuple[int, int]], _Meta]:
         if _WIDGET_RE.fullmatch(line) or _IMAGE_FILE_RE.fullmatch(line) or _AGENCY_RE.fullmatch(line):
             continue
         if any(credit.search(line) for credit in _CREDIT_RES):
-            continue  # a photo caption: it describes a picture the text no longer has, and pages repeat it
+            # A photo caption: it may state what the text does not (where a pictured port lies), so it is kept, as
+            # a passage of its own kind; pages repeat captions, so each is kept once.
+            span = _caption(text, s, e)
+            if span and (key := normalize(text[span[0]:span[1]])) not in seen_captions:
+                seen_captions.add(key)
+                captions.append(span)
+            continue
         segments.append((s, e))
         previous_kept = True
-    return segments, meta
+    return segments, captions, meta
 
 
 # --- titles --------------------------------------------------------------------------------------------------
@@ -410,7 +435,7 @@ def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Docu
     text = decode(data)
     if not text.strip():
         raise _Skip("empty file")
-    segments, meta = clean(text)
+    segments, captions, meta = clean(text)
     if not segments:
         raise _Skip("no article text left after removing page debris")
     s, e = segments[0]
@@ -424,6 +449,7 @@ def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Docu
         date=meta.date,
         sha256=hashlib.sha256(data).hexdigest(),
         segments=tuple(segments),
+        captions=tuple(captions),
     )
 
 

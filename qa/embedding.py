@@ -40,6 +40,48 @@ class Embedder(Protocol):
         """One L2-normalised float32 row per text."""
 
 
+#: Spans (start, end) of the sentences of one text, as character offsets into it.
+Spans = list[tuple[int, int]]
+
+
+def encode_with_sentences(embedder: Embedder, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A vector for each text and one for each of its sentences (L2-normalised float32 rows).
+
+    An embedder that can pool a sentence's word-piece states out of its text's own forward pass does so
+    (``encode_pooled``): the sentence vectors then cost no model work and read each sentence in its context.
+    Any other embedder embeds the sentences as texts of their own."""
+    pooled = getattr(embedder, "encode_pooled", None)
+    if pooled is not None:
+        return pooled(texts, spans)
+    vectors = embedder.encode(texts)
+    flat = [text[s:e] for text, sp in zip(texts, spans) for s, e in sp]
+    rows = embedder.encode(flat) if flat else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    out, at = [], 0
+    for sp in spans:
+        out.append(rows[at:at + len(sp)])
+        at += len(sp)
+    return vectors, out
+
+
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def pool_spans(states: np.ndarray, offsets: list[tuple[int, int]], spans: Spans) -> np.ndarray:
+    """Mean of the word-piece states that lie inside each span, L2-normalised: one row per span. ``offsets`` are the
+    character spans of the word pieces (special tokens have empty ones and belong to no sentence). A span that holds
+    no word piece (none fit in the model's window) gets the mean of all states."""
+    starts = np.array([a for a, _ in offsets])
+    ends = np.array([b for _, b in offsets])
+    real = ends > starts
+    rows = []
+    for s, e in spans:
+        inside = real & (starts >= s) & (ends <= e)
+        rows.append(states[inside].mean(axis=0) if inside.any() else states.mean(axis=0))
+    return _normalised(np.array(rows, dtype=np.float32).reshape(len(spans), states.shape[1]))
+
+
 BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
 
@@ -166,6 +208,24 @@ class TorchEmbedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_pooled(self, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector (as ``encode`` gives it) and its sentences', pooled from the same forward pass."""
+        import torch
+
+        model, texts = self._model, list(texts)
+        sentences = []
+        with self._lock, torch.no_grad():
+            for at in range(0, len(texts), self.batch_size):
+                batch = texts[at:at + self.batch_size]
+                features = model.tokenizer(batch, padding=True, truncation=True, max_length=model.max_seq_length,
+                                           return_tensors="pt", return_offsets_mapping=True)
+                offsets = features.pop("offset_mapping").tolist()
+                states = model[0](dict(features))["token_embeddings"]
+                for n, text_spans in enumerate(spans[at:at + self.batch_size]):
+                    length = int(features["attention_mask"][n].sum())
+                    sentences.append(pool_spans(states[n, :length].numpy(), offsets[n][:length], text_spans))
+        return self.encode(texts), sentences
+
 
 class OnnxEmbedder:
     """The same model run by ONNX Runtime, its weight matrices in int8 (VNNI on this CPU), pooled as the
@@ -241,13 +301,28 @@ class OnnxEmbedder:
     def dimension(self) -> int:
         return int(self.encode(["x"]).shape[1])
 
-    def _run(self, session, text: str) -> np.ndarray:
-        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
-        mask = np.ones_like(ids)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0][0]
-        vector = hidden[0] if self._pooling == "cls" else hidden.mean(axis=0)
-        return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+    def _states(self, session, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """The word-piece states of ``text`` (special tokens included) and each piece's character span."""
+        encoding = self._tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        return session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0][0], encoding.offsets
+
+    def _run(self, session, text: str, spans: Spans | None = None):
+        hidden, offsets = self._states(session, text)
+        vector = _normalised(hidden[0] if self._pooling == "cls" else hidden.mean(axis=0))
+        return vector if spans is None else (vector, pool_spans(hidden, offsets, spans))
+
+    def _map(self, texts: list[str], spans: list[Spans] | None) -> list:
+        """``_run`` over every text: one text per forward pass (see ``encode``)."""
+        args = [(t, None if spans is None else spans[n]) for n, t in enumerate(texts)]
+        if len(texts) <= self.SMALL:
+            return [self._run(self._small, t, sp) for t, sp in args]
+        from concurrent.futures import ThreadPoolExecutor
+
+        sessions = self._bulk
+        with self._lock, ThreadPoolExecutor(len(sessions)) as pool:  # ONNX Runtime lets go of the GIL
+            return list(pool.map(lambda n: self._run(sessions[n % len(sessions)], *args[n]), range(len(texts))))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One text per forward pass: int8 activations are scaled by the batch they are in, so a text batched with
@@ -256,15 +331,15 @@ class OnnxEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) <= self.SMALL:
-            rows = [self._run(self._small, t) for t in texts]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+        return np.vstack(self._map(texts, None))
 
-            sessions = self._bulk
-            with self._lock, ThreadPoolExecutor(len(sessions)) as pool:  # ONNX Runtime lets go of the GIL
-                rows = list(pool.map(lambda n: self._run(sessions[n % len(sessions)], texts[n]), range(len(texts))))
-        return np.vstack(rows)
+    def encode_pooled(self, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its sentences' vectors, pooled from the same forward pass."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        results = self._map(texts, spans)
+        return np.vstack([v for v, _ in results]), [s for _, s in results]
 
 
 #: Inference backends by the name recorded in an index's manifest (the default is ``Settings.backend``).

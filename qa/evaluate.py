@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import statistics
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .answers import calibrate
+from .answers import DEFAULT_THRESHOLDS, calibrate
 from .config import GOLD, Settings
 from .documents import sha256_file
 from .embedding import Embedder
 from .errors import QAError
-from .index import Index
+from .index import MODES, SCORING_KEY, Index
 from .layout import Generation
-from .manifest import FORMAT, Abstention, HeldBack, Manifest
+from .manifest import FORMAT, Abstention, HeldBack, Manifest, ModeCalibration
 from .text import normalize
 
 GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
@@ -157,26 +158,42 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
     return results
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's score interval for a proportion k/n (95 % for z = 1.96): sound also at 0 of n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
+def confidences(index: Index, questions: list[GoldQuestion], mode: str) -> list[float]:
+    return [index.answer(g.question, k=5, mode=mode, spans=False).confidence for g in questions]
+
+
 def calibration(index: Index, gold: list[GoldQuestion], source: str) -> Abstention:
-    """The abstention threshold for this index, and a held-back check: calibrated on one half of the questions
-    (alternate lines), scored on the other, both ways round."""
-    conf = [index.answer(g.question, k=3, spans=False).confidence for g in gold]
+    """Each mode's abstention threshold for this index (``qa.answers.calibrate`` on the gold set's answerable
+    questions), and a held-back check: calibrated on one half of the questions (alternate lines), scored on the
+    other, both ways round."""
+    answerable = [g.answerable for g in gold]
+    modes = {}
+    for mode in sorted(MODES):
+        conf = confidences(index, gold, mode)
 
-    def split(part: int | None):
-        chosen = [(g, c) for i, (g, c) in enumerate(zip(gold, conf)) if part is None or i % 2 == part]
-        return [c for g, c in chosen if g.answerable], [c for g, c in chosen if not g.answerable]
+        def split(part: int | None) -> tuple[list[float], list[float]]:
+            chosen = [(a, c) for i, (a, c) in enumerate(zip(answerable, conf)) if part is None or i % 2 == part]
+            return [c for a, c in chosen if a], [c for a, c in chosen if not a]
 
-    answerable, unanswerable = split(None)
-    threshold = calibrate(answerable, unanswerable)
-    halves = []
-    for part in (0, 1):
-        t = calibrate(*split(part))
-        held_a, held_u = split(1 - part)
-        halves.append(HeldBack(t, sum(c < t for c in held_u), len(held_u), sum(c < t for c in held_a),
-                               len(held_a)))
-    return Abstention(threshold, source, len(answerable), len(unanswerable),
-                      sum(c < threshold for c in unanswerable), sum(c < threshold for c in answerable),
-                      tuple(halves))
+        halves = []
+        for part in (0, 1):
+            t = calibrate(split(part)[0], DEFAULT_THRESHOLDS[mode])
+            held_a, held_u = split(1 - part)
+            halves.append(HeldBack(t, sum(c < t for c in held_u), len(held_u), sum(c < t for c in held_a),
+                                   len(held_a)))
+        ans, un = split(None)
+        t = calibrate(ans, DEFAULT_THRESHOLDS[mode])
+        modes[mode] = ModeCalibration(t, sum(c < t for c in un), sum(c < t for c in ans), tuple(halves))
+    return Abstention(source, sum(answerable), len(gold) - sum(answerable), modes, scoring=SCORING_KEY)
 
 
 def calibrate_generation(gen: Path, manifest: Manifest, settings: Settings, embedder: Embedder,
@@ -191,12 +208,12 @@ def calibrate_generation(gen: Path, manifest: Manifest, settings: Settings, embe
         FORMAT, sha256_file(gold_path), manifest.model, manifest.backend,
         {"max_tokens": manifest.chunking.max_tokens, "overlap_tokens": manifest.chunking.overlap_tokens,
          "splitter": manifest.chunking.splitter},
-        manifest.lexical, sorted((d, r.sha256) for d, r in manifest.documents.items()),
+        manifest.lexical, sorted((d, r.sha256) for d, r in manifest.documents.items()), SCORING_KEY,
     ]).encode()).hexdigest()
     if previous is not None and previous.abstention is not None and previous.abstention.key == key:
         return manifest.with_abstention(previous.abstention)
     gold = load_gold(gold_path)
-    if not any(not g.answerable for g in gold):
+    if not any(g.answerable for g in gold):
         return manifest
     found = calibration(Index(Generation.from_path(gen), settings, embedder), gold, GOLD)
     return manifest.with_abstention(replace(found, key=key))

@@ -3,25 +3,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from . import vectors as vx
-from .answers import DEFAULT_THRESHOLD, confidence, coverage, dedupe, shingles
+from .answers import (CONFIDENCE_BIAS, CONFIDENCE_WEIGHTS, DEFAULT_THRESHOLDS, MAX_FALSE_ABSTAIN, Signals,
+                      TermWeights, confidence, dedupe, shingles)
 from .config import Settings, resolve_paths
 from .conflicts import Conflict, Evidence, find_conflicts
 from .documents import pages_of
 from .embedding import Embedder, make_embedder
 from .errors import QAError
 from .fusion import FUSERS, Ranking
+from .fusion import minmax_fusion
 from .layout import Generation
-from .manifest import Manifest, check_fresh
-from .text import analyze, sentence_spans
+from .manifest import Abstention, Manifest, check_fresh
+from .sentences import Sentences
+from .text import is_question
 
 #: Questions are cut to this many characters before embedding; the model reads only its first 256 word pieces.
 MAX_QUESTION_CHARS = 10_000
@@ -43,6 +48,7 @@ class Hit:
     answer_spans: tuple[tuple[int, int], ...] = ()  # file offsets of the sentence(s) that best answer
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
+    kind: str = "text"  # "text", or "caption": a photo caption, a passage of its own
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -72,10 +78,13 @@ class Answer:
     #: Values the hits' answer sentences give for the same thing that cannot all be true (qa.conflicts); empty
     #: when they agree, when there are no answer sentences, and when the index abstains.
     conflicts: tuple[Conflict, ...] = ()
+    #: what ``confidence`` was computed from (None when the index is empty)
+    signals: Signals | None = None
 
     def to_dict(self) -> dict:
         return {"question": self.question, "mode": self.mode, "abstained": self.abstained,
                 "confidence": round(self.confidence, 4), "threshold": self.threshold,
+                "signals": self.signals.to_dict() if self.signals else None,
                 "conflicts": [c.to_dict() for c in self.conflicts],
                 "hits": [h.to_dict() for h in self.hits]}
 
@@ -112,11 +121,12 @@ class StoredPassage:
 
 
 class Query:
-    """A question being answered; its embedding is computed once, when first needed."""
+    """A question being answered; its embedding and its dense candidates are computed once, when first needed."""
 
     def __init__(self, index: Index, text: str):
         self.index, self.text = index, text
         self._vector = None
+        self._dense: Ranking | None = None
 
     @property
     def vector(self) -> np.ndarray:
@@ -124,14 +134,31 @@ class Query:
             self._vector = self.index.embedder.encode([self.text])
         return self._vector
 
+    @cached_property
+    def terms(self) -> TermWeights:
+        """The question's content terms with their IDF weights in this corpus."""
+        lexical = self.index.generation.lexical
+        return TermWeights(lexical.terms(self.text), lexical.idf)
+
+    def dense(self, depth: int) -> Ranking:
+        """The ``depth`` passages nearest the question, by cosine with short passages discounted
+        (``qa.vectors.length_adjusted``), best first."""
+        if self._dense is None or len(self._dense) < min(depth, self.index.size):
+            generation = self.index.generation
+            scores, ids = vx.search(generation.vectors, self.vector, min(max(depth, DEPTH), self.index.size))
+            found = ids[0] >= 0
+            ids, scores = ids[0][found], vx.length_adjusted(scores[0][found], generation.lengths[ids[0][found]])
+            order = np.argsort(-scores, kind="stable")
+            self._dense = [(int(ids[i]), float(scores[i])) for i in order]
+        return self._dense[:depth]
+
     def top_cosine(self) -> float:
-        scores, _ = vx.search(self.index.generation.vectors, self.vector, 1)
-        return float(scores[0][0]) if self.index.size else 0.0
+        best = self.dense(1)
+        return best[0][1] if best else 0.0
 
 
 def dense_ranking(query: Query, depth: int) -> Ranking:
-    scores, ids = vx.search(query.index.generation.vectors, query.vector, min(depth, query.index.size))
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    return query.dense(depth)
 
 
 def lexical_ranking(query: Query, depth: int) -> Ranking:
@@ -153,6 +180,34 @@ DEFAULT_MODE = "hybrid"
 DEFAULT_FUSER = "minmax"  # keeps score margins; measured better than RRF on CACM (MAP 0.440 vs 0.422)
 #: How many candidates each mode hands to fusion and de-duplication before the top k are kept.
 DEPTH = 100
+#: For a question (``qa.text.is_question``: most are answered by one sentence), the best candidates of a mode are
+#: re-ranked by their best sentence: its score (``Sentences.scores``) is fused with the mode's own (min-max,
+#: ``qa.fusion``) with this weight. Chosen on the seeds' gold set and three of the five SQuAD articles of
+#: gold/squad (see the README's "Sentence evidence"); lexical mode stays purely lexical. A topic or a description of
+#: an information need ("Parallel algorithms", CACM's queries) is not re-ranked: no single sentence answers it.
+SENTENCE_WEIGHT = {"dense": 2.0, "hybrid": 1.0, "lexical": 0.0}
+#: How many of a mode's candidates are re-ranked (at least 3k).
+RERANK_DEPTH = 30
+#: Everything that decides an answer's ranking and confidence besides the index itself: a calibration made under
+#: other values is made again (``qa.evaluate.calibrate_generation``).
+SCORING = repr((SENTENCE_WEIGHT, RERANK_DEPTH, DEPTH, DEFAULT_FUSER, vx.SHORT_PENALTY, vx.SHORT_TOKENS,
+                CONFIDENCE_WEIGHTS, CONFIDENCE_BIAS, DEFAULT_THRESHOLDS, MAX_FALSE_ABSTAIN))
+SCORING_KEY = hashlib.sha256(SCORING.encode()).hexdigest()[:16]
+
+
+#: A passage's answer is its best sentence, and the next best too when it scores within this of the best: two
+#: sentences that answer almost equally well ("194 countries ... 34 partnerships" and "13 comprehensive strategic
+#: partners") are both shown, and both are compared with the other sources (qa.conflicts).
+ANSWER_TIE = 0.05
+
+
+def answer_sentences(row: dict) -> tuple[tuple[int, int], ...]:
+    """Document offsets of a candidate's answer sentences, best first (``ANSWER_TIE``)."""
+    order = np.argsort(-row["evidence"], kind="stable")
+    best = row["evidence"][order[0]]
+    chosen = [i for i in order[:2] if row["evidence"][i] >= best - ANSWER_TIE]
+    return tuple((row["start"] + row["sentences"].spans[i][0], row["start"] + row["sentences"].spans[i][1])
+                 for i in chosen)
 
 
 def check_mode(mode: str, extra: tuple[str, ...] = ()) -> str:
@@ -192,9 +247,10 @@ class Index:
             raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
                           f"configured; run `qa index` again or use --backend {built}")
         self._local = threading.local()
-        # 5-gram shingles of passages for de-duplication: a generation's passages never change, so they are
-        # computed once per passage (bounded; cleared when full)
-        self._shingles: dict[int, frozenset] = {}
+        # What is derived from a stored passage: its 5-gram shingles (for de-duplication), its lexical terms and its
+        # sentences (spans, terms, vectors). A generation's passages never change, so each is derived once (bounded;
+        # cleared when full).
+        self._derived: dict[int, tuple[frozenset, frozenset, Sentences]] = {}
 
     # -- opening --
 
@@ -274,91 +330,126 @@ class Index:
 
     # -- searching --
 
+    def threshold(self, mode: str = DEFAULT_MODE) -> float:
+        """Confidence below which answers of ``mode`` abstain: ``qa.answers.DEFAULT_THRESHOLDS``, or what the build
+        calibrated on the corpus's gold.jsonl."""
+        cal = self.calibration
+        return float(cal.modes[mode].threshold if cal and mode in cal.modes else DEFAULT_THRESHOLDS[mode])
+
     @property
-    def threshold(self) -> float:
-        """Confidence below which answers abstain: calibrated at build time on the corpus's gold.jsonl, if any."""
+    def calibration(self) -> Abstention | None:
+        """The thresholds the build calibrated on the corpus's gold set, if it did so for this version's confidence
+        model (an index built by another version answers with the default thresholds until it is rebuilt)."""
         cal = self.manifest.abstention
-        return float(cal.threshold if cal else DEFAULT_THRESHOLD)
+        return cal if cal is not None and cal.scoring == SCORING_KEY else None
 
     def rank(self, question: str, mode: str = DEFAULT_MODE, depth: int = DEPTH) -> Ranking:
-        """(passage id, score) pairs, best first, as mode ``mode`` ranks them: no de-duplication, no answer
-        sentences (what an evaluation of whole documents needs). Each ranking reaches ``depth`` deep; hybrid
-        returns the union of its two rankings, so up to twice as many."""
-        return MODES[check_mode(mode)](Query(self, clean_question(question)), depth)
+        """(passage id, score) pairs, best first, as mode ``mode`` ranks them, re-ranked by sentence evidence where
+        ``answer`` would be, but with no de-duplication (what an evaluation of whole documents needs). Each ranking
+        reaches ``depth`` deep; hybrid returns the union of its two rankings, so up to twice as many."""
+        query = Query(self, clean_question(question))
+        ranked = MODES[check_mode(mode)](query, depth)
+        if not (SENTENCE_WEIGHT[mode] and is_question(query.text)):
+            return ranked
+        head, _ = self._rerank(query, mode, ranked, RERANK_DEPTH)
+        seen = {pid for pid, _ in head}
+        return head + [(pid, score) for pid, score in ranked if pid not in seen]
 
     def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each with its citation."""
         return list(self.answer(question, k, mode).hits)
 
     def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True) -> Answer:
-        """The best ``k`` distinct passages with their answer sentences, and whether to abstain."""
+        """The best ``k`` distinct passages with their answer sentences, and whether to abstain. The question is
+        embedded once; its answer sentences cost dot products with vectors stored at build time. ``spans=False``
+        leaves the answer sentences (and so the conflicts between them) out."""
         check_mode(mode)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise QAError(f"k must be a whole number of at least 1, got {k!r}")
         question = clean_question(question)
         if self.size == 0:
-            return Answer(question, mode, (), True, 0.0, self.threshold)
+            return Answer(question, mode, (), True, 0.0, self.threshold(mode))
         query = Query(self, question)
         ranked = MODES[mode](query, max(int(k), DEPTH))
-        rows = self._rows([pid for pid, _ in ranked[: max(3 * int(k), 30)]])
-        kept = dedupe([pid for pid, _ in ranked if pid in rows], lambda p: rows[p]["shingles"],
+        head, rows = self._rerank(query, mode, ranked, max(3 * int(k), RERANK_DEPTH))
+        kept = dedupe([pid for pid, _ in head], lambda p: rows[p]["shingles"],
                       lambda p: (rows[p]["doc_id"], rows[p]["ordinal"]), int(k))
-        scores = dict(ranked)
-        terms = self.generation.lexical.terms(question)
-        best_coverage = max((coverage(terms, self.generation.lexical.idf, set(analyze(rows[pid]["text"])))
-                             for pid, _ in kept[:3]), default=0.0)
-        answer_spans = self._answer_spans(query, terms, [rows[pid] for pid, _ in kept]) if spans else {}
+        scores = dict(head)
         hits = []
         for pid, copies in kept:
             row = rows[pid]
             hits.append(Hit(
                 len(hits) + 1, round(scores[pid], 6), row["text"], row["doc_id"], row["title"], row["source"],
                 row["start"], row["end"], row["date"], row["ordinal"] + 1, row["n_passages"],
-                answer_spans.get((row["doc_id"], row["start"]), ()),
+                answer_sentences(row) if spans else (),
                 tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
                 pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
+                row["kind"],
             ))
-        conf = confidence(query.top_cosine(), best_coverage)
-        abstained = conf < self.threshold
+        signals = self._signals(query, [rows[pid] for pid, _ in kept])
+        conf, threshold = confidence(signals), self.threshold(mode)
+        abstained = conf < threshold
         disagree = () if abstained else tuple(find_conflicts(question, [
             Evidence(h.rank, h.doc_id, h.date, h.text[s - h.start:e - h.start], s)
             for h in hits for s, e in h.answer_spans]))
-        return Answer(question, mode, tuple(hits), abstained, conf, self.threshold, disagree)
+        return Answer(question, mode, tuple(hits), abstained, conf, threshold, disagree, signals)
+
+    def _signals(self, query: Query, top: list[dict]) -> Signals:
+        """What the confidence of an answer with the passages ``top`` (best first) is computed from."""
+        terms, vocabulary = query.terms, self.generation.lexical.vocabulary
+        dense = {pid for pid, _ in query.dense(5)}
+        lex = {pid for pid, _ in lexical_ranking(query, 5)}
+        unknown = sum(w for t, w in terms.weights.items() if t not in vocabulary)
+        return Signals(
+            cosine=query.top_cosine(),
+            coverage=max((terms.coverage(row["terms"]) for row in top[:3]), default=0.0),
+            sentence_cosine=max((float(row["cosines"].max()) for row in top[:5]), default=0.0),
+            agreement=len(dense & lex) / 5,
+            unknown=unknown / terms.total if terms.total > 0 else 1.0,
+        )
+
+    def _rerank(self, query: Query, mode: str, ranked: Ranking, size: int) -> tuple[Ranking, dict[int, dict]]:
+        """The first ``size`` of a mode's candidates, re-ranked by their best sentence for a question
+        (``SENTENCE_WEIGHT``), and their rows, each with its sentences' ``cosines`` to the question and
+        ``evidence``: how well each answers it (``Sentences.scores``)."""
+        head = ranked[:size]
+        rows = self._rows([pid for pid, _ in head])
+        for row in rows.values():  # dot products with stored vectors: no model call
+            row["cosines"], row["evidence"] = row["sentences"].scores(query.vector[0], query.terms)
+        if SENTENCE_WEIGHT[mode] and is_question(query.text):
+            best = [(pid, float(rows[pid]["evidence"].max())) for pid, _ in head if pid in rows]
+            head = minmax_fusion([head, best], [1.0, SENTENCE_WEIGHT[mode]])
+        # equal scores (BM25 gives them to passages of one length that share one term) are ordered by where the
+        # passages are, not by their ids, which differ between an incremental build and a full one
+        head = sorted(((pid, score) for pid, score in head if pid in rows),
+                      key=lambda item: (-item[1], rows[item[0]]["doc_id"], rows[item[0]]["ordinal"]))
+        return head, rows
 
     def _rows(self, ids: list[int]) -> dict[int, dict]:
         if not ids:
             return {}
         rows = self._db.execute(
             f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
-            f"d.page_starts FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({','.join('?' * len(ids))})",
+            f"d.page_starts, p.kind FROM passages p JOIN documents d USING (doc_id) "
+            f"WHERE p.id IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
-        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts")
+        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts",
+                "kind")
+        if len(self._derived) > 100_000:
+            self._derived.clear()
+        # read from a local copy: another thread may clear the shared cache meanwhile
+        derived = {row[0]: self._derived.get(row[0]) for row in rows}
+        unseen = [pid for pid, d in derived.items() if d is None]
+        if unseen:
+            dimension = self.manifest.dimension
+            for pid, text, terms, described, packed in self._db.execute(
+                    f"SELECT id, text, terms, sentences, sentence_vectors FROM passages "
+                    f"WHERE id IN ({','.join('?' * len(unseen))})", unseen):
+                derived[pid] = self._derived[pid] = (shingles(text), frozenset(terms.split()),
+                                                     Sentences.load(described, packed, dimension))
         out = {}
-        if len(self._shingles) > 100_000:
-            self._shingles.clear()
         for row in rows:
             out[row[0]] = d = dict(zip(keys, row[1:]))
-            d["shingles"] = self._shingles.get(row[0])
-            if d["shingles"] is None:
-                d["shingles"] = self._shingles[row[0]] = shingles(d["text"])
+            d["shingles"], d["terms"], d["sentences"] = derived[row[0]]
         return out
-
-    def _answer_spans(self, query: Query, terms: list[str], rows: list[dict]) -> dict:
-        """For each passage, keyed by (doc_id, start), the file span of its sentence closest to the question, by meaning and
-        by shared words. All sentences are embedded in one batch."""
-        sentences, owners = [], []
-        for row in rows:
-            for s, e in sentence_spans(row["text"]):
-                sentences.append(row["text"][s:e])
-                owners.append((row["doc_id"], row["start"], row["start"] + s, row["start"] + e))
-        if not sentences:
-            return {}
-        cosines = self.embedder.encode(sentences) @ query.vector[0]
-        idf = self.generation.lexical.idf
-        best: dict[tuple[str, int], tuple[float, tuple[int, int]]] = {}
-        for (doc, start, s, e), c, text in zip(owners, cosines, sentences):
-            score = confidence(float(c), coverage(terms, idf, set(analyze(text))))
-            if (doc, start) not in best or score > best[(doc, start)][0]:
-                best[(doc, start)] = (score, (s, e))
-        return {key: (span,) for key, (_, span) in best.items()}

@@ -9,6 +9,7 @@ Layout of an index directory::
         passages.sqlite          documents and passages (text, offsets, vectors as float32 blobs)
         vectors.faiss            the FAISS index (exact, or IVF-SQ8 for large corpora); vector ids are passage ids
         lexical/                 the BM25 index (bm25s: JSON and .npy) and ids.npy, the passage id of each row
+        lengths.npy              word pieces of each passage by id (very short passages' cosines are discounted)
     gen-...tmp/                  a build in progress (removed by the next build if one was killed)
     .lock                        held by the one build allowed at a time
 
@@ -29,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import MissingIndexError, QAError
 from .lexical import Lexical
 from .manifest import MANIFEST, Manifest
@@ -37,6 +40,7 @@ from .vectors import set_nprobe
 DATABASE = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
+LENGTHS = "lengths.npy"  # the word pieces of each passage, by passage id (0 where no passage has the id)
 CURRENT = "CURRENT"
 QA_ENTRIES = {CURRENT, "corpora", "beir", "README.md"}  # what qa itself may keep in an index directory
 KEEP_GENERATIONS = 2  # the live one and the one before, which readers that opened it earlier may still use
@@ -152,6 +156,7 @@ class Generation:
     vectors: object  # faiss.Index
     db_path: Path
     lexical: Lexical
+    lengths: np.ndarray  # word pieces of each passage, by passage id
 
     @classmethod
     def load(cls, index_dir: Path) -> Generation:
@@ -167,10 +172,11 @@ class Generation:
         manifest = Manifest.read(gen)
         try:
             vectors = faiss.read_index(str(gen / VECTORS))
-        except RuntimeError as e:
+            lengths = np.load(gen / LENGTHS)
+        except (RuntimeError, OSError, ValueError) as e:
             raise QAError(f"index at {gen} is damaged ({str(e).splitlines()[0]}); run `qa index`") from None
         set_nprobe(vectors, manifest.vectors.nprobe)
-        return cls(gen, manifest, vectors, gen / DATABASE, Lexical(gen / LEXICAL))
+        return cls(gen, manifest, vectors, gen / DATABASE, Lexical(gen / LEXICAL), lengths)
 
     @property
     def index_dir(self) -> Path:

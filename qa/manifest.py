@@ -17,8 +17,9 @@ from .lexical import SETTINGS as LEXICAL_SETTINGS
 from .vectors import VectorQuality
 
 #: The on-disk format; bump it when what a generation holds changes. 2: a BM25 index in lexical/; 3: reading
-#: settings (size limit); 4: stable passage ids, stored terms; 5: page starts of paged documents.
-FORMAT = 5
+#: settings (size limit); 4: stable passage ids, stored terms; 5: page starts of paged documents; 6: sentence vectors
+#: and passage kinds (photo captions).
+FORMAT = 6
 MANIFEST = "manifest.json"
 
 
@@ -79,7 +80,7 @@ class Counts:
 
 @dataclass(frozen=True)
 class HeldBack:
-    """A threshold fit on one half of a gold set, scored on the other half."""
+    """A threshold calibrated on one half of a gold set, scored on the other half."""
 
     threshold: float
     held_back_caught: int
@@ -89,17 +90,35 @@ class HeldBack:
 
 
 @dataclass(frozen=True)
-class Abstention:
-    """The abstention threshold calibrated on a corpus's gold set, with how it did there and held back."""
+class ModeCalibration:
+    """One mode's abstention threshold as calibrated on a gold set, with how it did there and held back."""
 
     threshold: float
+    caught: int  # unanswerable gold questions abstained on
+    wrongly_abstained: int  # answerable ones abstained on
+    held_back: tuple[HeldBack, ...]
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """The abstention thresholds of every mode, calibrated on a corpus's gold set (``qa.answers.calibrate``)."""
+
     calibrated_on: str
     answerable: int
     unanswerable: int
-    caught: int
-    wrongly_abstained: int
-    held_back: tuple[HeldBack, ...]
+    modes: dict[str, ModeCalibration]
     key: str = ""  # what it was calibrated on (gold set, documents, settings): reused while this is unchanged
+    scoring: str = ""  # the confidence model it was calibrated for (qa.index.SCORING_KEY): used only with that one
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "modes": {m: {**asdict(c), "held_back": [asdict(h) for h in c.held_back]}
+                                          for m, c in self.modes.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Abstention:
+        modes = {m: ModeCalibration(**{**c, "held_back": tuple(HeldBack(**h) for h in c["held_back"])})
+                 for m, c in d["modes"].items()}
+        return cls(**{**d, "modes": modes})
 
 
 @dataclass(frozen=True)
@@ -140,7 +159,7 @@ class Manifest:
             "skipped": {d: r.to_dict() for d, r in self.skipped.items()},
         }
         if self.abstention is not None:
-            out["abstention"] = {**asdict(self.abstention), "held_back": [asdict(h) for h in self.abstention.held_back]}
+            out["abstention"] = self.abstention.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -161,8 +180,7 @@ class Manifest:
             vectors=VectorQuality.from_dict(d["vectors"]), lexical=d["lexical"], counts=Counts(**d["counts"]),
             documents={k: FileRecord.from_dict(v) for k, v in d["documents"].items()},
             skipped={k: FileRecord.from_dict(v) for k, v in d["skipped"].items()},
-            abstention=None if cal is None else Abstention(**{**cal, "held_back": tuple(
-                HeldBack(**h) for h in cal["held_back"])}),
+            abstention=None if cal is None else Abstention.from_dict(cal),
             metric=d["metric"], format=d["format"],
         )
 

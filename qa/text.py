@@ -44,6 +44,21 @@ def _normalize_word(word: str) -> str:
     return normalize(word)
 
 
+#: How a question opens: an interrogative, an auxiliary ("Does ...", "Is ..."), a request ("Name ...", "List ..."),
+#: optionally after a preposition ("In which year ...").
+_QUESTION_RE = re.compile(
+    r"(?i)^\W*(?:(?:in|on|at|for|to|from|by|of|during|since|until|with|after|before)\s+)?"
+    r"(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|am|do|does|did|can|could|will|would|should|"
+    r"shall|may|might|must|has|have|had|name|list|tell)\b"
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` is phrased as a question (it asks something a sentence can state), not as a topic or a
+    description of an information need ("Parallel algorithms", "I am interested in articles on ...")."""
+    return text.rstrip().endswith("?") or bool(_QUESTION_RE.match(text))
+
+
 def query_terms(question: str) -> set[str]:
     """The folded content words of a question: what the page marks in a passage."""
     return {w for _, _, w in word_spans(question) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}

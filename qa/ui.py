@@ -38,6 +38,8 @@ CSS = """
 .qa-text mark, .qa-doc-text mark.qa-term { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .qa-answer { background: rgba(74, 222, 128, 0.22); font-weight: 600; border-radius: 2px; }
 .qa-note { opacity: 0.85; }
+.qa-kind { font-size: 0.75em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: 0.75;
+           white-space: nowrap; }
 .qa-also { font-size: 0.85em; opacity: 0.85; margin-top: 6px; }
 .qa-abstain { border: 1px solid #f59e0b; background: rgba(245, 158, 11, 0.12); border-radius: 8px;
               padding: 10px 14px; margin-bottom: 8px; }
@@ -206,10 +208,12 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
                                hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
         document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
+    kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
     return (
-        f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}">'
+        f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
+        f'data-kind="{html.escape(hit.kind, quote=True)}">'
         f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
-        f'<span class="qa-title">{html.escape(hit.title)}</span>'
+        f'<span class="qa-title">{html.escape(hit.title)}</span>{kind}'
         f'<span class="qa-score" title="score relative to the first result">'
         f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
         f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
@@ -324,7 +328,7 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
         fresh = f"stale: {len(changes)} changed ({html.escape(changes.describe(most=10))})"
     else:
         fresh = "fresh"
-    cal = m.abstention
+    cal = live.current.calibration
     rows = [
         ("State", f'<strong class="qa-fresh">{fresh}</strong>'),
         ("Corpus", f"<code>{html.escape(m.corpus)}</code>"),
@@ -336,8 +340,8 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
         ("Built at", f"{html.escape(m.built_at)} in {m.build_seconds:.1f} s"
                      f"{' (incremental)' if m.incremental else ''}"),
         ("Generation", f"<code>{html.escape(m.generation)}</code>"),
-        ("Abstention threshold", f"{live.current.threshold}"
-                                 f"{' (calibrated on ' + html.escape(cal.calibrated_on) + ')' if cal else ' (default)'}"),
+        ("Abstention thresholds", ", ".join(f"{mode} {live.current.threshold(mode):.3f}" for mode in sorted(MODES))
+                                  + (f" (calibrated on {html.escape(cal.calibrated_on)})" if cal else " (default)")),
         ("Rebuild", "allowed" if allow_rebuild else "disabled (start qa serve with --allow-rebuild)"),
     ]
     skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(r.reason or '')}</li>"

@@ -81,6 +81,11 @@ class HashEmbedder:
             out[i] = out[i] / norm if norm > 0 else self._word("")
         return out
 
+    def encode_pooled(self, texts, spans):
+        """As the real backends do, a sentence's vector is pooled from its text's own pass: here, the words inside
+        its span (a bag of words has no context, so that equals embedding the sentence alone)."""
+        return self.encode(texts), [self.encode([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans)]
+
 
 def register_fake_backend() -> None:
     """Add the fake embedder to qa's table of backends, as a plugin would: Settings(backend="test-hash")."""
@@ -110,6 +115,10 @@ class CountingEmbedder:
             raise RuntimeError("injected failure in the middle of embedding")
         self.texts.extend(texts)
         return self.inner.encode(texts)
+
+    def encode_pooled(self, texts, spans):
+        vectors = self.encode(texts)  # counts (and fails) as encode does; the sentences cost no more model work
+        return vectors, self.inner.encode_pooled(texts, spans)[1]
 
 
 # --- hostile input -----------------------------------------------------------------------------------------------

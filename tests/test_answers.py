@@ -1,6 +1,7 @@
 import pytest
 
-from qa.answers import calibrate, confidence, coverage, dedupe, overlap, shingles
+from qa.answers import (CONFIDENCE_WEIGHTS, Signals, calibrate, confidence, coverage, dedupe, evidence, overlap,
+                        shingles)
 
 QUOTE = ("In the interdependent world today, the development of each nation cannot be isolated or immune to the "
          "impacts of the world and the era, or the prevailing circumstances.")
@@ -30,14 +31,28 @@ def test_coverage_weights_rare_terms():
     assert coverage(["fifa", "vietnam", "cup"], idf, {"vietnam"}) == pytest.approx(0.5 / 6.5)
     assert coverage(["fifa", "cup"], idf, {"fifa", "cup"}) == 1.0
     assert coverage([], idf, {"x"}) == 0.0
-    assert confidence(0.6, 0.4) == pytest.approx(0.5) and confidence(-0.2, 0.4) == pytest.approx(0.2)
+    assert evidence(0.6, 0.4) == pytest.approx(0.5) and evidence(-0.2, 0.4) == pytest.approx(0.2)
 
 
-def test_calibrate_by_hand():
-    answerable = [0.9, 0.8, 0.7, 0.6, 0.5] * 4  # 20 questions
-    unanswerable = [0.1, 0.2, 0.55]
-    # catching 0.1 and 0.2 wrongs none: the threshold sits midway between 0.2 and the lowest answerable, 0.5;
-    # catching 0.55 too would wrong the four 0.5s (20% > 5%)
-    assert calibrate(answerable, unanswerable) == pytest.approx(0.35)
-    assert calibrate(answerable, unanswerable, max_false=0.25) == pytest.approx(0.575)
-    assert calibrate([0.5], []) == 0.0  # nothing to catch: never abstain
+SURE = Signals(cosine=0.7, coverage=0.9, sentence_cosine=0.8, agreement=0.8, unknown=0.0)
+UNSURE = Signals(cosine=0.1, coverage=0.0, sentence_cosine=0.15, agreement=0.0, unknown=1.0)
+
+
+def test_confidence_is_a_probability_that_every_signal_moves_its_own_way():
+    assert 0 < confidence(UNSURE) < 0.1 < 0.9 < confidence(SURE) < 1
+    for name, weight in CONFIDENCE_WEIGHTS.to_dict().items():
+        more = Signals(**{**UNSURE.to_dict(), name: getattr(UNSURE, name) + 0.2})
+        # meaning, wording and agreement raise it; question terms the corpus never uses lower it
+        assert (confidence(more) > confidence(UNSURE)) == (name != "unknown"), name
+
+
+def test_calibrate_keeps_the_default_unless_it_wrongs_the_corpus_own_questions():
+    answerable = [0.9, 0.8, 0.7, 0.6, 0.5] * 20  # 100 questions: 2 may fall below (2 %)
+    assert calibrate(answerable, default=0.4) == 0.4  # none below: kept, never raised towards 0.5
+    assert calibrate(answerable + [0.3, 0.35], default=0.4) == 0.4  # two below: still within 2 %
+    # three below the default: lowered to midway between the second lowest (0.3) and the third (0.35)
+    assert calibrate([0.2, 0.3, 0.35] + answerable, default=0.4) == pytest.approx(0.325)
+    # so few questions that none may be wronged: just below the lowest
+    assert calibrate([0.5, 0.6, 0.3], default=0.4) == pytest.approx(0.295)
+    assert calibrate([], default=0.4) == 0.4
+    assert calibrate(answerable, default=0.4, max_false=0.25) == 0.4

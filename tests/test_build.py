@@ -21,16 +21,24 @@ from qa.errors import QAError, StaleIndexError
 from qa.evaluate import load_gold
 from qa.layout import CURRENT, DATABASE, current_generation
 from qa.manifest import FORMAT, Manifest
+from qa.sentences import unpack
 
 QUESTIONS = [g.question for g in load_gold(SEEDS / "gold.jsonl")]
 QUESTION = "How many countries does Vietnam have diplomatic relations with?"
 
 
 def passages(index_dir: Path) -> dict:
+    """(doc_id, ordinal) -> (start, end, text, terms, kind, sentences, vector, sentence vectors) of every passage."""
     db = sqlite3.connect(current_generation(index_dir) / DATABASE)
-    rows = db.execute("SELECT doc_id, ordinal, start, end, text, terms, vector FROM passages").fetchall()
+    rows = db.execute("SELECT doc_id, ordinal, start, end, text, terms, kind, sentences, vector, sentence_vectors "
+                      "FROM passages").fetchall()
     db.close()
-    return {(r[0], r[1]): (r[2], r[3], r[4], r[5], np.frombuffer(r[6], dtype=np.float32)) for r in rows}
+    out = {}
+    for r in rows:
+        vector = np.frombuffer(r[8], dtype=np.float32)
+        sentences = json.loads(r[7])
+        out[(r[0], r[1])] = (*r[2:8], vector, unpack(r[9], len(sentences), len(vector)))
+    return out
 
 
 def results(index_dir: Path, settings, embedder) -> list:
@@ -77,13 +85,25 @@ def test_editing_adding_and_deleting_files_gives_what_a_full_rebuild_gives(seeds
     assert not full.incremental and full.read == 5
     reference = passages(full_dir)
     assert after.keys() == reference.keys()
-    for key, (start, end, text, terms, vector) in after.items():
+    for key, (*stored, vector, sentence_vectors) in after.items():
         r = reference[key]
-        assert (start, end, text, terms) == r[:4], key
-        np.testing.assert_allclose(vector, r[4], atol=1e-5)  # one text per forward pass: no batch effects
+        assert stored == list(r[:6]), key  # offsets, text, terms, kind, sentences and their terms
+        np.testing.assert_allclose(vector, r[6], atol=1e-5)  # one text per forward pass: no batch effects
+        np.testing.assert_allclose(sentence_vectors, r[7], atol=1e-5)  # pooled from that same pass
     assert results(index_dir, settings, embedder) == results(full_dir, settings, embedder)
     m_inc, m_full = (Manifest.read(current_generation(d)) for d in (index_dir, full_dir))
     assert m_inc.documents == m_full.documents and m_inc.counts.passages == m_full.counts.passages
+
+
+def test_a_corpus_of_one_passage_grows_incrementally(tmp_path, fake_settings, fake):
+    corpus = tmp_path / "c"
+    write(corpus, "a.txt", "The Mekong river flows through six countries.\n")
+    build_index(corpus, tmp_path / "ix", fake_settings, embedder=fake)  # its one passage has id 0
+    write(corpus, "b.txt", "Hanoi is the capital of Vietnam.\n")
+    report = build_index(corpus, tmp_path / "ix", fake_settings, embedder=fake)
+    assert report.incremental and report.passages == 2 and report.embedded == 1
+    index = Index.open(tmp_path / "ix", settings=fake_settings, embedder=fake)
+    assert [h.doc_id for h in index.search("capital of Vietnam", k=1)] == ["b.txt"]
 
 
 def test_an_unchanged_rebuild_reads_and_embeds_nothing(seeds_copy, tmp_path, fake_settings, fake):

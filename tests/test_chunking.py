@@ -31,7 +31,7 @@ def test_offsets_round_trip_and_passages_fit_the_window(seed_docs, tokenizer, ma
 def test_passages_hold_whole_sentences(seed_docs, tokenizer, max_tokens, overlap):
     for doc in seed_docs:
         starts, ends, too_long = set(), set(), []
-        for seg in doc.segments:
+        for seg in (*doc.segments, *doc.captions):
             for s, e in sentence_spans(doc.text, *seg):
                 starts.add(s)
                 ends.add(e)
@@ -82,6 +82,17 @@ def test_passages_never_reach_across_debris(tokenizer):
     doc = parse_document("d.txt", text.encode())
     passages = chunk_document(doc, tokenizer, 200, 48)
     assert [p.text for p in passages] == ["First paragraph, one sentence.", "Second paragraph, one sentence."]
+
+
+def test_a_caption_is_a_passage_of_its_own_kind_in_document_order(tokenizer):
+    text = ("First paragraph, one sentence.\nA harbour at dawn, seen from the hill. (Photo: VNA)\n"
+            "Second paragraph, one sentence.\n")
+    doc = parse_document("d.txt", text.encode())
+    passages = chunk_document(doc, tokenizer, 200, 48)
+    assert [(p.ordinal, p.kind, p.text) for p in passages] == [
+        (0, "text", "First paragraph, one sentence."), (1, "caption", "A harbour at dawn, seen from the hill."),
+        (2, "text", "Second paragraph, one sentence.")]  # never glued to the text around it
+    assert all(text[p.start:p.end] == p.text for p in passages)
 
 
 def test_budget_beyond_the_model_window_is_refused(seed_docs, tokenizer):

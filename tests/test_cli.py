@@ -135,7 +135,8 @@ def test_eval_prints_a_table_per_mode_and_writes_json(tmp_path):
     assert run("index", "-q", env=env).returncode == 0
     result = run("eval", "--json", tmp_path / "m.json", "--failures", env=env)
     assert result.returncode == 0, result.stderr
-    for word in ("hit@1", "mrr@10", "ndcg@10", "abstention threshold", "dense", "lexical", "hybrid"):
+    for word in ("hit@1", "mrr@10", "ndcg@10", "abstention", "threshold", "95% interval", "off-topic", "dense",
+                 "lexical", "hybrid"):
         assert word in result.stdout
     report = json.loads((tmp_path / "m.json").read_text())
     hybrid = report["modes"]["hybrid"]
@@ -143,7 +144,12 @@ def test_eval_prints_a_table_per_mode_and_writes_json(tmp_path):
     assert hybrid["hit@5"] >= 0.95 and hybrid["mrr@10"] >= 0.85
     assert hybrid["mrr@10"] >= report["modes"]["dense"]["mrr@10"]
     assert hybrid["mrr@10"] >= report["modes"]["lexical"]["mrr@10"]
-    assert report["abstention"]["threshold"] > 0
+    for mode in ("dense", "hybrid", "lexical"):
+        held = report["abstention"][mode]
+        assert 0 < held["threshold"] < 1 and held["held_back_answerable"] == 68 and held["held_back_unanswerable"] == 8
+        lo, hi = held["held_back_wrong_interval"]
+        assert lo <= held["held_back_wrong"] / 68 <= hi
+        assert held["offtopic"] > 200 and held["offtopic_caught"] >= 0.9 * held["offtopic"]
 
 
 @pytest.mark.model

@@ -176,3 +176,35 @@ def test_html_pages_are_read_without_their_furniture(tmp_path, fake_settings, fa
         assert furniture not in doc.text
     assert "code  stays   as is" in doc.text
     assert "rice.html" in index.manifest.documents
+
+
+def test_photo_captions_are_kept_once_without_their_credit_and_teasers_stay_out(seed_docs):
+    captions = {doc_id: [doc.text[s:e] for s, e in doc.captions] for doc_id, doc in seed_docs.items()}
+    assert captions["001_d5cf18c687c34961.txt"] == [
+        "At Gemalink International Port, Phu My town, Ba Ria-Vung Tau province.",  # doubled in the file: once
+        "Vietnam strives to become a developed, socialist-oriented nation with high income by the mid-21st century.",
+    ]  # the captions of the teasers after "See more" are not kept
+    assert captions["003_ac1e5deb08e04087.txt"] == [  # repeated further down the page: kept once
+        "VinFast factory in Hà Tĩnh Province. International integration also helps enhance domestic capabilities, "
+        "strengthen economic independence and self-reliance as the country aims to develop into a regional "
+        "manufacturing and logistics hub."]
+    assert not captions["000_55b591c08ae884b4.txt"] and not captions["002_8820c71eb08b3067.txt"]
+    for doc in seed_docs.values():
+        for s, e in doc.captions:
+            assert not any(a < e and s < b for a, b in doc.segments)  # never part of the article text
+            assert not any(d in doc.text[s:e] for d in DEBRIS_STRINGS)
+
+
+@pytest.mark.parametrize("line, kept", [
+    ("A ferry leaves Hai Phong harbour at dawn. (Photo: VNA)", "A ferry leaves Hai Phong harbour at dawn."),
+    ("Workers at a textile plant - Illustrative image (Photo: VNA)", "Workers at a textile plant"),
+    ("Rice fields in the Mekong Delta. VNA/VNS Photo Minh Anh |", "Rice fields in the Mekong Delta."),
+    ("Illustrative image (Source: VNA)", None),  # a credit and nothing else
+    ("Hanoi (Photo: VNA)", None),  # too short to say anything
+])
+def test_a_caption_is_its_line_without_the_credit(line, kept):
+    text = f"Headline of the story\n{line}\nThe story itself has one sentence. And another.\n"
+    doc = parse_document("a.txt", text.encode())
+    assert [text[s:e] for s, e in doc.captions] == ([kept] if kept else [])
+    assert [text[s:e] for s, e in doc.segments] == ["Headline of the story", "The story itself has one sentence. "
+                                                                             "And another."]

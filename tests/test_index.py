@@ -5,8 +5,11 @@ import dataclasses
 import threading
 
 import pytest
+from helpers import SEEDS
 
 from qa.errors import QAError
+from qa.answers import DEFAULT_THRESHOLDS
+from qa.evaluate import load_gold
 from qa.index import MODES, Hit
 
 
@@ -132,6 +135,29 @@ def test_answer_sentences_lie_inside_their_passage(seeds_search, mode):
     assert "January 24, 2025" in seeds_search.document(best.doc_id).text[s:e]
 
 
+@pytest.mark.parametrize("question, words", [
+    ("Where is the Gemalink port?", "Phu My town, Ba Ria-Vung Tau province"),
+    ("In which province is the VinFast factory?", "VinFast factory in Hà Tĩnh Province"),
+])
+def test_a_fact_only_a_photo_caption_states_is_found_and_marked_as_one(seeds_search, question, words):
+    answer = seeds_search.answer(question, k=3)
+    assert not answer.abstained
+    caption = next(h for h in answer.hits if words in h.text)
+    assert caption.kind == "caption" and answer.to_dict()["hits"][caption.rank - 1]["kind"] == "caption"
+    assert "(Photo" not in caption.text and "VNA/VNS Photo" not in caption.text  # the credit is not part of it
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_answer_sentence_slices_the_file_for_every_gold_question(seeds_search, mode):
+    texts = {}
+    for g in load_gold(SEEDS / "gold.jsonl"):
+        for h in seeds_search.answer(g.question, k=5, mode=mode).hits:
+            text = texts.setdefault(h.doc_id, open(SEEDS / h.doc_id, encoding="utf-8", newline="").read())
+            assert text[h.start:h.end] == h.text and 1 <= len(h.answer_spans) <= 2
+            for s, e in h.answer_spans:
+                assert h.start <= s < e <= h.end and text[s:e].strip() == text[s:e]
+
+
 def test_abstains_on_football_but_not_on_the_corpus(seeds_search):
     football = seeds_search.answer("Who won the 2022 FIFA World Cup?", k=3)
     assert football.abstained and football.confidence < football.threshold and len(football.hits) == 3
@@ -140,11 +166,15 @@ def test_abstains_on_football_but_not_on_the_corpus(seeds_search):
         assert not answer.abstained and answer.confidence >= answer.threshold
 
 
-def test_threshold_is_calibrated_on_the_corpus_gold_set_and_stored(seeds_search):
+def test_thresholds_are_calibrated_per_mode_on_the_corpus_gold_set_and_stored(seeds_search):
     cal = seeds_search.manifest.abstention
-    assert cal.calibrated_on == "gold.jsonl" and seeds_search.threshold == cal.threshold
-    assert cal.caught >= 0.8 * cal.unanswerable and cal.wrongly_abstained <= 0.05 * cal.answerable
-    assert len(cal.held_back) == 2
+    assert cal.calibrated_on == "gold.jsonl" and (cal.answerable, cal.unanswerable) == (68, 8)
+    assert set(cal.modes) == set(MODES)
+    for mode, c in cal.modes.items():
+        assert seeds_search.threshold(mode) == c.threshold <= DEFAULT_THRESHOLDS[mode]  # lowered, never raised
+        assert seeds_search.answer("Who won the 2022 FIFA World Cup?", mode=mode).threshold == c.threshold
+        assert c.wrongly_abstained <= 0.02 * cal.answerable and c.caught >= 0.6 * cal.unanswerable
+        assert len(c.held_back) == 2 and sum(h.held_back_answerable for h in c.held_back) == 68
 
 
 def test_the_default_index_records_its_backend_and_dimension(seeds_search, settings):

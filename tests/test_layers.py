@@ -24,6 +24,7 @@ LAYERS = [
     ["lexical", "fusion"],
     ["vectors"],
     ["answers", "conflicts"],
+    ["sentences"],
     ["manifest"],
     ["layout"],
     ["build"],

@@ -32,7 +32,8 @@ def test_files_are_inspectable_and_consistent(fake_seeds_index):
 
 def test_manifest_is_json_without_pickles(fake_seeds_index):
     gen = current_generation(fake_seeds_index)
-    assert sorted(p.name for p in gen.iterdir()) == ["lexical", "manifest.json", "passages.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in gen.iterdir()) == ["lengths.npy", "lexical", "manifest.json", "passages.sqlite",
+                                                          "vectors.faiss"]
     json.loads((gen / "manifest.json").read_text())
     for f in (gen / "lexical").iterdir():  # bm25s: JSON, and .npy arrays that load without pickle
         assert f.suffix in (".json", ".npy")

@@ -31,7 +31,7 @@ def test_results_are_cited_and_question_words_marked(seeds_search):
     assert page.count('class="qa-card"') == 3
     first = page.split('class="qa-card"')[1]
     assert "003_ac1e5deb08e04087.txt" in first and "Integration a central pillar for new direction" in first
-    assert "passage 5 of" in first and "characters " in first
+    assert "passage 6 of 11" in first and "characters " in first  # its photo caption is passage 2 of 11
     plain = first.replace(' class="qa-term"', "")
     assert "<mark>Trần</mark> <mark>Lê</mark> <mark>Hưng</mark>" in plain  # matched without diacritics
     assert "<mark>University</mark>" in plain
@@ -85,8 +85,9 @@ def test_page_is_served_on_loopback_with_only_search_in_the_api(seeds_search):
 def test_answer_sentence_is_highlighted_and_abstention_announced(seeds_search):
     page = answer(seeds_search, "When was Resolution 59 issued?", 3)
     first = page.split('class="qa-card"')[1]
-    marked = re.search(r'<strong class="qa-answer">(.*?)</strong>', first).group(1)
-    assert "January 24, 2025" in re.sub(r"</?mark[^>]*>", "", marked)
+    # the highlight comes in pieces where disputed words are marked inside it
+    marked = "".join(re.findall(r'<strong class="qa-answer">(.*?)</strong>', first))
+    assert "January 24, 2025" in re.sub(r"</?(mark|span)[^>]*>", "", marked)
     assert "qa-abstain" not in page
     page = answer(seeds_search, "Who won the 2022 FIFA World Cup?", 3)
     assert "do not seem to answer" in page and "qa-answer" not in page and page.count('class="qa-card"') == 3
