@@ -5,10 +5,11 @@
 1. In-process ``Index.answer`` (answer sentences and conflicts included: what the server computes) on the seeds'
    gold questions: the baseline, measured in this run.
 2. One client, one question at a time, over a keep-alive connection: ``GET /api/ask`` and the page's ``/search``
-   (gradio_client, as the page's own script calls it).
+   (its queue over plain HTTP, as the page's own script calls it; and through gradio_client, whose own overhead
+   is ~60 ms a call).
 3. ``--clients`` at once for ``--seconds``: ``/api/ask`` with wrk (Debian's package: a C load generator, so the
-   client costs the server's two cores little; without it, Python threads) and the page's route with
-   gradio_client threads. Questions per second, latency, errors.
+   client costs the server's two cores little; without it, Python threads) and the page's route with Python
+   threads over plain HTTP. Questions per second, latency, errors.
 
 Acceptance (issue 14): sequential /api/ask p50 <= 2 x in-process p50 + 5 ms; 16 clients reach >= 50 % of
 cores / in-process p50 questions per second, with 0 errors.
@@ -84,15 +85,34 @@ def sequential_api(port: int, questions: list[str], runs: int) -> list[float]:
     return times
 
 
-def sequential_page(port: int, questions: list[str], runs: int) -> list[float]:
-    from gradio_client import Client
+def page_call(conn: http.client.HTTPConnection, q: str) -> str:
+    """The page's route over plain HTTP, as Gradio's own client script calls an event: join the queue
+    (POST /gradio_api/call/search), then read the event's stream until it completes. Returns the stream."""
+    conn.request("POST", "/gradio_api/call/search", body=json.dumps({"data": [q, 3, "hybrid"]}),
+                 headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    event = json.loads(response.read())["event_id"]
+    conn.request("GET", f"/gradio_api/call/search/{event}")
+    stream = conn.getresponse().read().decode()
+    if "event: complete" not in stream:
+        raise RuntimeError(stream[-300:])
+    return stream
 
-    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+
+def sequential_page(port: int, questions: list[str], runs: int, gradio_client: bool = False) -> list[float]:
+    if gradio_client:
+        from gradio_client import Client
+
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        call = lambda q: client.predict(q, 3, "hybrid", api_name="/search")  # noqa: E731
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        call = lambda q: page_call(conn, q)  # noqa: E731
     times = []
     for _ in range(runs):
         for q in questions:
             t = time.perf_counter()
-            client.predict(q, 3, "hybrid", api_name="/search")
+            call(q)
             times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -169,10 +189,8 @@ def api_client(port: int):
 
 def page_client(port: int):
     def make():
-        from gradio_client import Client
-
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        return lambda q: client.predict(q, 3, "hybrid", api_name="/search")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        return lambda q: page_call(conn, q)
     return make
 
 
@@ -223,12 +241,15 @@ def main() -> int:
         base = in_process(work / "index", questions, args.runs)
         api = sequential_api(port, questions, args.runs)
         page = sequential_page(port, questions, args.runs)
+        client = sequential_page(port, questions, 1, gradio_client=True)
         b50 = statistics.median(base)
         table("One question at a time (ms)", ["what", "questions", "p50", "p95", "p50 / in-process"],
               [["in-process Index.answer", len(base), b50, pct(base, 95), 1.0],
                ["GET /api/ask", len(api), statistics.median(api), pct(api, 95), statistics.median(api) / b50],
-               ["the page's /search", len(page), statistics.median(page), pct(page, 95),
-                statistics.median(page) / b50]])
+               ["the page's /search (its HTML, over HTTP)", len(page), statistics.median(page), pct(page, 95),
+                statistics.median(page) / b50],
+               ["the same through gradio_client", len(client), statistics.median(client), pct(client, 95),
+                statistics.median(client) / b50]])
         ceiling = cores() / (b50 / 1000)
         rows = []
         if shutil.which("wrk"):
