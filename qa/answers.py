@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from .text import word_spans
 
 #: Two passages are the same text when this share of the shorter one's word 5-grams is in the other. Neighbours
@@ -79,9 +81,10 @@ def coverage(question_terms: Sequence[str], idf: Callable[[str], float], text_te
     return TermWeights(question_terms, idf).coverage(text_terms)
 
 
-def evidence(cosine: float, coverage: float) -> float:
-    """How well a text answers a question: the mean of meaning (cosine) and wording (term coverage)."""
-    return (max(0.0, cosine) + coverage) / 2
+def evidence(cosine, coverage):
+    """How well a text answers a question: the mean of meaning (cosine, from 0) and wording (term coverage); for
+    numbers or numpy arrays of them alike."""
+    return (np.maximum(cosine, 0.0) + coverage) / 2
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,11 +32,27 @@ class Sentences:
         return cls(tuple((s, e) for s, e, _ in rows), tuple(frozenset(t.split()) for _, _, t in rows),
                    unpack(packed, len(rows), dimension))
 
+    @cached_property
+    def holding(self) -> dict[str, np.ndarray]:
+        """For each term, which sentences hold it (a 0/1 row): coverage of every sentence is then a weighted sum."""
+        out: dict[str, np.ndarray] = {}
+        for n, terms in enumerate(self.terms):
+            for t in terms:
+                out.setdefault(t, np.zeros(len(self.terms), dtype=np.float32))[n] = 1.0
+        return out
+
     def scores(self, question: np.ndarray, terms: TermWeights) -> tuple[np.ndarray, np.ndarray]:
         """Each sentence's cosine to the question, and how well it answers (``qa.answers.evidence``: the mean of
-        that cosine and the IDF-weighted share of the question's terms it holds)."""
+        that cosine and the IDF-weighted share of the question's terms it holds), for all sentences at once."""
         cosines = self.vectors @ question
-        return cosines, np.array([evidence(float(c), terms.coverage(t)) for c, t in zip(cosines, self.terms)])
+        coverage = np.zeros(len(self.terms), dtype=np.float32)
+        if terms.total > 0:
+            for t, w in terms.weights.items():
+                held = self.holding.get(t)
+                if held is not None:
+                    coverage += w * held
+            coverage /= terms.total
+        return cosines, evidence(cosines, coverage)
 
 
 def split(text: str) -> list[tuple[int, int]]:
