@@ -13,7 +13,7 @@ setup() {
         echo "dev.sh: installing into $VENV (first run only)..." >&2
         # The CPU build of torch first: left to itself, sentence-transformers pulls a multi-GB CUDA build.
         "$VENV/bin/pip" install --quiet "torch==2.13.0"
-        "$VENV/bin/pip" install --quiet -e ".[test]"
+        "$VENV/bin/pip" install --quiet -e ".[test,ray]"  # ray: the cluster-build tests run everywhere
         touch "$stamp"
     fi
 }

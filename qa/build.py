@@ -33,7 +33,7 @@ from . import lexical, sentences
 from . import vectors as vx
 from .chunking import Passage, chunk_document
 from .config import Settings, fault_at
-from .documents import Document, FileInfo, Skipped, iter_documents, list_files, sha256_file
+from .documents import Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from .embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from .errors import QAError
 from .layout import (DATABASE, LENGTHS, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation, foreign_entries,
@@ -74,6 +74,39 @@ CREATE TABLE skipped (doc_id TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A document read, cut into passages and embedded elsewhere (on a cluster's worker): with each passage, its
+    vector, its sentences and their vectors as the database stores them, and its lexical terms — what the driver
+    would otherwise compute itself."""
+
+    document: Document
+    passages: tuple[Passage, ...]
+    stored: tuple[tuple[bytes, str, bytes], ...]
+    terms: tuple[str, ...]  # space-separated lexical terms of each passage
+
+
+#: Where a build's documents come from: (corpus, files to read, size limit in bytes, page progress) -> each file
+#: as a Document, a Skipped or an Embedded one. The default reads them here (``iter_documents``); qa.cluster reads
+#: and embeds them on a Ray cluster.
+Source = Callable[[Path, list[FileInfo], int, OnPage | None], Iterator[Document | Skipped | Embedded]]
+
+
+def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Settings) -> Embedded:
+    """A document's passages and what the database stores of each, computed where the document was read."""
+    passages = chunk_document(doc, tokenizer, settings.max_tokens, settings.overlap_tokens)
+    texts = [p.text for p in passages]
+    spans = [sentences.split(t) for t in texts]
+    vectors, per_sentence = encode_with_sentences(embedder, texts, spans)
+    return Embedded(doc, tuple(passages), tuple(_stored(t, sp, v, r)
+                                               for t, sp, v, r in zip(texts, spans, vectors, per_sentence)),
+                    tuple(" ".join(analyze(t)) for t in texts))
+
+
+def _stored(text: str, spans: list[tuple[int, int]], vector: np.ndarray, rows: np.ndarray) -> tuple[bytes, str, bytes]:
+    return vector.astype(np.float32).tobytes(), sentences.describe(text, spans), sentences.pack(rows)
 #: Runs on the finished generation folder before it goes live; returns the manifest to save with it.
 Finalize = Callable[[Path, Manifest, Settings, Embedder, "Manifest | None"], Manifest]
 
@@ -138,8 +171,10 @@ def build_index(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     finalize: Finalize | None = None,
+    source: Source | None = None,
 ) -> BuildReport:
-    """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live."""
+    """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live. ``source`` reads
+    the files that changed (default: here, in a thread ahead of the embedding)."""
     started = time.perf_counter()
     corpus = Path(corpus).resolve()
     index_dir = Path(index_dir).resolve()
@@ -157,7 +192,7 @@ def build_index(
         base = previous if can_update(previous_manifest, settings, embedder.backend) else None
         reuse = _VectorReuse(previous, previous_manifest, settings, embedder.backend)
         try:
-            build = _Build(tmp, corpus, settings, tokenizer, embedder, reuse, progress)
+            build = _Build(tmp, corpus, settings, tokenizer, embedder, reuse, progress, source)
             report = build.run(files, base, previous_manifest if base else None)
             manifest = Manifest(
                 generation=name,
@@ -260,11 +295,13 @@ class _Build:
     STEP = 512
 
     def __init__(self, tmp: Path, corpus: Path, settings: Settings, tokenizer, embedder: Embedder,
-                 reuse: _VectorReuse, progress: Progress | None):
+                 reuse: _VectorReuse, progress: Progress | None, source: Source | None = None):
         self.tmp, self.corpus, self.settings = tmp, corpus, settings
         self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
-        self.embedded = self.read = 0
-        self.pending: list[tuple[Passage, str]] = []
+        self.source = source or _read_here
+        self.embedded = self.read = self.written = 0
+        # passages waiting to be written: each with its text hash, and what to store and its terms if it came embedded
+        self.pending: list[tuple[Passage, str, tuple[bytes, str, bytes] | None, str | None]] = []
         self.notes: list[Skipped] = []
 
     def run(self, files: list[FileInfo], base: Path | None, base_manifest: Manifest | None) -> _Result:
@@ -314,12 +351,14 @@ class _Build:
         fault("lexical")
         if self.progress:
             self.progress("vectors", 0, 1)
-        limit = self.settings.exact_limit
-        if index is not None and not vx.needs_rebuild(index, n, limit):
+        limits = self.settings.exact_limit, self.settings.pq_limit
+        if index is not None and not vx.needs_rebuild(index, n, *limits):
             for ids, vectors in self._chunks(after=first_new - 1):  # in place: only the new passages
                 index.add_with_ids(vectors, ids)
         else:
-            index = vx.build(d, n, self._chunks, self._sample(vx.training_size(n, limit)), limit)
+            # trained on a sample drawn from every stored vector (uniform over the corpus, not the first files read),
+            # then filled chunk by chunk from the database
+            index = vx.build(d, n, self._chunks, self._sample(vx.training_size(n, *limits)), *limits)
         if vx.kind_of(index) == "flat":
             quality = vx.tune(index)  # exact: nothing to check
         else:
@@ -344,9 +383,8 @@ class _Build:
               skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
         max_bytes = int(self.settings.max_file_mb * 2**20)
         on_page = (lambda doc_id, done, total: self.progress("pages", done, total)) if self.progress else None
-        documents = iter_documents(self.corpus, to_read, max_bytes, on_page)
-        for n, item in enumerate(_ahead(documents) if READ_AHEAD else documents, 1):
-            f = info[item.doc_id]
+        for n, item in enumerate(self.source(self.corpus, to_read, max_bytes, on_page), 1):
+            f = info[item.doc_id if not isinstance(item, Embedded) else item.document.doc_id]
             self.read += 1
             if isinstance(item, Skipped):
                 skipped.append(item)
@@ -354,13 +392,19 @@ class _Build:
                 skipped_files[item.doc_id] = FileRecord(_hash_or_none(f, max_bytes), f.size, f.mtime_ns,
                                                         reason=item.reason)
             else:
-                passages = chunk_document(item, self.tokenizer, self.settings.max_tokens,
-                                          self.settings.overlap_tokens)
-                _insert_document(self.db, item, len(passages))
-                recorded[item.doc_id] = FileRecord(item.sha256, f.size, f.mtime_ns, passages=len(passages),
-                                                   pages=item.pages or None, notes=item.notes or None)
-                self.notes += [Skipped(item.doc_id, note) for note in item.notes]
-                self.pending.extend((p, _text_hash(p.text)) for p in passages)
+                if isinstance(item, Embedded):
+                    doc, passages, stored, terms = item.document, item.passages, item.stored, item.terms
+                    self.embedded += len(passages)
+                else:
+                    doc = item
+                    passages = chunk_document(doc, self.tokenizer, self.settings.max_tokens,
+                                              self.settings.overlap_tokens)
+                    stored = terms = (None,) * len(passages)
+                _insert_document(self.db, doc, len(passages))
+                recorded[doc.doc_id] = FileRecord(doc.sha256, f.size, f.mtime_ns, passages=len(passages),
+                                                  pages=doc.pages or None, notes=doc.notes or None)
+                self.notes += [Skipped(doc.doc_id, note) for note in doc.notes]
+                self.pending.extend((p, _text_hash(p.text), v, t) for p, v, t in zip(passages, stored, terms))
                 if len(self.pending) >= self.STEP:
                     self._flush()
             if self.progress:
@@ -371,7 +415,7 @@ class _Build:
     def _flush(self) -> None:
         if not self.pending:
             return
-        stored: list[tuple[bytes, str, bytes] | None] = [self.reuse.get(h) for _, h in self.pending]
+        stored: list[tuple[bytes, str, bytes] | None] = [v or self.reuse.get(h) for _, h, v, _ in self.pending]
         missing = [i for i, v in enumerate(stored) if v is None]
         if missing:
             texts = [self.pending[i][0].text for i in missing]
@@ -379,20 +423,21 @@ class _Build:
             fresh, per_sentence = encode_with_sentences(self.embedder, texts, spans)
             fault("embedding")
             for i, text, sp, vec, rows in zip(missing, texts, spans, fresh, per_sentence):
-                stored[i] = (vec.astype(np.float32).tobytes(), sentences.describe(text, sp), sentences.pack(rows))
+                stored[i] = _stored(text, sp, vec, rows)
         ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
         self.next_id += len(self.pending)
         self.db.executemany(
             "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, "
             "sentences, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, " ".join(analyze(p.text)), p.kind,
-              *v) for i, (p, h), v in zip(ids, self.pending, stored)],
+            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, t or " ".join(analyze(p.text)),
+              p.kind, *v) for i, (p, h, _, t), v in zip(ids, self.pending, stored)],
         )
         fault("inserting")
         self.embedded += len(missing)
+        self.written += len(self.pending)
         self.pending.clear()
         if self.progress:
-            self.progress("embedding", int(self.next_id), -1)
+            self.progress("embedding", self.written, -1)  # passages written so far: the bar shows their rate
 
     # -- reading the stored vectors back --
 
@@ -430,6 +475,12 @@ class _Build:
 #: Read the next documents in a thread while the passages of this one are embedded. Measured by bench/speed.py --pdf
 #: on a folder of PDFs (reading is PDFium and file I/O, which let go of the GIL).
 READ_AHEAD = True
+
+
+def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page) -> Iterator[Document | Skipped]:
+    """The default source: the files read in this process, ahead of the embedding (``READ_AHEAD``)."""
+    documents = iter_documents(corpus, files, max_bytes, on_page)
+    return _ahead(documents) if READ_AHEAD else documents
 
 
 def _ahead(items: Iterator, size: int = 2) -> Iterator:

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 48)")
     p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 10)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--ray", metavar="ADDRESS", help="read and embed on a Ray cluster: local (start one here for the "
+                   "run; local:N with N worker CPUs), auto (join the one running here) or ray://HOST:PORT (default: "
+                   "$QA_RAY_ADDRESS; needs pip install 'qa[ray]')")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", parents=common, help="answer a question with the best passages")
@@ -101,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-evaluate", action="store_true", help="let anonymous visitors run the page's Evaluate "
                    "(on with --auth)")
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server)")
+    p.add_argument("--replica", action="store_true", help="serve the index another process builds: never build it "
+                   "(not even when it is stale), switch to each new generation a build makes")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -112,7 +117,7 @@ class _Bar:
     """tqdm progress bars on a terminal, nothing otherwise: documents read, and the pages of a long one (a
     500-page PDF moves its own bar page by page)."""
 
-    UNITS = {"reading": ("doc", "indexing", 0), "pages": ("page", "pages", 1)}
+    UNITS = {"reading": ("doc", "indexing", 0), "pages": ("page", "pages", 1), "embedding": ("passage", "embedded", 2)}
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
@@ -121,6 +126,7 @@ class _Bar:
     def __call__(self, phase: str, done: int, total: int) -> None:
         if not self.enabled or phase not in self.UNITS:
             return
+        total = total if total >= 0 else None  # a count without an end: tqdm shows the rate alone
         bar = self.bars.get(phase)
         if bar is None or bar.total != total:
             from tqdm import tqdm
@@ -138,14 +144,14 @@ class _Bar:
             bar.close()
 
 
-def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool):
+def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool, ray: str | None = None):
     from .config import resolve_paths
     from .service import build_index
 
     corpus, index_dir = resolve_paths(corpus, index_dir)
     bar = _Bar(not quiet)
     try:
-        return build_index(corpus, index_dir, settings, progress=bar)
+        return build_index(corpus, index_dir, settings, progress=bar, ray=ray)
     finally:
         bar.close()
 
@@ -154,8 +160,10 @@ def _summary(report) -> str:
     how = (f"incrementally: {report.read} changed file{'s' if report.read != 1 else ''} read"
            if report.incremental else f"{report.read} files read")
     v = report.vectors
-    vectors = ("exact search (every passage compared)" if v.type == "flat" else
-               f"IVF with {v.lists} lists, 8-bit; {v.nprobe} lists visited per question find "
+    size = f", {v.bytes_per_vector} bytes a vector" if v.bytes_per_vector else ""
+    codes = {"ivf-sq8": "8-bit", "ivf-pq": "product-quantised"}.get(v.type)
+    vectors = (f"exact search (every passage compared{size})" if v.type == "flat" else
+               f"IVF with {v.lists} lists, {codes}{size}; {v.nprobe} lists visited per question find "
                f"{v.recall_at_10:.1%} of the exact top 10 (measured on {v.sample} passages)")
     lines = [
         f"indexed {report.documents} document{'s' if report.documents != 1 else ''} into "
@@ -182,7 +190,9 @@ def _warn_skipped(report) -> None:
 def cmd_index(args) -> int:
     settings = _settings(args, max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
                          max_file_mb=args.max_file_mb)
-    report = _build(_corpus(args), args.index_dir, settings, args.quiet)
+    from .config import ray_address
+
+    report = _build(_corpus(args), args.index_dir, settings, args.quiet, args.ray or ray_address())
     _warn_skipped(report)
     print(_summary(report))
     return 0
@@ -368,7 +378,13 @@ def cmd_serve(args) -> int:
         if not sep or not user or not password:
             raise QAError("--auth must be USER:PASSWORD, both non-empty")
         auth = (user, password)
-    index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
+    if args.replica:
+        from .config import resolve_paths
+        from .index import Index
+
+        index = Index.open(resolve_paths(_corpus(args), args.index_dir)[1], settings=settings, check=False)
+    else:
+        index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
     from .server import serve
     from .service import LiveIndex
 

@@ -169,14 +169,15 @@ class TorchEmbedder:
 
     backend = "sentence-transformers-fp32"
 
-    def __init__(self, name: str, batch_size: int = 32):
+    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None):
         self.name = name
         self.batch_size = batch_size
+        self.threads = threads  # torch's own choice (every core) when None
         self._lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> TorchEmbedder:
-        return cls(settings.model, settings.batch_size)
+    def for_settings(cls, settings: Settings, threads: int | None = None) -> TorchEmbedder:
+        return cls(settings.model, settings.batch_size, threads)
 
     @cached_property
     def _model(self):
@@ -185,6 +186,10 @@ class TorchEmbedder:
         from sentence_transformers import SentenceTransformer
 
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         try:  # transformers draws a "Loading weights" bar on every load; a CLI answer should not
             from transformers.utils import logging as hf_logging
 
@@ -236,14 +241,16 @@ class OnnxEmbedder:
     #: more are shared out over one single-threaded session per core (measured ~25 % faster for bulk).
     SMALL = 16
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, threads: int | None = None):
         self.name = name
         self.folder = model_dir(name)
+        #: cores to use: every core of this process by default; one on a cluster worker that has one
+        self.threads = threads or cores()
         self._lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> OnnxEmbedder:
-        return cls(settings.model)  # one text per forward pass whatever settings.batch_size says: see encode()
+    def for_settings(cls, settings: Settings, threads: int | None = None) -> OnnxEmbedder:
+        return cls(settings.model, threads)  # one text per pass whatever settings.batch_size says: see encode()
 
     @cached_property
     def _tokenizer(self):
@@ -287,11 +294,11 @@ class OnnxEmbedder:
 
     @cached_property
     def _small(self):
-        return self._session(cores())
+        return self._session(self.threads)
 
     @cached_property
     def _bulk(self) -> list:
-        return [self._session(1) for _ in range(cores())]
+        return [self._session(1) for _ in range(self.threads)]
 
     @cached_property
     def _inputs(self) -> set[str]:
@@ -352,6 +359,7 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The encoder ``settings`` ask for (model and backend)."""
-    return BACKENDS[check_backend(settings.backend)].for_settings(settings)
+def make_embedder(settings: Settings, threads: int | None = None) -> Embedder:
+    """The encoder ``settings`` ask for (model and backend), using ``threads`` cores (default: all of them)."""
+    backend = BACKENDS[check_backend(settings.backend)]
+    return backend.for_settings(settings, threads=threads) if threads else backend.for_settings(settings)

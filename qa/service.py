@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import build
 from .build import BuildReport, Progress
+from .cluster import ray_source
 from .config import Settings, resolve_paths
 from .documents import list_files
 from .embedding import Embedder
@@ -25,11 +26,14 @@ def build_index(
     settings: Settings,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live; where the corpus
-    has a gold.jsonl, the abstention threshold is calibrated on it first."""
+    has a gold.jsonl, the abstention thresholds are calibrated on it first. With ``ray`` (an address: local, auto,
+    ray://host:port) the files are read and embedded on that Ray cluster (``qa.cluster``)."""
+    source = ray_source(ray, settings) if ray else None
     return build.build_index(Path(corpus), Path(index_dir), settings, embedder, progress,
-                             finalize=calibrate_generation)
+                             finalize=calibrate_generation, source=source)
 
 
 def ensure_index(

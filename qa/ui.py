@@ -314,9 +314,10 @@ def library_document(index: Index, doc_id: str, page: int = 1) -> str:
 
 def _vectors_line(m: Manifest) -> str:
     v = m.vectors
-    if v.type != "ivf-sq8":
-        return f"{m.index_type}: exact search"
-    return f"{m.index_type}, nprobe {v.nprobe}: recall@10 {v.recall_at_10} against exact search"
+    size = f", {v.bytes_per_vector} bytes a vector" if v.bytes_per_vector else ""
+    if v.type == "flat":
+        return f"{m.index_type}: exact search{size}"
+    return f"{m.index_type}, nprobe {v.nprobe}: recall@10 {v.recall_at_10} against exact search{size}"
 
 
 def status_html(live: LiveIndex, allow_rebuild: bool) -> str:

@@ -2,7 +2,8 @@
 
 Below ``Settings.exact_limit`` vectors the index is exact (``IndexFlatIP``): every question is compared with every
 passage. Above it, an inverted file with 8-bit scalar quantisation (``IVF<n>,SQ8``): a quarter of the memory, and
-a question visits only the lists nearest to it. How many lists to visit (``nprobe``) is chosen at build time as
+a question visits only the lists nearest to it. From ``Settings.pq_limit`` on (100M-passage collections), an
+inverted file with product quantisation (``IVF<n>,PQ<m>``): each vector is ``m`` bytes, an eighth of SQ8's. How many lists to visit (``nprobe``) is chosen at build time as
 the smallest that finds at least ``TARGET_RECALL`` of the exact top 10 on a sample of the corpus's own passages;
 the measured recall is stored in the manifest and printed by ``qa index``.
 
@@ -43,11 +44,12 @@ def length_adjusted(cosines: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 class VectorQuality:
     """What ``tune`` measured: the index type and its recall@10 against exact search on a sample of passages."""
 
-    type: str  # "flat" (exact) or "ivf-sq8"
+    type: str  # "flat" (exact), "ivf-sq8" or "ivf-pq"
     recall_at_10: float
     sample: int  # passages in the recall sample (0: exact, nothing to check)
     lists: int | None = None  # inverted lists of an IVF index
     nprobe: int | None = None  # lists visited per question
+    bytes_per_vector: int | None = None  # memory of one vector in the index, its id included
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -57,18 +59,42 @@ class VectorQuality:
         return cls(**data)
 
 
-def kind_for(n: int, exact_limit: int) -> str:
-    return "flat" if n < exact_limit else "ivf-sq8"
+def kind_for(n: int, exact_limit: int, pq_limit: int) -> str:
+    return "flat" if n < exact_limit else "ivf-sq8" if n < pq_limit else "ivf-pq"
 
 
 def kind_of(index) -> str:
-    return "flat" if lists_of(index) is None else "ivf-sq8"
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    return "flat" if ivf is None else "ivf-pq" if isinstance(faiss.downcast_index(ivf), faiss.IndexIVFPQ) else "ivf-sq8"
 
 
 def describe(index) -> str:
-    """The FAISS factory-style name of an index, e.g. IDMap2,Flat or IVF1000,SQ8."""
-    lists = lists_of(index)
-    return "IDMap2,Flat" if lists is None else f"IVF{lists},SQ8"
+    """The FAISS factory-style name of an index, e.g. IDMap2,Flat, IVF1000,SQ8 or IVF40000,PQ48."""
+    import faiss
+
+    kind, lists = kind_of(index), lists_of(index)
+    if kind == "flat":
+        return "IDMap2,Flat"
+    if kind == "ivf-pq":
+        return f"IVF{lists},PQ{faiss.downcast_index(faiss.try_extract_index_ivf(index)).pq.M}"
+    return f"IVF{lists},SQ8"
+
+
+def bytes_per_vector(index) -> int:
+    """What one vector costs in memory: its code and its id (FAISS keeps an 8-byte id per vector)."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    return (4 * index.d if ivf is None else int(ivf.code_size)) + 8
+
+
+def pq_subquantizers(d: int) -> int:
+    """Sub-vectors of a product quantiser: 8 dimensions each where ``d`` allows (48 for MiniLM's 384), one byte
+    each; at most 64, and a divisor of ``d`` as FAISS requires."""
+    wanted = min(64, max(1, d // 8))
+    return max(m for m in range(1, wanted + 1) if d % m == 0)
 
 
 def n_lists(n: int) -> int:
@@ -98,27 +124,38 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return index.search(queries, k)
 
 
-def training_size(n: int, exact_limit: int) -> int:
-    return min(n, 40 * n_lists(n)) if kind_for(n, exact_limit) != "flat" else 0
+#: A product quantiser's codebooks (256 centroids per sub-vector) want this many training points.
+PQ_TRAINING = 256 * 40
 
 
-def build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int):
-    """A new index of the kind ``n`` vectors call for, holding every vector ``chunks`` yields; trained and filled
-    with every core."""
+def training_size(n: int, exact_limit: int, pq_limit: int) -> int:
+    kind = kind_for(n, exact_limit, pq_limit)
+    if kind == "flat":
+        return 0
+    return min(n, max(40 * n_lists(n), PQ_TRAINING if kind == "ivf-pq" else 0))
+
+
+def build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int, pq_limit: int):
+    """A new index of the kind ``n`` vectors call for, holding every vector ``chunks`` yields (a stream of bounded
+    chunks: the vectors are never all in memory twice); trained on ``sample`` and filled with every core."""
     with _threads(cores()):
-        return _build(d, n, chunks, sample, exact_limit)
+        return _build(d, n, chunks, sample, exact_limit, pq_limit)
 
 
-def _build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int):
+def _build(d: int, n: int, chunks: Chunks, sample: np.ndarray, exact_limit: int, pq_limit: int):
     import faiss
 
-    if kind_for(n, exact_limit) == "flat":
+    kind = kind_for(n, exact_limit, pq_limit)
+    if kind == "flat":
         # inner product on L2-normalised vectors is cosine similarity
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
     else:
         quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, d, n_lists(n), faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
+        if kind == "ivf-pq":
+            index = faiss.IndexIVFPQ(quantizer, d, n_lists(n), pq_subquantizers(d), 8, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexIVFScalarQuantizer(quantizer, d, n_lists(n), faiss.ScalarQuantizer.QT_8bit,
+                                                  faiss.METRIC_INNER_PRODUCT)
         index.train(sample)
     for ids, vectors in chunks():
         index.add_with_ids(vectors, ids)
@@ -132,10 +169,10 @@ def lists_of(index) -> int | None:
     return None if ivf is None else int(ivf.nlist)
 
 
-def needs_rebuild(index, n: int, exact_limit: int) -> bool:
+def needs_rebuild(index, n: int, exact_limit: int, pq_limit: int) -> bool:
     """Whether ``index`` no longer suits ``n`` vectors: the wrong kind, or lists trained for a corpus a quarter
     or four times the size."""
-    if kind_of(index) != kind_for(n, exact_limit):
+    if kind_of(index) != kind_for(n, exact_limit, pq_limit):
         return True
     lists = lists_of(index)
     return lists is not None and not (n_lists(n) / 4 <= lists <= n_lists(n) * 4)
@@ -178,16 +215,17 @@ def tune(index, queries: np.ndarray | None = None, query_ids: np.ndarray | None 
          chunks: Chunks | None = None) -> VectorQuality:
     """Check the index against exact search on a sample; for an inverted file, choose nprobe on the way."""
     if kind_of(index) == "flat":
-        return VectorQuality("flat", 1.0, 0)
+        return VectorQuality("flat", 1.0, 0, bytes_per_vector=bytes_per_vector(index))
     truth = exact_top(queries, query_ids, chunks)
     recall, nprobe = -1.0, NPROBES[0]
     for candidate in NPROBES:
         set_nprobe(index, candidate)
         found = recall_at_10(index, queries, query_ids, truth)
-        if found - recall < 0.002:  # visiting more lists no longer helps: 8-bit rounding is what is left
+        if found - recall < 0.002:  # visiting more lists no longer helps: quantisation is what is left
             set_nprobe(index, nprobe)
             break
         recall, nprobe = found, candidate
         if recall >= TARGET_RECALL:
             break
-    return VectorQuality("ivf-sq8", round(recall, 4), len(queries), lists_of(index), nprobe)
+    return VectorQuality(kind_of(index), round(recall, 4), len(queries), lists_of(index), nprobe,
+                         bytes_per_vector(index))

@@ -196,6 +196,30 @@ def test_the_manifest_records_backend_and_an_index_type_that_follows_corpus_size
         assert again.incremental and again.index_type == manifest.index_type
 
 
+def test_from_the_pq_limit_on_vectors_are_product_quantised_and_their_size_reported(tmp_path, fake_settings, fake):
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(300)]
+    corpus = tmp_path / "c"
+    for n in range(400):  # one passage a file: 400 passages
+        write(corpus, f"d{n:03d}.txt", " ".join(rng.choice(words, 12)) + ".\n")
+    settings = replace(fake_settings, exact_limit=50, pq_limit=300)
+    build_index(corpus, tmp_path / "ix", settings, embedder=fake)
+    manifest = Manifest.read(current_generation(tmp_path / "ix"))
+    v = manifest.vectors
+    assert manifest.index_type.startswith("IVF") and manifest.index_type.endswith(",PQ8")  # 64 dims: 8 sub-vectors
+    assert v.type == "ivf-pq" and v.bytes_per_vector == 8 + 8 and v.sample > 0 and 0 < v.recall_at_10 <= 1
+    index = Index.open(tmp_path / "ix", settings=settings, embedder=fake)
+    text = (corpus / "d123.txt").read_text().strip()
+    assert "d123.txt" in [h.doc_id for h in index.search(text, k=5, mode="dense")]
+    write(corpus, "extra.txt", "w1 w2 w3 a new passage.\n")  # added in place, still product-quantised
+    build_index(corpus, tmp_path / "ix", settings, embedder=fake)
+    again = Manifest.read(current_generation(tmp_path / "ix"))
+    assert again.incremental and again.index_type == manifest.index_type and again.counts.passages == 401
+    # the flat and 8-bit kinds report their size too
+    build_index(corpus, tmp_path / "flat", fake_settings, embedder=fake)
+    assert Manifest.read(current_generation(tmp_path / "flat")).vectors.bytes_per_vector == 4 * 64 + 8
+
+
 def test_qa_index_reports_the_vector_index_and_its_recall(seeds_copy, tmp_path):
     env = {**os.environ, "QA_EXACT_LIMIT": "20"}
     out = subprocess.run([*FAKE_QA, "index", seeds_copy, "--index-dir", tmp_path / "i", "-q"], capture_output=True,

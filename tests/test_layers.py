@@ -28,6 +28,7 @@ LAYERS = [
     ["manifest"],
     ["layout"],
     ["build"],
+    ["cluster"],
     ["index"],
     ["evaluate"],
     ["service"],

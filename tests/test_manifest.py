@@ -18,7 +18,7 @@ def test_manifest_records_model_settings_and_every_document_hash(fake_seeds_inde
     manifest = Manifest.read(current_generation(fake_seeds_index))
     assert manifest.model == fake_settings.model
     assert manifest.dimension == fake.dimension and manifest.index_type == "IDMap2,Flat"
-    assert manifest.vectors == VectorQuality("flat", 1.0, 0)
+    assert manifest.vectors == VectorQuality("flat", 1.0, 0, bytes_per_vector=4 * fake.dimension + 8)
     assert manifest.chunking == Chunking.of(fake_settings)
     assert manifest.backend == fake_settings.backend == fake.backend
     assert sorted(manifest.documents) == sorted(p.name for p in SEEDS.glob("*.txt"))

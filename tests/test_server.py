@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from helpers import FAKE_QA, SEEDS, Server, write
 
+from qa.layout import current_generation
+
 pytestmark = pytest.mark.server
 
 QUESTION = "Which university is Tran Le Hung from?"
@@ -370,6 +372,34 @@ def test_two_replicas_switch_to_a_rebuild_made_elsewhere_without_a_failed_reques
             r.stop()
     assert len(before) == 1 and before != {new} and after == {new}
     assert failures == [] and len(answers) > 10 and set(answers) == {"003_ac1e5deb08e04087.txt"}
+
+
+def test_replicas_never_build_and_follow_the_builds_made_elsewhere(tmp_path):
+    corpus = tmp_path / "c"
+    shutil.copytree(SEEDS, corpus)
+    index_dir = tmp_path / "index"
+    out = subprocess.run([*FAKE_QA, "serve", corpus, "--index-dir", index_dir, "--replica", "--port", "9"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "no index in" in out.stderr and current_generation(index_dir) is None
+    assert subprocess.run([*FAKE_QA, "index", corpus, "--index-dir", index_dir, "-q"], timeout=300).returncode == 0
+    first = (index_dir / "CURRENT").read_text().strip()
+    with open(corpus / "004_fa2311fb06af83e6.txt", "a", encoding="utf-8") as f:
+        f.write("\nThe committee will meet again in March.\n")  # stale now: a plain `qa serve` would rebuild
+    replicas = [Server(corpus, index_dir, "--replica", command=FAKE_QA) for _ in range(2)]
+    try:
+        health = [json.loads(fetch(r.url + "api/health")[2]) for r in replicas]
+        assert {h["generation"] for h in health} == {first} and all(h["corpus_changed"] for h in health)
+        assert (index_dir / "CURRENT").read_text().strip() == first  # neither built
+        assert subprocess.run([*FAKE_QA, "index", corpus, "--index-dir", index_dir, "-q"], timeout=300).returncode == 0
+        new = (index_dir / "CURRENT").read_text().strip()
+        deadline = time.time() + 10
+        while time.time() < deadline and {json.loads(fetch(r.url + "api/health")[2])["generation"]
+                                          for r in replicas} != {new}:
+            time.sleep(0.2)
+        assert {json.loads(fetch(r.url + "api/health")[2])["generation"] for r in replicas} == {new} != {first}
+    finally:
+        for r in replicas:
+            r.stop()
 
 
 def test_uploads_live_in_the_servers_own_folder_and_go_when_it_stops(tmp_path):
