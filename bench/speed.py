@@ -259,7 +259,8 @@ def faiss_scale(sizes: list[int]) -> None:
     from qa import vectors as vx
     from qa.config import Settings
 
-    limit = Settings.from_env().exact_limit
+    settings = Settings.from_env()
+    limit = settings.exact_limit
     rows = []
     for n in sizes:
         data = clustered(n)
@@ -269,9 +270,10 @@ def faiss_scale(sizes: list[int]) -> None:
         _, truth = flat.search(queries, 10)
         exact_ms = single_query_ms(flat, queries[:100])
         flat_mem = len(faiss.serialize_index(flat)) / 2**20
-        rows.append([f"{n:,}", "exact (IndexFlatIP)", "-", 1.0, pct(exact_ms, 50), pct(exact_ms, 95), flat_mem, 1.0])
+        rows.append([f"{n:,}", "exact (IndexFlatIP)", "-", 1.0, pct(exact_ms, 50), pct(exact_ms, 95), flat_mem,
+                     4 * data.shape[1] + 8, 1.0])
         del flat
-        if vx.kind_for(n, limit) == "flat":
+        if vx.kind_for(n, limit, settings.pq_limit) == "flat":
             continue
         ids = np.arange(n, dtype=np.int64)
 
@@ -279,24 +281,27 @@ def faiss_scale(sizes: list[int]) -> None:
             for s in range(0, n, 50_000):
                 yield ids[s:s + 50_000], data[s:s + 50_000]
 
-        rng = np.random.default_rng(0)
-        t = time.perf_counter()
-        index = vx.build(data.shape[1], n, chunks, data[rng.choice(n, vx.training_size(n, limit), replace=False)],
-                         limit)
-        sample = np.sort(rng.choice(n, vx.RECALL_SAMPLE, replace=False))
-        quality = vx.tune(index, data[sample], sample, chunks)
-        built = time.perf_counter() - t
-        _, found = index.search(queries, 10)
-        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
-        ms = single_query_ms(index, queries[:100])
-        mem = len(faiss.serialize_index(index)) / 2**20
-        rows.append([f"{n:,}", f"qa: IVF{quality.lists},SQ8 nprobe {quality.nprobe} (built+tuned {built:.0f} s)",
-                     f"{quality.recall_at_10:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
-                     pct(exact_ms, 50) / pct(ms, 50)])
-        del index
+        # qa's choice at this size, and the product-quantised index it chooses from pq_limit on (100M-scale)
+        for pq_limit, what in ((settings.pq_limit, "qa"), (0, f"qa from {settings.pq_limit:,}")):
+            rng = np.random.default_rng(0)
+            t = time.perf_counter()
+            sample = data[rng.choice(n, vx.training_size(n, limit, pq_limit), replace=False)]
+            index = vx.build(data.shape[1], n, chunks, sample, limit, pq_limit)
+            probe = np.sort(rng.choice(n, vx.RECALL_SAMPLE, replace=False))
+            quality = vx.tune(index, data[probe], probe, chunks)
+            built = time.perf_counter() - t
+            _, found = index.search(queries, 10)
+            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+            ms = single_query_ms(index, queries[:100])
+            mem = len(faiss.serialize_index(index)) / 2**20
+            rows.append([f"{n:,}", f"{what}: {vx.describe(index)} nprobe {quality.nprobe} (built+tuned {built:.0f} s)",
+                         f"{quality.recall_at_10:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,
+                         quality.bytes_per_vector, pct(exact_ms, 50) / pct(ms, 50)])
+            del index
     table(f"FAISS single-query search, 384-d clustered vectors, k=10, 100 queries (exact below "
           f"{limit:,} vectors)",
-          ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "speed-up"], rows)
+          ["vectors", "index", "recall@10 at build", "recall@10", "p50 ms", "p95 ms", "index MiB", "bytes/vector",
+           "speed-up"], rows)
 
 
 # --- 6: PDF ----------------------------------------------------------------------------------------------------
