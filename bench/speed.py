@@ -242,13 +242,15 @@ def clustered(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
     return out
 
 
-def single_query_ms(index, queries: np.ndarray) -> list[float]:
-    from qa.vectors import search  # one FAISS thread, as an open Index searches
+def single_query_ms(index, queries: np.ndarray, vectors_of=None) -> list[float]:
+    """One FAISS thread, as an open Index searches; an IVF-PQ index's candidates re-ranked from the exact vectors
+    (here in memory; an Index reads them from its database)."""
+    from qa.vectors import search_refined
 
     times = []
     for q in queries:
         t = time.perf_counter()
-        search(index, q[None], 10)
+        search_refined(index, q[None], 10, vectors_of)
         times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -288,11 +290,11 @@ def faiss_scale(sizes: list[int]) -> None:
             sample = data[rng.choice(n, vx.training_size(n, limit, pq_limit), replace=False)]
             index = vx.build(data.shape[1], n, chunks, sample, limit, pq_limit)
             probe = np.sort(rng.choice(n, vx.RECALL_SAMPLE, replace=False))
-            quality = vx.tune(index, data[probe], probe, chunks)
+            quality = vx.tune(index, data[probe], probe, chunks, lambda ids: data[ids])
             built = time.perf_counter() - t
-            _, found = index.search(queries, 10)
+            _, found = vx.search_refined(index, queries, 10, lambda ids: data[ids])  # as a question searches
             recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
-            ms = single_query_ms(index, queries[:100])
+            ms = single_query_ms(index, queries[:100], lambda ids: data[ids])
             mem = len(faiss.serialize_index(index)) / 2**20
             rows.append([f"{n:,}", f"{what}: {vx.describe(index)} nprobe {quality.nprobe} (built+tuned {built:.0f} s)",
                          f"{quality.recall_at_10:.3f}", recall, pct(ms, 50), pct(ms, 95), mem,

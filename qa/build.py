@@ -363,7 +363,7 @@ class _Build:
             quality = vx.tune(index)  # exact: nothing to check
         else:
             sample_ids = self._sample_ids(vx.RECALL_SAMPLE)
-            quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks)
+            quality = vx.tune(index, self._vectors_of(sample_ids), sample_ids, self._chunks, self._vectors_of)
         self.db.close()
         faiss.write_index(index, str(self.tmp / VECTORS))
         fault("vectors")

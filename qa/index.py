@@ -129,6 +129,7 @@ class Query:
         self.index, self.text = index, text
         self._vector = None
         self._dense: Ranking | None = None
+        self._lexical: tuple[int, Ranking] | None = None  # (depth searched, ranking)
 
     @property
     def vector(self) -> np.ndarray:
@@ -147,12 +148,19 @@ class Query:
         (``qa.vectors.length_adjusted``), best first."""
         if self._dense is None or len(self._dense) < min(depth, self.index.size):
             generation = self.index.generation
-            scores, ids = vx.search(generation.vectors, self.vector, min(max(depth, DEPTH), self.index.size))
+            scores, ids = vx.search_refined(generation.vectors, self.vector, min(max(depth, DEPTH), self.index.size),
+                                            self.index.vectors_of)
             found = ids[0] >= 0
             ids, scores = ids[0][found], vx.length_adjusted(scores[0][found], generation.lengths[ids[0][found]])
             order = np.argsort(-scores, kind="stable")
             self._dense = [(int(ids[i]), float(scores[i])) for i in order]
         return self._dense[:depth]
+
+    def lexical(self, depth: int) -> Ranking:
+        """The ``depth`` passages that BM25 ranks best for the question, best first (computed once per question)."""
+        if self._lexical is None or self._lexical[0] < depth:
+            self._lexical = (max(depth, DEPTH), self.index.generation.lexical.search(self.text, max(depth, DEPTH)))
+        return self._lexical[1][:depth]
 
     def top_cosine(self) -> float:
         best = self.dense(1)
@@ -164,7 +172,7 @@ def dense_ranking(query: Query, depth: int) -> Ranking:
 
 
 def lexical_ranking(query: Query, depth: int) -> Ranking:
-    return query.index.generation.lexical.search(query.text, depth)
+    return query.lexical(depth)
 
 
 def hybrid_ranking(query: Query, depth: int) -> Ranking:
@@ -324,6 +332,13 @@ class Index:
         return self._db.execute(
             "SELECT ordinal, start, end FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
         ).fetchall()
+
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored float32 vectors of passages ``ids``, in that order."""
+        wanted = [int(i) for i in ids]
+        rows = dict(self._db.execute(f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(wanted))})",
+                                     wanted))
+        return np.vstack([np.frombuffer(rows[i], dtype=np.float32) for i in wanted])
 
     def passages(self) -> list[StoredPassage]:
         """Every passage of the index, in id order."""

@@ -207,7 +207,8 @@ def test_from_the_pq_limit_on_vectors_are_product_quantised_and_their_size_repor
     manifest = Manifest.read(current_generation(tmp_path / "ix"))
     v = manifest.vectors
     assert manifest.index_type.startswith("IVF") and manifest.index_type.endswith(",PQ8")  # 64 dims: 8 sub-vectors
-    assert v.type == "ivf-pq" and v.bytes_per_vector == 8 + 8 and v.sample > 0 and 0 < v.recall_at_10 <= 1
+    # the codes alone are coarse; re-ranked from the stored vectors, as questions are, the top 10 are found
+    assert v.type == "ivf-pq" and v.bytes_per_vector == 8 + 8 and v.sample > 0 and v.recall_at_10 >= 0.9
     index = Index.open(tmp_path / "ix", settings=settings, embedder=fake)
     text = (corpus / "d123.txt").read_text().strip()
     assert "d123.txt" in [h.doc_id for h in index.search(text, k=5, mode="dense")]
