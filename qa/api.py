@@ -9,15 +9,16 @@
 
 Errors are JSON ``{"error": "..."}``: 400 for a bad value (the CLI's messages), 404 for an unknown document, 413
 for a body over ``MAX_BODY``, 422 for a malformed body, 401 without the credentials of ``--auth``, 503 when more
-questions wait than ``MAX_WAITING``. Questions run in a pool of ``cores()`` worker threads that share the one loaded
-model and index; nothing per request re-reads files or re-opens the database (each worker thread keeps its own
-read-only connection).
+questions wait than ``MAX_WAITING``. Questions are answered by ``qa.pool.AnswerPool``'s worker processes, one per
+core, each with the model and index loaded (or, with ``--processes 0``, in ``cores()`` threads of the server that
+share its loaded ones); nothing per request re-reads files or re-opens the database.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import math
 import secrets
@@ -28,11 +29,12 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .config import cores
 from .errors import QAError
 from .index import DEFAULT_MODE, MAX_QUESTION_CHARS, check_mode, clean_question
+from .pool import AnswerPool
 from .service import LiveIndex
 
 #: The most passages one question may ask for: enough for any page of results, and a bound on the work.
@@ -89,12 +91,23 @@ class Workers:
         self._lock = threading.Lock()
 
     async def run(self, fn, *args):
+        """``fn(*args)`` in a worker thread."""
+        async with self._waiting_one():
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    async def wait(self, work):
+        """The result of the awaitable ``work()`` (work handed to a process pool)."""
+        async with self._waiting_one():
+            return await work()
+
+    @contextlib.asynccontextmanager
+    async def _waiting_one(self):
         with self._lock:
             if self._waiting >= self.max_waiting:
                 raise ApiError(503, "the server is busy; try again in a moment")
             self._waiting += 1
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+            yield
         finally:
             with self._lock:
                 self._waiting -= 1
@@ -103,7 +116,7 @@ class Workers:
 def basic_auth(credentials: tuple[str, str] | None):
     """A dependency that wants HTTP Basic ``credentials`` when they are set (compared in constant time)."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:  # async: a plain function would run in a thread per request
         if credentials is None:
             return
         header = request.headers.get("authorization", "")
@@ -120,22 +133,27 @@ def basic_auth(credentials: tuple[str, str] | None):
     return check
 
 
-def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Workers | None = None) -> APIRouter:
-    """The /api/ routes over the index ``live`` serves."""
+def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Workers | None = None,
+               pool: AnswerPool | None = None) -> APIRouter:
+    """The /api/ routes over the index ``live`` serves; questions are answered by ``pool``'s processes where there is
+    one, else in this process's worker threads."""
     workers = workers or Workers()
     router = APIRouter(prefix="/api", dependencies=[Depends(basic_auth(auth))])
     health_cache: dict[str, Any] = {}
 
-    def ask(question: Any, k: Any, mode: Any) -> dict:
-        question, k = parse_question(question), parse_k(k)
+    async def ask(question: Any, k: Any, mode: Any) -> dict:
+        question, k = parse_question(question), parse_k(k)  # bad values are refused here, before any work
         if not isinstance(mode, str):
             raise QAError("mode must be text: dense, hybrid or lexical")
-        return live.current.answer(question, k=k, mode=check_mode(mode)).to_dict()
+        mode = check_mode(mode)
+        if pool is not None:  # the JSON itself, made in the worker process
+            return Response(await workers.wait(lambda: pool.answer(question, k, mode)), media_type="application/json")
+        return await workers.run(lambda: live.current.answer(question, k=k, mode=mode).to_dict())
 
     @router.get("/ask", summary="Answer a question with cited passages (the object `qa ask --json` prints)")
     async def ask_get(q: str = Query(..., description="the question"), k: str = Query("5", description="passages"),
                       mode: str = Query(DEFAULT_MODE, description="dense, hybrid or lexical")) -> dict:
-        return await workers.run(ask, q, k, mode)
+        return await ask(q, k, mode)
 
     @router.post("/ask", summary="Answer a question: body {\"question\", \"k\", \"mode\"}")
     async def ask_post(request: Request) -> dict:
@@ -145,7 +163,7 @@ def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Wo
             raise ApiError(422, 'the body must be a JSON object: {"question": "...", "k": 5, "mode": "hybrid"}')
         if not isinstance(body, dict) or "question" not in body:
             raise ApiError(422, 'the body must be a JSON object with a "question": {"question": "...", "k": 5}')
-        return await workers.run(ask, body["question"], body.get("k", 5), body.get("mode", DEFAULT_MODE))
+        return await ask(body["question"], body.get("k", 5), body.get("mode", DEFAULT_MODE))
 
     @router.get("/documents", summary="Every document: id, title, date, source, passages, pages")
     async def documents() -> dict:

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server)")
     p.add_argument("--replica", action="store_true", help="serve the index another process builds: never build it "
                    "(not even when it is stale), switch to each new generation a build makes")
+    p.add_argument("--processes", type=int, metavar="N", help="answer /api/ask in N worker processes, each with the "
+                   "index loaded (default: one per core; 0: in threads of the server process, one copy in memory)")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -372,6 +374,8 @@ def cmd_serve(args) -> int:
     settings = _settings(args)
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.processes is not None and args.processes < 0:
+        raise QAError(f"--processes must be 0 or more, got {args.processes}")
     auth = None
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")
@@ -389,7 +393,7 @@ def cmd_serve(args) -> int:
     from .service import LiveIndex
 
     serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,
-          allow_evaluate=args.allow_evaluate)
+          allow_evaluate=args.allow_evaluate, processes=args.processes)
     return 0
 
 

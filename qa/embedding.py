@@ -360,6 +360,6 @@ def check_backend(backend: str) -> str:
 
 
 def make_embedder(settings: Settings, threads: int | None = None) -> Embedder:
-    """The encoder ``settings`` ask for (model and backend), using ``threads`` cores (default: all of them)."""
-    backend = BACKENDS[check_backend(settings.backend)]
-    return backend.for_settings(settings, threads=threads) if threads else backend.for_settings(settings)
+    """The encoder ``settings`` ask for (model and backend), using ``threads`` cores (default: all of them). A
+    backend of ``BACKENDS`` is a class with ``for_settings(settings, threads=None)``."""
+    return BACKENDS[check_backend(settings.backend)].for_settings(settings, threads=threads)

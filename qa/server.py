@@ -23,6 +23,8 @@ from collections import defaultdict, deque
 from pathlib import Path
 
 from .api import MAX_BODY, Workers, add_error_handlers, create_api
+from .config import cores
+from .pool import AnswerPool
 from .service import LiveIndex, Watcher
 from .ui import CSS, build_app
 
@@ -194,7 +196,7 @@ async def _json(send, status: int, message: str) -> None:
 
 
 def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, str] | None = None,
-               allow_evaluate: bool = False):
+               allow_evaluate: bool = False, pool: AnswerPool | None = None):
     """The FastAPI app `qa serve` runs: /api/ and the page, behind the guard. The page's Evaluate runs only where
     the server was started to allow it, or its visitors log in (``auth``): anonymous callers of the port cannot
     start one."""
@@ -206,7 +208,7 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
     app = FastAPI(title="qa", description="Answers from a folder of documents, with the passages that say so.",
                   docs_url=None, openapi_url=None, redoc_url=None)
     add_error_handlers(app)
-    app.include_router(create_api(live, auth, Workers()))
+    app.include_router(create_api(live, auth, Workers(), pool))
     blocks = build_app(live, allow_rebuild, delete_cache=(UPLOAD_SWEEP, UPLOAD_MAX_AGE),
                        allow_evaluate=allow_evaluate or auth is not None)
     blocks.queue(default_concurrency_limit=4)
@@ -249,7 +251,10 @@ class Sweeper:
 
 
 def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
-          auth: tuple[str, str] | None = None, watch: bool = True, allow_evaluate: bool = False) -> None:
+          auth: tuple[str, str] | None = None, watch: bool = True, allow_evaluate: bool = False,
+          processes: int | None = None) -> None:
+    """Serve the page and the API until stopped. ``/api/ask`` is answered by ``processes`` worker processes (default:
+    one per core where there are several; 0: by threads of this process)."""
     import uvicorn
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -259,7 +264,9 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
     # This process is the server: uploads go to a folder of its own, swept while it runs and removed when it stops.
     uploads = Path(tempfile.mkdtemp(prefix="qa-serve-uploads-"))
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
-    app = create_app(live, allow_rebuild, auth, allow_evaluate)
+    processes = cores() if processes is None and cores() > 1 else processes or 0
+    pool = AnswerPool(live, processes) if processes else None
+    app = create_app(live, allow_rebuild, auth, allow_evaluate, pool)
     watcher = Watcher(live) if watch else None
     sweeper = Sweeper(uploads)
     print(f"qa: serving {live.corpus} on http://{host}:{port}/ (API: http://{host}:{port}/api/docs)",
@@ -273,4 +280,6 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
         sweeper.stop()
         if watcher:
             watcher.stop()
+        if pool:
+            pool.close()
         shutil.rmtree(uploads, ignore_errors=True)

@@ -60,8 +60,8 @@ class HashEmbedder:
         self._words: dict[str, np.ndarray] = {}
 
     @classmethod
-    def for_settings(cls, settings) -> HashEmbedder:
-        return cls(settings.model)
+    def for_settings(cls, settings, threads: int | None = None) -> HashEmbedder:
+        return cls(settings.model)  # no model to run: threads are of no use
 
     def _word(self, word: str) -> np.ndarray:
         vec = self._words.get(word)

@@ -32,6 +32,7 @@ LAYERS = [
     ["index"],
     ["evaluate"],
     ["service"],
+    ["pool"],
     ["api", "ui"],
     ["server"],
     ["cli"],

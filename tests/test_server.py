@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -326,6 +328,50 @@ def test_password_guessing_is_slowed(locked):
     statuses = [fetch(locked.url + "login", b"username=alice&password=guess", {
         "Content-Type": "application/x-www-form-urlencoded"}, "POST")[0] for _ in range(12)]
     assert 429 in statuses and statuses.index(429) == 10 and all(s != 200 for s in statuses)
+
+
+# --- the answering processes ---------------------------------------------------------------------------------------
+
+
+def _pool_workers(server_pid: int) -> list[int]:
+    """The server's answering processes (multiprocessing's spawned children, its resource tracker left out)."""
+    children = [c for task in Path(f"/proc/{server_pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    return sorted(int(c) for c in set(children) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes())
+
+
+def test_a_killed_answering_process_is_replaced_and_the_question_still_answered(tmp_path):
+    write(tmp_path / "c", "a.txt", "A page\nThe Mekong river flows through six countries.\n")
+    s = Server(tmp_path / "c", tmp_path / "index", "--processes", "2", command=FAKE_QA)
+    try:
+        workers = _pool_workers(s.proc.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        for _ in range(4):  # the first question meets the broken pool, which is replaced; none fails
+            status, _, body = fetch(s.url + "api/ask?q=" + urllib.parse.quote("Which river flows?") + "&k=1")
+            assert status == 200 and json.loads(body)["hits"][0]["doc_id"] == "a.txt"
+        assert len(_pool_workers(s.proc.pid)) == 2 and workers[0] not in _pool_workers(s.proc.pid)
+    finally:
+        s.stop()
+
+
+def test_with_no_answering_processes_the_threads_of_the_server_answer(tmp_path):
+    write(tmp_path / "c", "a.txt", "A page\nThe Mekong river flows through six countries.\n")
+    s = Server(tmp_path / "c", tmp_path / "index", "--processes", "0", command=FAKE_QA)
+    try:
+        assert _pool_workers(s.proc.pid) == []
+        status, _, body = fetch(s.url + "api/ask?q=" + urllib.parse.quote("Which river flows?") + "&k=1")
+        assert status == 200 and json.loads(body)["hits"][0]["doc_id"] == "a.txt"
+        status, _, body = fetch(s.url + "api/ask?q=%20&k=1")
+        assert status == 400 and "the question is empty" in json.loads(body)["error"]
+    finally:
+        s.stop()
+
+
+def test_a_negative_number_of_processes_is_refused(tmp_path):
+    out = subprocess.run([*FAKE_QA, "serve", SEEDS, "--index-dir", tmp_path / "ix", "--processes", "-1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--processes must be 0 or more" in out.stderr
 
 
 # --- replicas ------------------------------------------------------------------------------------------------------
