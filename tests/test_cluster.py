@@ -4,6 +4,7 @@ build gives, also when a worker is killed midway; Ray's absence and a wrong addr
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -92,6 +93,29 @@ def test_a_worker_killed_midway_is_restarted_and_the_build_completes(tmp_path, s
     build_index(corpus, tmp_path / "local", settings, embedder=embedder)
     assert report.documents == 5
     same_index(tmp_path / "local", tmp_path / "ray")
+
+
+def test_a_driver_killed_midway_leaves_the_previous_index_answering_and_no_cluster_behind(tmp_path, settings,
+                                                                                         embedder):
+    corpus = tmp_path / "seeds"
+    shutil.copytree(SEEDS, corpus)
+    index_dir = tmp_path / "ix"
+    assert subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q"], timeout=600).returncode == 0
+    live = (index_dir / "CURRENT").read_text()
+    with open(corpus / "004_fa2311fb06af83e6.txt", "a", encoding="utf-8") as f:
+        f.write("\nThe committee will meet again in March.\n")
+    killed = subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q", "--ray", "local"],
+                            env={**os.environ, "QA_FAULT_AT": "inserting"}, capture_output=True, timeout=600)
+    assert killed.returncode == -9  # SIGKILL, with the cluster's results half written
+    assert (index_dir / "CURRENT").read_text() == live
+    old = Index.open(index_dir, settings=settings, embedder=embedder, check=False)  # it answers (and is stale)
+    assert old.generation.path.name == live.strip()
+    assert old.search("Which university is Tran Le Hung from?", k=1)[0].doc_id == "003_ac1e5deb08e04087.txt"
+    gone = subprocess.run(["pgrep", "-f", "raylet|gcs_server"], capture_output=True, text=True)
+    assert gone.stdout == ""  # the local cluster shares the driver's fate
+    assert subprocess.run([QA, "index", corpus, "--index-dir", index_dir, "-q", "--ray", "local"],
+                          timeout=600).returncode == 0
+    assert not list(index_dir.glob("*.tmp"))
 
 
 def test_qa_index_on_a_local_cluster_from_the_command_line(tmp_path):
