@@ -96,21 +96,12 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
     return time.perf_counter() - started, report.passages
 
 
-def table(title: str, header: list[str], rows: list[list]) -> None:
-    cells = [header] + [[f"{c:.3g}" if isinstance(c, float) else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for n, r in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
     from pydoc_corpus import corpus
+    from speed import table
 
     pydoc = corpus()
     print(f"qa cluster build bench on {machine()}")

@@ -36,8 +36,8 @@ from .config import Settings, fault_at
 from .documents import Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from .embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from .errors import QAError
-from .layout import (DATABASE, LENGTHS, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation, foreign_entries,
-                     fsync_dir, fsync_tree, new_generation_name, switch)
+from .layout import (DATABASE, LENGTHS, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation,
+                     foreign_entries, fsync_dir, fsync_tree, new_generation_name, switch)
 from .manifest import Chunking, Counts, FileRecord, Manifest, OtherFormatError, Reading, can_update, corpus_changes
 from .text import analyze
 from .vectors import VectorQuality
@@ -107,6 +107,8 @@ def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Setti
 
 def _stored(text: str, spans: list[tuple[int, int]], vector: np.ndarray, rows: np.ndarray) -> tuple[bytes, str, bytes]:
     return vector.astype(np.float32).tobytes(), sentences.describe(text, spans), sentences.pack(rows)
+
+
 #: Runs on the finished generation folder before it goes live; returns the manifest to save with it.
 Finalize = Callable[[Path, Manifest, Settings, Embedder, "Manifest | None"], Manifest]
 

@@ -279,7 +279,6 @@ def _pages(pages: tuple[int, ...]) -> str:
 
 
 def cmd_eval(args) -> int:
-    from dataclasses import asdict
 
     from .config import GOLD, PROJECT_ROOT, default_corpus, index_root
     from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, evaluate_beir, evaluate_gold, format_table, load_beir,

@@ -8,8 +8,9 @@ work of a worker that dies; a driver that dies leaves the previous generation an
 does. Ray is optional (``pip install 'qa[ray]'``).
 
 Addresses (``qa index --ray ADDRESS`` or ``QA_RAY_ADDRESS``): ``local`` starts a cluster on this machine for the
-run (``local:N`` with N worker CPUs); ``auto`` joins the one running here (``ray start --head``); ``ray://host:10001`` connects to a remote one,
-whose workers must see the corpus folder at the same path (shared storage) and have qa installed.
+run (``local:N`` with N worker CPUs); ``auto`` joins the one running here (``ray start --head``);
+``ray://host:10001`` connects to a remote one, whose workers must see the corpus folder at the same path (shared
+storage) and have qa installed.
 """
 
 from __future__ import annotations

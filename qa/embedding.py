@@ -44,7 +44,8 @@ class Embedder(Protocol):
 Spans = list[tuple[int, int]]
 
 
-def encode_with_sentences(embedder: Embedder, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+def encode_with_sentences(embedder: Embedder, texts: list[str],
+                          spans: list[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
     """A vector for each text and one for each of its sentences (L2-normalised float32 rows).
 
     An embedder that can pool a sentence's word-piece states out of its text's own forward pass does so

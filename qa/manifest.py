@@ -7,7 +7,7 @@ Every other module reads manifest fields as attributes; the JSON keys are spelle
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .config import Settings, default_corpus, default_index_dir

@@ -42,8 +42,8 @@ class AnswerPool:
         return executor
 
     async def answer(self, question: str, k: int, mode: str) -> bytes:
-        """The JSON of ``Index.answer``, as ``qa ask --json`` prints it. A worker that died (killed, out of memory) breaks the whole pool: it
-        is replaced and the question asked again, once."""
+        """The JSON of ``Index.answer``, as ``qa ask --json`` prints it. A worker that died (killed, out of
+        memory) breaks the whole pool: it is replaced and the question asked again, once."""
         executor = self._executor
         try:
             return await asyncio.wrap_future(executor.submit(_answer, question, k, mode))

@@ -3,9 +3,10 @@
 Below ``Settings.exact_limit`` vectors the index is exact (``IndexFlatIP``): every question is compared with every
 passage. Above it, an inverted file with 8-bit scalar quantisation (``IVF<n>,SQ8``): a quarter of the memory, and
 a question visits only the lists nearest to it. From ``Settings.pq_limit`` on (100M-passage collections), an
-inverted file with product quantisation (``IVF<n>,PQ<m>``): each vector is ``m`` bytes, an eighth of SQ8's. How many lists to visit (``nprobe``) is chosen at build time as
-the smallest that finds at least ``TARGET_RECALL`` of the exact top 10 on a sample of the corpus's own passages;
-the measured recall is stored in the manifest and printed by ``qa index``.
+inverted file with product quantisation (``IVF<n>,PQ<m>``): each vector is ``m`` bytes, an eighth of SQ8's, and a
+question's best candidates are re-ranked from the exact vectors (``REFINE``). How many lists to visit (``nprobe``)
+is chosen at build time as the smallest that finds at least ``TARGET_RECALL`` of the exact top 10 on a sample of
+the corpus's own passages; the measured recall is stored in the manifest and printed by ``qa index``.
 
 Vector ids are passage ids (``passages.id``), so passages can be removed and added in place.
 """

@@ -19,7 +19,6 @@ import textwrap
 import threading
 import zlib
 from bisect import bisect_right
-from pathlib import Path
 
 import pytest
 from helpers import encrypt_pdf, print_pdfs
