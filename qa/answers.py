@@ -75,6 +75,17 @@ class TermWeights:
             return 0.0
         return sum(w for t, w in self.weights.items() if t in text_terms) / self.total
 
+    def coverages(self, holding: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """``coverage`` of ``n`` texts at once, from which texts hold each term (a 0/1 row per term)."""
+        out = np.zeros(n, dtype=np.float32)
+        if self.total <= 0:
+            return out
+        for t, w in self.weights.items():
+            held = holding.get(t)
+            if held is not None:
+                out += w * held
+        return out / self.total
+
 
 def coverage(question_terms: Sequence[str], idf: Callable[[str], float], text_terms: set[str]) -> float:
     """``TermWeights(question_terms, idf).coverage(text_terms)``, for one text."""
@@ -104,7 +115,7 @@ class Signals:
 #: A logistic model of "the corpus answers this", fitted by ``bench/abstention.py`` on questions of four kinds over
 #: three collections: the seeds' gold set and paraphrased questions of our own (gold/), 705 SQuAD questions on 173
 #: Wikipedia paragraphs (gold/squad) and CACM's queries, each also asked of the other collections, where they are
-#: unanswerable by construction (2,700 questions; each kind weighted equally). All three modes share it.
+#: unanswerable by construction (2,490 question-collection pairs; each group weighted equally). All modes share it.
 CONFIDENCE_WEIGHTS = Signals(cosine=2.11, coverage=1.64, sentence_cosine=2.21, agreement=1.64, unknown=-1.64)
 CONFIDENCE_BIAS = -2.33
 

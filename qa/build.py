@@ -37,7 +37,7 @@ from .documents import Document, FileInfo, OnPage, Skipped, iter_documents, list
 from .embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from .errors import QAError
 from .layout import (DATABASE, LENGTHS, LEXICAL, VECTORS, build_lock, cleanup, connect, current_generation,
-                     foreign_entries, fsync_dir, fsync_tree, new_generation_name, switch)
+                     foreign_entries, fsync_dir, fsync_tree, new_generation_name, switch, vectors_of)
 from .manifest import Chunking, Counts, FileRecord, Manifest, OtherFormatError, Reading, can_update, corpus_changes
 from .text import analyze
 from .vectors import VectorQuality
@@ -98,15 +98,16 @@ def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Setti
     """A document's passages and what the database stores of each, computed where the document was read."""
     passages = chunk_document(doc, tokenizer, settings.max_tokens, settings.overlap_tokens)
     texts = [p.text for p in passages]
-    spans = [sentences.split(t) for t in texts]
-    vectors, per_sentence = encode_with_sentences(embedder, texts, spans)
-    return Embedded(doc, tuple(passages), tuple(_stored(t, sp, v, r)
-                                               for t, sp, v, r in zip(texts, spans, vectors, per_sentence)),
+    return Embedded(doc, tuple(passages), tuple(embed_texts(embedder, texts)),
                     tuple(" ".join(analyze(t)) for t in texts))
 
 
-def _stored(text: str, spans: list[tuple[int, int]], vector: np.ndarray, rows: np.ndarray) -> tuple[bytes, str, bytes]:
-    return vector.astype(np.float32).tobytes(), sentences.describe(text, spans), sentences.pack(rows)
+def embed_texts(embedder: Embedder, texts: list[str]) -> list[tuple[bytes, str, bytes]]:
+    """What the database stores of each passage text: its vector, its sentences, their vectors (one pass each)."""
+    spans = [sentences.split(t) for t in texts]
+    vectors, per_sentence = encode_with_sentences(embedder, texts, spans)
+    return [(v.astype(np.float32).tobytes(), sentences.describe(t, sp), sentences.pack(r))
+            for t, sp, v, r in zip(texts, spans, vectors, per_sentence)]
 
 
 #: Runs on the finished generation folder before it goes live; returns the manifest to save with it.
@@ -343,12 +344,15 @@ class _Build:
         counts = Counts(documents, n, self.embedded, n - self.embedded, self.read)
         if self.progress:
             self.progress("lexical", 0, 1)
-        rows = self.db.execute("SELECT id, terms FROM passages ORDER BY id")
-        lexical.build_from_terms(((i, t.split()) for i, t in rows), self.tmp / LEXICAL)
-        stored = self.db.execute("SELECT id, n_tokens FROM passages").fetchall()
-        lengths = np.zeros(max(i for i, _ in stored) + 1, dtype=np.int16)
-        for i, n_tokens in stored:
-            lengths[i] = n_tokens
+        # word pieces by passage id, filled on the way: one pass over the passages for BM25 and the lengths
+        lengths = np.zeros(self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0] + 1, dtype=np.int16)
+
+        def terms():
+            for i, t, n_tokens in self.db.execute("SELECT id, terms, n_tokens FROM passages ORDER BY id"):
+                lengths[i] = n_tokens
+                yield i, t.split()
+
+        lexical.build_from_terms(terms(), self.tmp / LEXICAL)
         np.save(self.tmp / LENGTHS, lengths)
         fault("lexical")
         if self.progress:
@@ -420,12 +424,10 @@ class _Build:
         stored: list[tuple[bytes, str, bytes] | None] = [v or self.reuse.get(h) for _, h, v, _ in self.pending]
         missing = [i for i, v in enumerate(stored) if v is None]
         if missing:
-            texts = [self.pending[i][0].text for i in missing]
-            spans = [sentences.split(t) for t in texts]
-            fresh, per_sentence = encode_with_sentences(self.embedder, texts, spans)
+            fresh = embed_texts(self.embedder, [self.pending[i][0].text for i in missing])
             fault("embedding")
-            for i, text, sp, vec, rows in zip(missing, texts, spans, fresh, per_sentence):
-                stored[i] = _stored(text, sp, vec, rows)
+            for i, v in zip(missing, fresh):
+                stored[i] = v
         ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
         self.next_id += len(self.pending)
         self.db.executemany(
@@ -462,13 +464,7 @@ class _Build:
         return np.sort(rng.choice(ids, size=min(n, len(ids)), replace=False))
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        out = []
-        for start in range(0, len(ids), 500):
-            part = [int(i) for i in ids[start:start + 500]]
-            rows = dict(self.db.execute(
-                f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
-            out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
-        return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+        return vectors_of(self.db, ids)
 
     def _sample(self, n: int) -> np.ndarray:
         return self._vectors_of(self._sample_ids(n))

@@ -26,7 +26,6 @@ class Tokenizer(Protocol):
 
 #: What a passage is: article text, or a photo caption (its own passage, never glued to the text around it).
 TEXT, CAPTION = "text", "caption"
-KINDS = (TEXT, CAPTION)
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,7 @@ def cmd_eval(args) -> int:
 def _print_abstention(index, gold, gold_path: Path, modes: list[str], offtopic: list, offtopic_path) -> dict:
     """Each mode's threshold, its held-back check on this gold set (calibrated on one half, scored on the other,
     both ways round) with a 95 % interval, and how many questions unanswerable by construction it catches."""
-    from .evaluate import calibration, confidences, wilson
+    from .evaluate import calibration, confidences, text_table, wilson
 
     cal = index.calibration
     where = f"calibrated on {cal.calibrated_on}" if cal else "the defaults: no gold.jsonl calibrated for this version"
@@ -357,9 +357,7 @@ def _print_abstention(index, gold, gold_path: Path, modes: list[str], offtopic: 
             row.append(f"{n}/{len(offtopic)}")
             report[mode]["offtopic_caught"], report[mode]["offtopic"] = n, len(offtopic)
         rows.append(row)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for cells in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    print(text_table(header, rows))
     return report
 
 

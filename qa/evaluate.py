@@ -305,13 +305,20 @@ def evaluate_beir(index: Index, queries: dict[str, str], qrels: dict[str, dict[s
     return results
 
 
+def text_table(header: list[str], rows: list[list]) -> str:
+    """Columns padded to their widest cell, the first one to the left, the others to the right."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+
+    def line(cells) -> str:
+        return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
 def format_table(results: dict[str, ModeResult], keys: list[str]) -> str:
-    header = ["mode", *keys, "p50 ms", "p95 ms"]
     rows = []
     for mode, r in results.items():
         s = r.summary()
         rows.append([mode, *(f"{s[k]:.3f}" for k in keys), f"{s['latency_p50_ms']:.1f}", f"{s['latency_p95_ms']:.1f}"])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+    return text_table(["mode", *keys, "p50 ms", "p95 ms"], rows)
 

@@ -21,9 +21,8 @@ from .conflicts import Conflict, Evidence, find_conflicts
 from .documents import pages_of
 from .embedding import Embedder, make_embedder
 from .errors import QAError
-from .fusion import FUSERS, Ranking
-from .fusion import minmax_fusion
-from .layout import Generation
+from .fusion import FUSERS, Ranking, minmax_fusion
+from .layout import Generation, vectors_of
 from .manifest import Abstention, Manifest, check_fresh
 from .sentences import Sentences
 from .text import is_question
@@ -128,8 +127,9 @@ class Query:
     def __init__(self, index: Index, text: str):
         self.index, self.text = index, text
         self._vector = None
-        self._dense: Ranking | None = None
-        self._lexical: tuple[int, Ranking] | None = None  # (depth searched, ranking)
+        # each ranking, computed once: (the depth it was searched to, the ranking)
+        self._dense: tuple[int, Ranking] | None = None
+        self._lexical: tuple[int, Ranking] | None = None
 
     @property
     def vector(self) -> np.ndarray:
@@ -146,20 +146,21 @@ class Query:
     def dense(self, depth: int) -> Ranking:
         """The ``depth`` passages nearest the question, by cosine with short passages discounted
         (``qa.vectors.length_adjusted``), best first."""
-        if self._dense is None or len(self._dense) < min(depth, self.index.size):
-            generation = self.index.generation
-            scores, ids = vx.search_refined(generation.vectors, self.vector, min(max(depth, DEPTH), self.index.size),
+        if self._dense is None or self._dense[0] < depth:
+            generation, searched = self.index.generation, max(depth, DEPTH)
+            scores, ids = vx.search_refined(generation.vectors, self.vector, min(searched, self.index.size),
                                             self.index.vectors_of)
             found = ids[0] >= 0
             ids, scores = ids[0][found], vx.length_adjusted(scores[0][found], generation.lengths[ids[0][found]])
             order = np.argsort(-scores, kind="stable")
-            self._dense = [(int(ids[i]), float(scores[i])) for i in order]
-        return self._dense[:depth]
+            self._dense = (searched, [(int(ids[i]), float(scores[i])) for i in order])
+        return self._dense[1][:depth]
 
     def lexical(self, depth: int) -> Ranking:
         """The ``depth`` passages that BM25 ranks best for the question, best first (computed once per question)."""
         if self._lexical is None or self._lexical[0] < depth:
-            self._lexical = (max(depth, DEPTH), self.index.generation.lexical.search(self.text, max(depth, DEPTH)))
+            searched = max(depth, DEPTH)
+            self._lexical = (searched, self.index.generation.lexical.search(self.text, searched))
         return self._lexical[1][:depth]
 
     def top_cosine(self) -> float:
@@ -335,10 +336,7 @@ class Index:
 
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:
         """The stored float32 vectors of passages ``ids``, in that order."""
-        wanted = [int(i) for i in ids]
-        rows = dict(self._db.execute(f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(wanted))})",
-                                     wanted))
-        return np.vstack([np.frombuffer(rows[i], dtype=np.float32) for i in wanted])
+        return vectors_of(self._db, ids)
 
     def passages(self) -> list[StoredPassage]:
         """Every passage of the index, in id order."""

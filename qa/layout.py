@@ -147,6 +147,16 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     return sqlite3.connect(path)
 
 
+def vectors_of(db: sqlite3.Connection, ids) -> np.ndarray:
+    """The stored float32 vectors of passages ``ids``, one row each in that order (read 500 at a time)."""
+    out = []
+    for start in range(0, len(ids), 500):
+        part = [int(i) for i in ids[start:start + 500]]
+        rows = dict(db.execute(f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(part))})", part))
+        out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
+    return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
 @dataclass
 class Generation:
     """One loaded generation: its manifest, FAISS index, BM25 index and a read-only database."""

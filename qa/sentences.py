@@ -45,14 +45,7 @@ class Sentences:
         """Each sentence's cosine to the question, and how well it answers (``qa.answers.evidence``: the mean of
         that cosine and the IDF-weighted share of the question's terms it holds), for all sentences at once."""
         cosines = self.vectors @ question
-        coverage = np.zeros(len(self.terms), dtype=np.float32)
-        if terms.total > 0:
-            for t, w in terms.weights.items():
-                held = self.holding.get(t)
-                if held is not None:
-                    coverage += w * held
-            coverage /= terms.total
-        return cosines, evidence(cosines, coverage)
+        return cosines, evidence(cosines, terms.coverages(self.holding, len(self.terms)))
 
 
 def split(text: str) -> list[tuple[int, int]]:

@@ -56,3 +56,15 @@ def test_calibrate_keeps_the_default_unless_it_wrongs_the_corpus_own_questions()
     assert calibrate([0.5, 0.6, 0.3], default=0.4) == pytest.approx(0.295)
     assert calibrate([], default=0.4) == 0.4
     assert calibrate(answerable, default=0.4, max_false=0.25) == 0.4
+
+
+def test_the_coverage_of_many_texts_at_once_is_that_of_each():
+    import numpy as np
+
+    from qa.answers import TermWeights
+
+    weights = TermWeights(["fifa", "vietnam", "cup"], {"fifa": 3.0, "vietnam": 0.5, "cup": 3.0}.get)
+    texts = [{"vietnam"}, {"fifa", "cup"}, set(), {"cup", "rice"}]
+    holding = {t: np.array([float(t in x) for x in texts], dtype=np.float32) for x in texts for t in x}
+    assert weights.coverages(holding, len(texts)) == pytest.approx([weights.coverage(x) for x in texts])
+    assert TermWeights([], len).coverages(holding, 4).tolist() == [0.0] * 4
