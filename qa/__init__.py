@@ -6,13 +6,13 @@
         print(hit.rank, hit.score, hit.doc_id, hit.start, hit.end, hit.text[:80])
 """
 
-from .build import BuildReport
-from .chunking import Passage
 from .config import Settings
-from .documents import Document, load_documents
 from .errors import QAError, StaleIndexError
 from .index import MODES, Answer, DocumentInfo, Hit, Index
+from .read.chunking import Passage
+from .read.documents import Document, load_documents
 from .service import build_index, ensure_index
+from .store.build import BuildReport
 
 __all__ = [
     "Answer", "BuildReport", "Document", "DocumentInfo", "Hit", "Index", "MODES", "Passage", "QAError", "Settings",

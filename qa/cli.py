@@ -29,6 +29,16 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _k(value: str) -> int:
+    """-k, checked as every interface checks it (``qa.index.check_k``)."""
+    from .index import check_k
+
+    try:
+        return check_k(value)
+    except QAError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _common_options() -> argparse.ArgumentParser:
     """The options every command shares, defined once: which corpus, which index, which model and backend."""
     common = argparse.ArgumentParser(add_help=False)
@@ -80,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", parents=common, help="answer a question with the best passages")
     p.add_argument("question")
-    p.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
+    p.add_argument("-k", type=_k, default=5, help="how many passages (default 5, at most 50)")
     p.add_argument("--mode", default=None, help="retrieval mode: dense, lexical or hybrid (default: hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", parents=common, help="measure retrieval on a gold question set or a BEIR collection")
-    p.add_argument("--gold", type=Path, help="gold questions, JSONL (default: seeds/gold.jsonl)")
+    p.add_argument("--gold", type=Path, help="gold questions, JSONL (default: the corpus's own gold.jsonl)")
     p.add_argument("--beir", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     p.add_argument("--mode", default="all", help="dense, lexical, hybrid or all (default: all)")
     p.add_argument("--json", type=Path, help="also write the metrics to this JSON file")
@@ -161,19 +171,13 @@ def _build(corpus: Path | None, index_dir: Path | None, settings, quiet: bool, r
 def _summary(report) -> str:
     how = (f"incrementally: {report.read} changed file{'s' if report.read != 1 else ''} read"
            if report.incremental else f"{report.read} files read")
-    v = report.vectors
-    size = f", {v.bytes_per_vector} bytes a vector" if v.bytes_per_vector else ""
-    codes = {"ivf-sq8": "8-bit", "ivf-pq": "product-quantised"}.get(v.type)
-    vectors = (f"exact search (every passage compared{size})" if v.type == "flat" else
-               f"IVF with {v.lists} lists, {codes}{size}; {v.nprobe} lists visited per question find "
-               f"{v.recall_at_10:.1%} of the exact top 10 (measured on {v.sample} passages)")
     lines = [
         f"indexed {report.documents} document{'s' if report.documents != 1 else ''} into "
         f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
         f" ({how})",
         f"model {report.settings.model} ({report.settings.backend}); passages of at most "
         f"{report.settings.max_tokens} word pieces, {report.settings.overlap_tokens} overlap",
-        f"vectors: {vectors}",
+        f"vectors: {report.vectors.describe()}",
         f"index {report.index_dir} (generation {report.generation})",
     ]
     return "\n".join(lines)
@@ -202,31 +206,25 @@ def cmd_index(args) -> int:
 
 def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_stale: bool, quiet: bool = False):
     """Open an index, building it first when it is missing (or stale, if asked)."""
-    from .config import resolve_paths
-    from .index import Index
-    from .layout import current_generation
-    from .service import ensure_index
+    from .service import open_index
 
-    corpus, index_dir = resolve_paths(corpus, index_dir)
-    if not corpus.is_dir() and current_generation(index_dir) is None:
-        raise QAError(f"corpus folder not found: {corpus}")
     bar = _Bar(not quiet)
     try:
-        report = ensure_index(corpus, index_dir, settings, rebuild_stale=rebuild_stale, progress=bar)
+        index, report = open_index(corpus, index_dir, settings, rebuild_stale=rebuild_stale, progress=bar)
     finally:
         bar.close()
     if report is not None:
         _warn_skipped(report)
-        print(f"qa: built the index of {corpus}: {report.documents} documents, {report.passages} passages "
+        print(f"qa: built the index of {index.corpus}: {report.documents} documents, {report.passages} passages "
               f"in {report.seconds:.1f} s", file=sys.stderr)
-    return Index.open(index_dir, settings=settings)
+    return index
 
 
 def cmd_ask(args) -> int:
-    from .index import DEFAULT_MODE, check_mode, clean_question
+    from .index import DEFAULT_MODE, check_mode, check_question
 
     mode = check_mode(args.mode or DEFAULT_MODE)  # checked before anything is loaded
-    question = clean_question(args.question)
+    question = check_question(args.question, cut_long=True)
     index = _open_index(args.corpus, args.index_dir, _settings(args), rebuild_stale=False, quiet=True)
     answer = index.answer(question, k=args.k, mode=mode)
     if args.json:
@@ -280,9 +278,17 @@ def _pages(pages: tuple[int, ...]) -> str:
 
 def cmd_eval(args) -> int:
 
-    from .config import GOLD, PROJECT_ROOT, default_corpus, index_root
-    from .evaluate import (BEIR_METRICS, GOLD_COLUMNS, evaluate_beir, evaluate_gold, format_table, load_beir,
-                           load_gold, materialise_beir)
+    from .config import GOLD, PROJECT_ROOT, default_corpus, index_root, resolve_paths
+    from .evaluate import (
+        BEIR_METRICS,
+        GOLD_COLUMNS,
+        evaluate_beir,
+        evaluate_gold,
+        format_table,
+        load_beir,
+        load_gold,
+        materialise_beir,
+    )
     from .index import MODES, check_mode
 
     modes = sorted(MODES) if check_mode(args.mode, extra=("all",)) == "all" else [args.mode]
@@ -299,7 +305,11 @@ def cmd_eval(args) -> int:
               f"{index.size} passages; a document scores as its best passage")
         print(format_table(results, list(BEIR_METRICS)))
     else:
-        gold_path = Path(args.gold) if args.gold else PROJECT_ROOT / "seeds" / GOLD
+        corpus = resolve_paths(args.corpus, args.index_dir)[0]
+        gold_path = Path(args.gold) if args.gold else corpus / GOLD
+        if not gold_path.is_file():
+            raise QAError(f"no gold set: {gold_path} does not exist; give one with --gold FILE" if args.gold else
+                          f"{corpus} has no {GOLD}; give a gold question set with --gold FILE")
         gold = load_gold(gold_path)
         index = _open_index(args.corpus, args.index_dir, settings, rebuild_stale=False)
         results = evaluate_gold(index, gold, modes)
@@ -386,7 +396,7 @@ def cmd_serve(args) -> int:
         index = Index.open(resolve_paths(_corpus(args), args.index_dir)[1], settings=settings, check=False)
     else:
         index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
-    from .server import serve
+    from .serve.server import serve
     from .service import LiveIndex
 
     serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,

@@ -7,15 +7,15 @@ is where its index lives.
 ``QA_CORPUS``          the default corpus folder (default ``seeds/``)
 ``QA_INDEX_DIR``       the index root (default ``index/``)
 ``QA_MODEL``           the embedding model: a folder or a cached hub name (default: the bundled all-MiniLM-L6-v2)
-``QA_BACKEND``         how vectors are computed (``qa.embedding.BACKENDS``; default ``onnx-int8``)
+``QA_BACKEND``         how vectors are computed (``qa.models.embedding.BACKENDS``; default ``onnx-int8``)
 ``QA_MAX_TOKENS``      passage size in word pieces (default 200)
 ``QA_OVERLAP_TOKENS``  word pieces shared by neighbouring passages (default 48)
 ``QA_MAX_FILE_MB``     larger files are skipped (default 10)
 ``QA_EXACT_LIMIT``     how many passages an exact vector index may hold (default 50,000)
 ``QA_PQ_LIMIT``        from how many passages the vectors are product-quantised (default 20,000,000)
 ``QA_CACHE``           where the exported ONNX model is kept (default ``$XDG_CACHE_HOME/qa`` or ``~/.cache/qa``)
-``QA_RAY_ADDRESS``     build on this Ray cluster (``local``, ``auto``, ``ray://host:port``; see ``qa.cluster``)
-``QA_FAULT_AT``        test hook: kill or fail a build at a named point (see ``qa.build.FAULT_POINTS``)
+``QA_RAY_ADDRESS``     build on this Ray cluster (``local``, ``auto``, ``ray://host:port``; see ``qa.store.cluster``)
+``QA_FAULT_AT``        test hook: kill or fail a build at a named point (see ``qa.store.layout.FAULT_POINTS``)
 =====================  ==========================================================================================
 """
 
@@ -99,7 +99,7 @@ _FROM_ENV = {"model": "QA_MODEL", "backend": "QA_BACKEND", "max_tokens": "QA_MAX
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides what an index contains and how it is built. Recorded in the manifest; a mismatch in
-    model, backend, reading or chunking makes an index stale (``qa.manifest.settings_mismatch``)."""
+    model, backend, reading or chunking makes an index stale (``qa.store.manifest.settings_mismatch``)."""
 
     model: str = DEFAULT_MODEL
     #: Passage budget in the model's own word pieces, before [CLS]/[SEP]. all-MiniLM-L6-v2 reads 256 pieces and
@@ -109,9 +109,9 @@ class Settings:
     overlap_tokens: int = 48
     #: Texts per forward pass of the sentence-transformers-fp32 backend. The onnx-int8 backend always runs one text
     #: per pass: its int8 activations are scaled per batch, so a batched text's vector would depend on its
-    #: neighbours (see ``qa.embedding.OnnxEmbedder.encode``).
+    #: neighbours (see ``qa.models.embedding.OnnxEmbedder.encode``).
     batch_size: int = 32
-    #: How vectors are computed (``qa.embedding.BACKENDS``); recorded in the manifest, since vectors of different
+    #: How vectors are computed (``qa.models.embedding.BACKENDS``); recorded in the manifest, since vectors of different
     #: backends differ slightly and must not be mixed in one index.
     backend: str = "onnx-int8"
     #: Larger files are skipped with a warning: at ~6,000 word pieces a second, 10 MB of text takes ~8 minutes

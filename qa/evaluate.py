@@ -14,14 +14,14 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .answers import DEFAULT_THRESHOLDS, calibrate
 from .config import GOLD, Settings
-from .documents import sha256_file
-from .embedding import Embedder
 from .errors import QAError
 from .index import MODES, SCORING_KEY, Index
-from .layout import Generation
-from .manifest import FORMAT, Abstention, HeldBack, Manifest, ModeCalibration
+from .models.embedding import Embedder
+from .rank.answers import DEFAULT_THRESHOLDS, calibrate
+from .read.documents import sha256_file
+from .store.layout import Generation
+from .store.manifest import FORMAT, Abstention, HeldBack, Manifest, ModeCalibration
 from .text import normalize
 
 GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
@@ -172,7 +172,7 @@ def confidences(index: Index, questions: list[GoldQuestion], mode: str) -> list[
 
 
 def calibration(index: Index, gold: list[GoldQuestion], source: str) -> Abstention:
-    """Each mode's abstention threshold for this index (``qa.answers.calibrate`` on the gold set's answerable
+    """Each mode's abstention threshold for this index (``qa.rank.answers.calibrate`` on the gold set's answerable
     questions), and a held-back check: calibrated on one half of the questions (alternate lines), scored on the
     other, both ways round."""
     answerable = [g.answerable for g in gold]

@@ -5,30 +5,44 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from . import vectors as vx
-from .answers import (CONFIDENCE_BIAS, CONFIDENCE_WEIGHTS, DEFAULT_THRESHOLDS, MAX_FALSE_ABSTAIN, Signals,
-                      TermWeights, confidence, dedupe, shingles)
 from .config import Settings, resolve_paths
-from .conflicts import Conflict, Evidence, find_conflicts
-from .documents import pages_of
-from .embedding import Embedder, make_embedder
 from .errors import QAError
-from .fusion import FUSERS, Ranking, minmax_fusion
-from .layout import Generation, vectors_of
-from .manifest import Abstention, Manifest, check_fresh
-from .sentences import Sentences
+from .models.embedding import Embedder, make_embedder
+from .rank import vectors as vx
+from .rank.answers import (
+    CONFIDENCE_BIAS,
+    CONFIDENCE_WEIGHTS,
+    DEFAULT_THRESHOLDS,
+    MAX_FALSE_ABSTAIN,
+    Signals,
+    TermWeights,
+    confidence,
+    dedupe,
+    shingles,
+)
+from .rank.conflicts import Conflict, Evidence, find_conflicts
+from .rank.fusion import FUSERS, Ranking, minmax_fusion
+from .rank.sentences import Sentences
+from .read.documents import pages_of
+from .store.database import CANDIDATE
+from .store.layout import Generation
+from .store.manifest import Abstention, Manifest, check_fresh
 from .text import is_question
 
-#: Questions are cut to this many characters before embedding; the model reads only its first 256 word pieces.
+#: The longest question read, in characters (the model reads only its first 256 word pieces anyway).
 MAX_QUESTION_CHARS = 10_000
+#: The most passages one question may ask for through the CLI, the API and the page: enough for any page of
+#: results, and a bound on the work anyone who reaches the port can ask for.
+MAX_K = 50
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,7 @@ class Answer:
     abstained: bool  # True: the corpus does not seem to say; the hits are only the nearest passages
     confidence: float
     threshold: float
-    #: Values the hits' answer sentences give for the same thing that cannot all be true (qa.conflicts); empty
+    #: Values the hits' answer sentences give for the same thing that cannot all be true (qa.rank.conflicts); empty
     #: when they agree, when there are no answer sentences, and when the index abstains.
     conflicts: tuple[Conflict, ...] = ()
     #: what ``confidence`` was computed from (None when the index is empty)
@@ -145,7 +159,7 @@ class Query:
 
     def dense(self, depth: int) -> Ranking:
         """The ``depth`` passages nearest the question, by cosine with short passages discounted
-        (``qa.vectors.length_adjusted``), best first."""
+        (``qa.rank.vectors.length_adjusted``), best first."""
         if self._dense is None or self._dense[0] < depth:
             generation, searched = self.index.generation, max(depth, DEPTH)
             scores, ids = vx.search_refined(generation.vectors, self.vector, min(searched, self.index.size),
@@ -193,9 +207,9 @@ DEFAULT_FUSER = "minmax"  # keeps score margins; measured better than RRF on CAC
 DEPTH = 100
 #: For a question (``qa.text.is_question``: most are answered by one sentence), the best candidates of a mode are
 #: re-ranked by their best sentence: its score (``Sentences.scores``) is fused with the mode's own (min-max,
-#: ``qa.fusion``) with this weight. Chosen on the seeds' gold set and three of the five SQuAD articles of
-#: gold/squad (see the README's "Sentence evidence"); lexical mode stays purely lexical. A topic or a description of
-#: an information need ("Parallel algorithms", CACM's queries) is not re-ranked: no single sentence answers it.
+#: ``qa.rank.fusion``) with this weight. Chosen on the seeds' gold set and three of the five SQuAD articles of
+#: gold/squad (bench/results/quality.txt); lexical mode stays purely lexical. A topic or a description of an
+#: information need ("Parallel algorithms", CACM's queries) is not re-ranked: no single sentence answers it.
 SENTENCE_WEIGHT = {"dense": 2.0, "hybrid": 1.0, "lexical": 0.0}
 #: How many of a mode's candidates are re-ranked (at least 3k).
 RERANK_DEPTH = 30
@@ -208,7 +222,7 @@ SCORING_KEY = hashlib.sha256(SCORING.encode()).hexdigest()[:16]
 
 #: A passage's answer is its best sentence, and the next best too when it scores within this of the best: two
 #: sentences that answer almost equally well ("194 countries ... 34 partnerships" and "13 comprehensive strategic
-#: partners") are both shown, and both are compared with the other sources (qa.conflicts).
+#: partners") are both shown, and both are compared with the other sources (qa.rank.conflicts).
 ANSWER_TIE = 0.05
 
 
@@ -221,17 +235,45 @@ def answer_sentences(row: dict) -> tuple[tuple[int, int], ...]:
                  for i in chosen)
 
 
-def check_mode(mode: str, extra: tuple[str, ...] = ()) -> str:
+def check_mode(mode: Any, extra: tuple[str, ...] = ()) -> str:
     """``mode`` if it names a retrieval mode (or one of ``extra``), else the error that lists them."""
+    choices = ", ".join([*extra, *sorted(MODES)])
+    if not isinstance(mode, str):
+        raise QAError(f"Unknown mode {mode!r}: mode must be text. Choose from: {choices}")
     if mode not in MODES and mode not in extra:
-        raise QAError(f"Unknown mode '{mode}'. Choose from: {', '.join([*extra, *sorted(MODES)])}")
+        raise QAError(f"Unknown mode '{mode}'. Choose from: {choices}")
     return mode
 
 
-def clean_question(question: str) -> str:
-    """The question as the engine reads it: at most MAX_QUESTION_CHARS characters of valid Unicode, trimmed."""
+def check_k(k: Any, most: int | None = MAX_K, text: bool = True) -> int:
+    """``k`` as a whole number from 1 to ``most``, from an int, a whole float or (with ``text``) a string of digits
+    (a query string, a command line); else the error that says so. The CLI, the API and the page take at most
+    ``MAX_K``; the Python API (``Index.answer``) takes numbers only, any of at least 1: a program may want every
+    passage."""
+    value = k
+    if isinstance(value, str) and text:
+        try:
+            value = int(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or \
+            (most is not None and value > most):
+        shown = value if isinstance(value, int) and not isinstance(value, bool) else k  # "0" from a query: 0
+        raise QAError(f"k must be a whole number from 1 to {most}, got {shown!r}" if most is not None else
+                      f"k must be a whole number of at least 1, got {shown!r}")
+    return int(value)
+
+
+def check_question(question: Any, cut_long: bool = False) -> str:
+    """The question as the engine reads it: valid Unicode, trimmed, not empty, at most MAX_QUESTION_CHARS characters
+    (a longer one is refused, as the JSON API does, or with ``cut_long`` cut to the limit, as the CLI, the page and
+    the Python API do: a person may paste a long text)."""
     if not isinstance(question, str):
         raise QAError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS and not cut_long:
+        raise QAError(f"the question is {len(question):,} characters long; at most {MAX_QUESTION_CHARS:,} are read")
     # Lone surrogates (from broken UTF-16 or a fuzzer) cannot be encoded; the tokenizer would fail on them.
     question = question[:MAX_QUESTION_CHARS + 1000].encode("utf-8", "replace").decode("utf-8")
     question = question.strip()
@@ -257,7 +299,7 @@ class Index:
             # never measured against.
             raise QAError(f"the index was built with the {built} backend, but {self.embedder.backend} is "
                           f"configured; run `qa index` again or use --backend {built}")
-        self._local = threading.local()
+        self.db = generation.database
         # What is derived from a stored passage: its 5-gram shingles (for de-duplication), its lexical terms and its
         # sentences (spans, terms, vectors). A generation's passages never change, so each is derived once (bounded;
         # cleared when full).
@@ -306,47 +348,31 @@ class Index:
     def size(self) -> int:
         return int(self.generation.vectors.ntotal)
 
-    @property
-    def _db(self):
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self.generation.connect()
-        return db
-
     def documents(self) -> list[DocumentInfo]:
-        rows = self._db.execute(
-            "SELECT doc_id, title, source, date, text, n_passages, page_starts FROM documents ORDER BY doc_id"
-        ).fetchall()
-        return [DocumentInfo._of(row) for row in rows]
+        return [DocumentInfo._of(row) for row in self.db.documents()]
 
     def document(self, doc_id: str) -> DocumentInfo:
-        row = self._db.execute(
-            "SELECT doc_id, title, source, date, text, n_passages, page_starts FROM documents WHERE doc_id = ?",
-            (doc_id,)
-        ).fetchone()
+        row = self.db.document(doc_id)
         if row is None:
             raise QAError(f"no document '{doc_id}' in this index")
         return DocumentInfo._of(row)
 
     def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
         """(ordinal, start, end) of every passage of a document, in order."""
-        return self._db.execute(
-            "SELECT ordinal, start, end FROM passages WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
-        ).fetchall()
+        return self.db.passages_of(doc_id)
 
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:
         """The stored float32 vectors of passages ``ids``, in that order."""
-        return vectors_of(self._db, ids)
+        return self.db.vectors_of(ids)
 
     def passages(self) -> list[StoredPassage]:
         """Every passage of the index, in id order."""
-        rows = self._db.execute("SELECT id, doc_id, ordinal, start, end, text FROM passages ORDER BY id")
-        return [StoredPassage(*row) for row in rows]
+        return [StoredPassage(*row) for row in self.db.passages()]
 
     # -- searching --
 
     def threshold(self, mode: str = DEFAULT_MODE) -> float:
-        """Confidence below which answers of ``mode`` abstain: ``qa.answers.DEFAULT_THRESHOLDS``, or what the build
+        """Confidence below which answers of ``mode`` abstain: ``qa.rank.answers.DEFAULT_THRESHOLDS``, or what the build
         calibrated on the corpus's gold.jsonl."""
         cal = self.calibration
         return float(cal.modes[mode].threshold if cal and mode in cal.modes else DEFAULT_THRESHOLDS[mode])
@@ -362,7 +388,7 @@ class Index:
         """(passage id, score) pairs, best first, as mode ``mode`` ranks them, re-ranked by sentence evidence where
         ``answer`` would be, but with no de-duplication (what an evaluation of whole documents needs). Each ranking
         reaches ``depth`` deep; hybrid returns the union of its two rankings, so up to twice as many."""
-        query = Query(self, clean_question(question))
+        query = Query(self, check_question(question, cut_long=True))
         ranked = MODES[check_mode(mode)](query, depth)
         if not (SENTENCE_WEIGHT[mode] and is_question(query.text)):
             return ranked
@@ -379,9 +405,8 @@ class Index:
         embedded once; its answer sentences cost dot products with vectors stored at build time. ``spans=False``
         leaves the answer sentences (and so the conflicts between them) out."""
         check_mode(mode)
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise QAError(f"k must be a whole number of at least 1, got {k!r}")
-        question = clean_question(question)
+        k = check_k(k, most=None, text=False)
+        question = check_question(question, cut_long=True)
         if self.size == 0:
             return Answer(question, mode, (), True, 0.0, self.threshold(mode))
         query = Query(self, question)
@@ -443,14 +468,7 @@ class Index:
     def _rows(self, ids: list[int]) -> dict[int, dict]:
         if not ids:
             return {}
-        rows = self._db.execute(
-            f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
-            f"d.page_starts, p.kind FROM passages p JOIN documents d USING (doc_id) "
-            f"WHERE p.id IN ({','.join('?' * len(ids))})",
-            ids,
-        ).fetchall()
-        keys = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts",
-                "kind")
+        rows = self.db.candidates(ids)
         if len(self._derived) > 100_000:
             self._derived.clear()
         # read from a local copy: another thread may clear the shared cache meanwhile
@@ -458,13 +476,11 @@ class Index:
         unseen = [pid for pid, d in derived.items() if d is None]
         if unseen:
             dimension = self.manifest.dimension
-            for pid, text, terms, described, packed in self._db.execute(
-                    f"SELECT id, text, terms, sentences, sentence_vectors FROM passages "
-                    f"WHERE id IN ({','.join('?' * len(unseen))})", unseen):
+            for pid, text, terms, described, packed in self.db.sentences_of(unseen):
                 derived[pid] = self._derived[pid] = (shingles(text), frozenset(terms.split()),
                                                      Sentences.load(described, packed, dimension))
         out = {}
         for row in rows:
-            out[row[0]] = d = dict(zip(keys, row[1:]))
+            out[row[0]] = d = dict(zip(CANDIDATE, row[1:]))
             d["shingles"], d["terms"], d["sentences"] = derived[row[0]]
         return out

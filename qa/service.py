@@ -7,17 +7,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from . import build
-from .build import BuildReport, Progress
-from .cluster import ray_source
 from .config import Settings, resolve_paths
-from .documents import list_files
-from .embedding import Embedder
 from .errors import QAError, StaleIndexError
 from .evaluate import calibrate_generation
 from .index import Index
-from .layout import Generation, current_generation
-from .manifest import Changes, Manifest, OtherFormatError, check_fresh, corpus_changes
+from .models.embedding import Embedder
+from .read.documents import check_folder, list_files
+from .store import build
+from .store.build import BuildReport, Progress
+from .store.cluster import ray_source
+from .store.layout import Generation, current_generation
+from .store.manifest import Changes, Manifest, OtherFormatError, check_fresh, corpus_changes
 
 
 def build_index(
@@ -30,20 +30,14 @@ def build_index(
 ) -> BuildReport:
     """Index every document of ``corpus`` into a new generation of ``index_dir`` and make it live; where the corpus
     has a gold.jsonl, the abstention thresholds are calibrated on it first. With ``ray`` (an address: local, auto,
-    ray://host:port) the files are read and embedded on that Ray cluster (``qa.cluster``)."""
+    ray://host:port) the files are read and embedded on that Ray cluster (``qa.store.cluster``)."""
     source = ray_source(ray, settings) if ray else None
-    return build.build_index(Path(corpus), Path(index_dir), settings, embedder, progress,
+    return build.write_generation(Path(corpus), Path(index_dir), settings, embedder, progress,
                              finalize=calibrate_generation, source=source)
 
 
-def ensure_index(
-    corpus: Path | None = None,
-    index_dir: Path | None = None,
-    settings: Settings | None = None,
-    *,
-    rebuild_stale: bool = False,
-    progress: Progress | None = None,
-) -> BuildReport | None:
+def ensure_index(corpus: Path | None = None, index_dir: Path | None = None, settings: Settings | None = None, *,
+                 rebuild_stale: bool = False, progress: Progress | None = None) -> BuildReport | None:
     """Build the index of ``corpus`` when it is missing (or stale, with ``rebuild_stale``); returns what was built."""
     corpus, index_dir = resolve_paths(corpus, index_dir)
     settings = settings or Settings.from_env()
@@ -56,7 +50,36 @@ def ensure_index(
             return None
         except (StaleIndexError, OtherFormatError):
             pass
+    check_folder(corpus)
     return build_index(corpus, index_dir, settings, progress=progress)
+
+
+def open_index(
+    corpus: Path | None = None,
+    index_dir: Path | None = None,
+    settings: Settings | None = None,
+    *,
+    rebuild_stale: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[Index, BuildReport | None]:
+    """The index of ``corpus``, loaded, and what was built first: it is built when it is missing (or stale, with
+    ``rebuild_stale``; else a stale index raises ``StaleIndexError``). CURRENT is read, and the index's freshness
+    checked, once."""
+    corpus, index_dir = resolve_paths(corpus, index_dir)
+    settings = settings or Settings.from_env()
+    gen = current_generation(index_dir)
+    if gen is not None:
+        try:
+            generation = Generation.from_path(gen)
+            check_fresh(index_dir, generation.manifest, settings, embedder.backend if embedder else settings.backend)
+            return Index(generation, settings, embedder), None
+        except (StaleIndexError, OtherFormatError):
+            if not rebuild_stale:
+                raise
+    check_folder(corpus)
+    report = build_index(corpus, index_dir, settings, embedder, progress=progress)
+    return Index(Generation.from_path(index_dir / report.generation), settings, embedder), report
 
 
 class LiveIndex:

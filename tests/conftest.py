@@ -3,7 +3,8 @@
 
 Tests that use the real model are marked ``model`` (automatically, through the fixtures below that load it, or by
 their module); tests that start servers are marked ``server``: ``pytest -m "not model and not server"`` runs the
-logic alone, ``./dev.sh test`` runs everything.
+logic alone, ``./dev.sh test`` runs everything. Tests that drive Debian's chromium (the page, or printing PDFs) are
+marked ``browser``.
 """
 
 from __future__ import annotations
@@ -22,16 +23,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as the qa command sets it
 register_fake_backend()
 
 from qa.config import DEFAULT_MODEL, Settings  # noqa: E402
-from qa.embedding import get_tokenizer, make_embedder  # noqa: E402
+from qa.models.embedding import get_tokenizer, make_embedder  # noqa: E402
 
 #: Fixtures that load the real model: a test using one of them is marked ``model``.
 MODEL_FIXTURES = {"embedder", "seeds_index", "seeds_search"}
+#: Fixtures that print PDFs with Debian's chromium: a test using one of them is marked ``browser``.
+BROWSER_FIXTURES = {"pdfs", "printed_folder"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if MODEL_FIXTURES & used:
             item.add_marker(pytest.mark.model)
+        if BROWSER_FIXTURES & used:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

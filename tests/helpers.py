@@ -89,7 +89,7 @@ class HashEmbedder:
 
 def register_fake_backend() -> None:
     """Add the fake embedder to qa's table of backends, as a plugin would: Settings(backend="test-hash")."""
-    from qa.embedding import BACKENDS
+    from qa.models.embedding import BACKENDS
 
     BACKENDS[HashEmbedder.backend] = HashEmbedder
 

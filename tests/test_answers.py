@@ -1,7 +1,16 @@
 import pytest
 
-from qa.answers import (CONFIDENCE_WEIGHTS, Signals, calibrate, confidence, coverage, dedupe, evidence, overlap,
-                        shingles)
+from qa.rank.answers import (
+    CONFIDENCE_WEIGHTS,
+    Signals,
+    calibrate,
+    confidence,
+    coverage,
+    dedupe,
+    evidence,
+    overlap,
+    shingles,
+)
 
 QUOTE = ("In the interdependent world today, the development of each nation cannot be isolated or immune to the "
          "impacts of the world and the era, or the prevailing circumstances.")
@@ -61,7 +70,7 @@ def test_calibrate_keeps_the_default_unless_it_wrongs_the_corpus_own_questions()
 def test_the_coverage_of_many_texts_at_once_is_that_of_each():
     import numpy as np
 
-    from qa.answers import TermWeights
+    from qa.rank.answers import TermWeights
 
     weights = TermWeights(["fifa", "vietnam", "cup"], {"fifa": 3.0, "vietnam": 0.5, "cup": 3.0}.get)
     texts = [{"vietnam"}, {"fifa", "cup"}, set(), {"cup", "rice"}]

@@ -1,4 +1,4 @@
-"""The JSON API's own pieces: value checks with the CLI's messages, the worker pool's bound, and (with the real
+"""The JSON API's own pieces: the worker pool's bound, and (with the real
 model) that /api/ask gives exactly what `qa ask --json` prints."""
 
 import json
@@ -11,27 +11,7 @@ import anyio
 import pytest
 from helpers import QA, SEEDS, Server
 
-from qa.api import MAX_K, ApiError, Workers, parse_k, parse_question
-from qa.errors import QAError
-
-
-@pytest.mark.parametrize("value, expected", [("3", 3), (" 7 ", 7), (1, 1), (MAX_K, MAX_K), (4.0, 4), ("50", 50)])
-def test_k_that_is_a_whole_number_in_range_is_taken(value, expected):
-    assert parse_k(value) == expected
-
-
-@pytest.mark.parametrize("value", [0, -1, MAX_K + 1, "0", "many", "2.5", 2.5, True, None, float("nan"),
-                                   float("inf"), "1e3", [3], {"k": 3}])
-def test_any_other_k_is_refused_with_the_range(value):
-    with pytest.raises(QAError, match=f"k must be a whole number from 1 to {MAX_K}"):
-        parse_k(value)
-
-
-@pytest.mark.parametrize("value, message", [("", "empty"), (" \n", "empty"), (None, "must be text"),
-                                            (12, "must be text"), ("x" * 10_001, "at most 10,000")])
-def test_questions_are_checked(value, message):
-    with pytest.raises(QAError, match=message):
-        parse_question(value)
+from qa.serve.api import ApiError, Workers
 
 
 def test_the_pool_refuses_past_its_waiting_bound():

@@ -12,10 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import (HANDBOOK_PDF, PAGE_TWO_FACT, QA, ROOT, SEEDS, XSS, Server, chromium, make_corpus, print_pdfs,
-                     write)
+from helpers import HANDBOOK_PDF, PAGE_TWO_FACT, QA, ROOT, SEEDS, XSS, Server, chromium, make_corpus, print_pdfs, write
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 SHOTS = ROOT / "test-output" / "screenshots"
 

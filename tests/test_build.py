@@ -19,9 +19,10 @@ from helpers import FAKE_QA, SEEDS, CountingEmbedder, write
 from qa import MODES, Index, build_index
 from qa.errors import QAError, StaleIndexError
 from qa.evaluate import load_gold
-from qa.layout import CURRENT, DATABASE, current_generation
-from qa.manifest import FORMAT, Manifest
-from qa.sentences import unpack
+from qa.rank.sentences import unpack
+from qa.store.database import DATABASE
+from qa.store.layout import CURRENT, current_generation
+from qa.store.manifest import FORMAT, Manifest
 
 QUESTIONS = [g.question for g in load_gold(SEEDS / "gold.jsonl")]
 QUESTION = "How many countries does Vietnam have diplomatic relations with?"

@@ -1,9 +1,9 @@
 import pytest
 from helpers import SEEDS
 
-from qa.chunking import chunk_document
-from qa.documents import load_documents, parse_document
 from qa.errors import QAError
+from qa.read.chunking import chunk_document
+from qa.read.documents import load_documents, parse_document
 from qa.text import sentence_spans
 
 SIZES = [(200, 48), (96, 24), (254, 0)]

@@ -79,7 +79,7 @@ def test_ask_builds_the_missing_default_index_and_meets_the_acceptance_questions
     [
         (["ask", ""], "question is empty"),
         (["ask", "   "], "question is empty"),
-        (["ask", "x", "-k", "0"], "at least 1"),
+        (["ask", "x", "-k", "0"], "from 1 to 50"),
         (["ask", "x", "-k", "many"], "whole number"),
         (["ask", "x", "--mode", "nope"], "Unknown mode 'nope'. Choose from: dense, hybrid, lexical"),
         (["index", "/definitely/not/here"], "corpus folder not found"),

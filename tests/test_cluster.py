@@ -1,4 +1,4 @@
-"""Building on a Ray cluster (qa.cluster): a local cluster of this machine's cores must give the index a local
+"""Building on a Ray cluster (qa.store.cluster): a local cluster of this machine's cores must give the index a local
 build gives, also when a worker is killed midway; Ray's absence and a wrong address are one-line errors."""
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import pytest
 from helpers import QA, SEEDS
 
 from qa import MODES, Index, build_index
-from qa.cluster import ray_source
 from qa.errors import QAError
 from qa.evaluate import load_gold
-from qa.layout import DATABASE, current_generation
-from qa.sentences import unpack
+from qa.rank.sentences import unpack
+from qa.store.cluster import ray_source
+from qa.store.database import DATABASE
+from qa.store.layout import current_generation
 
 pytestmark = [pytest.mark.model, pytest.mark.ray]
 

@@ -1,4 +1,4 @@
-"""Conflicting values across the answer sentences of different documents (qa.conflicts).
+"""Conflicting values across the answer sentences of different documents (qa.rank.conflicts).
 
 tests/data/conflict_rules.json holds one case per rule; tests/data/conflicts.jsonl
 holds 102 cases (real seed sentences at their real offsets, and written news sentences), over which flagged
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.conflicts import Conflict, Evidence, Value, find_conflicts
+from qa.rank.conflicts import Conflict, Evidence, Value, find_conflicts
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = [json.loads(line) for line in (ROOT / "tests" / "data" / "conflicts.jsonl").open(encoding="utf-8")]

@@ -13,9 +13,8 @@ import pytest
 from helpers import FAKE_QA, SEEDS
 
 from qa import Index, build_index
-from qa.build import FAULT_POINTS
-from qa.layout import CURRENT, current_generation
-from qa.manifest import Manifest
+from qa.store.layout import CURRENT, FAULT_POINTS, current_generation
+from qa.store.manifest import Manifest
 
 QUESTION = "Which university is Tran Le Hung from?"
 
@@ -35,13 +34,25 @@ def leftovers(index_dir: Path) -> list[str]:
     return out
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, fake_settings, fake):
+    """The seeds indexed once; each test gets its own copy, made at the same path (an index belongs to its
+    corpus's path)."""
+    work = tmp_path_factory.mktemp("built")
+    shutil.copytree(SEEDS, work / "corpus")
+    build_index(work / "corpus", work / "index", fake_settings, embedder=fake)
+    return work, answers(work / "index", fake_settings, fake)
+
+
 @pytest.fixture
-def rebuilt_corpus(tmp_path, fake_settings, fake):
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, fake_settings, embedder=fake)
-    before = answers(index_dir, fake_settings, fake)
+def rebuilt_corpus(built):
+    work, before = built
+    keep = work.parent / f"{work.name}-kept"
+    if not keep.exists():
+        shutil.copytree(work, keep, symlinks=True)
+    shutil.rmtree(work)
+    shutil.copytree(keep, work, symlinks=True)  # the index as first built, at the path it was built for
+    corpus, index_dir = work / "corpus", work / "index"
     for f in corpus.glob("*.txt"):  # every passage changes, so the rebuild embeds, writes and switches for real
         f.write_text(re.sub(r"(?m)^(?=\w)", "» ", f.read_text(encoding="utf-8")), encoding="utf-8")
     return corpus, index_dir, before

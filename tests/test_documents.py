@@ -4,8 +4,8 @@ import re
 import pytest
 from helpers import SEEDS, write
 
-from qa.documents import load_documents, parse_document
 from qa.errors import QAError
+from qa.read.documents import load_documents, parse_document
 
 # What a person reading the seed files marks as page debris rather than article text: each entry is the start of
 # a line. Everything from "See more" on in 001 is a block of teasers for other stories.

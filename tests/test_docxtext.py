@@ -1,4 +1,4 @@
-"""qa.docxtext on .docx files that python-docx writes here, with XML added where python-docx has no API for it
+"""qa.read.docxtext on .docx files that python-docx writes here, with XML added where python-docx has no API for it
 (a content control, tracked deletions, a text box), and on files that are not .docx at all."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 
-from qa.docxtext import docx_to_text
-from qa.extracted import Unreadable
+from qa.read.docxtext import docx_to_text
+from qa.read.extracted import Unreadable
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'

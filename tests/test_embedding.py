@@ -10,11 +10,12 @@ import pytest
 from helpers import QA, SEEDS, HashEmbedder
 
 from qa import Index
-from qa.embedding import BACKENDS, Embedder, TorchEmbedder, check_backend, encode_with_sentences, make_embedder
-from qa.sentences import split
 from qa.errors import QAError, StaleIndexError
 from qa.evaluate import load_gold
-from qa.layout import DATABASE, current_generation
+from qa.models.embedding import BACKENDS, Embedder, TorchEmbedder, check_backend, encode_with_sentences, make_embedder
+from qa.rank.sentences import split
+from qa.store.database import DATABASE
+from qa.store.layout import current_generation
 
 QUESTIONS = [g.question for g in load_gold(SEEDS / "gold.jsonl")]
 
@@ -77,7 +78,7 @@ def test_pooled_sentence_vectors_come_from_the_passage_pass(embedder, settings, 
 
 
 def test_importing_qa_changes_no_environment_variable():
-    code = ("import os; before = dict(os.environ); import qa, qa.embedding, qa.index, qa.service; "
+    code = ("import os; before = dict(os.environ); import qa, qa.models.embedding, qa.index, qa.service; "
             "print(sorted(set(os.environ.items()) ^ set(before.items())))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          env={"PATH": "/usr/bin:/bin"})

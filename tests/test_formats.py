@@ -10,12 +10,11 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import (FAKE_QA, HANDBOOK_PDF, PAGE_TWO_FACT, QA, SEEDS, CountingEmbedder, encrypt_pdf, print_pdfs,
-                     write)
+from helpers import FAKE_QA, HANDBOOK_PDF, PAGE_TWO_FACT, QA, SEEDS, CountingEmbedder, encrypt_pdf, print_pdfs, write
 
 from qa import Index, StaleIndexError, build_index
-from qa.layout import current_generation
-from qa.manifest import Manifest
+from qa.store.layout import current_generation
+from qa.store.manifest import Manifest
 
 SCANNED = "<!doctype html><html><body><div style='width:400px;height:200px;background:#333'></div></body></html>"
 PARTLY = ("<!doctype html><html><body><p>Only this first page of the customs manual has a text layer: pepper "
@@ -45,7 +44,7 @@ def make_memo() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def printed_folder(tmp_path_factory):
     corpus = tmp_path_factory.mktemp("formats") / "corpus"
     shutil.copytree(SEEDS, corpus)
     pdfs = print_pdfs({
@@ -64,9 +63,9 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def fake_index(folder, tmp_path_factory, fake_settings, fake):
+def fake_index(printed_folder, tmp_path_factory, fake_settings, fake):
     index_dir = tmp_path_factory.mktemp("formats-index")
-    report = build_index(folder, index_dir, fake_settings, embedder=fake)
+    report = build_index(printed_folder, index_dir, fake_settings, embedder=fake)
     return index_dir, report
 
 
@@ -101,9 +100,9 @@ def test_every_passage_knows_its_pages_and_slices_the_stored_text(fake_index, fa
     assert fee.doc_id == "memo.docx" and fee.text.startswith("Port fees")  # a heading starts its passage
 
 
-def test_an_edited_pdf_is_read_again_alone_and_equals_a_full_build(folder, tmp_path, fake_settings, fake):
+def test_an_edited_pdf_is_read_again_alone_and_equals_a_full_build(printed_folder, tmp_path, fake_settings, fake):
     corpus = tmp_path / "c"
-    shutil.copytree(folder, corpus)
+    shutil.copytree(printed_folder, corpus)
     build_index(corpus, tmp_path / "ix", fake_settings, embedder=fake)
     (corpus / "reports" / "customs.pdf").unlink()
     shutil.copy(corpus / "reports" / "handbook.pdf", corpus / "reports" / "customs.pdf")
@@ -119,9 +118,9 @@ def test_an_edited_pdf_is_read_again_alone_and_equals_a_full_build(folder, tmp_p
     assert full.documents == report.documents and a.document("reports/customs.pdf").pages == 3
 
 
-def test_qa_index_names_every_bad_file_with_its_reason(folder, tmp_path):
-    result = subprocess.run([*FAKE_QA, "index", folder, "--index-dir", tmp_path / "ix", "-q"], capture_output=True,
-                            text=True, timeout=300)
+def test_qa_index_names_every_bad_file_with_its_reason(printed_folder, tmp_path):
+    result = subprocess.run([*FAKE_QA, "index", printed_folder, "--index-dir", tmp_path / "ix", "-q"],
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     for name, reason in BAD.items():
         assert f"qa: warning: skipped {name}: {reason}" in result.stderr, (name, result.stderr)
@@ -130,9 +129,9 @@ def test_qa_index_names_every_bad_file_with_its_reason(folder, tmp_path):
 
 
 @pytest.mark.model
-def test_a_fact_only_on_page_two_comes_first_with_its_page(folder, tmp_path):
+def test_a_fact_only_on_page_two_comes_first_with_its_page(printed_folder, tmp_path):
     question = "How much air freight did the Tan Son Nhat cargo terminal handle in 2024?"
-    result = subprocess.run([QA, "ask", "--json", "--corpus", folder, "--index-dir", tmp_path / "ix", question],
+    result = subprocess.run([QA, "ask", "--json", "--corpus", printed_folder, "--index-dir", tmp_path / "ix", question],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -149,9 +148,9 @@ def test_a_fact_only_on_page_two_comes_first_with_its_page(folder, tmp_path):
         assert index.search(question, k=1)[0].doc_id == doc_id
 
 
-def test_the_progress_moves_page_by_page_through_a_pdf(folder, tmp_path, fake_settings, fake):
+def test_the_progress_moves_page_by_page_through_a_pdf(printed_folder, tmp_path, fake_settings, fake):
     corpus = tmp_path / "c"
-    write(corpus, "handbook.pdf", (folder / "reports" / "handbook.pdf").read_bytes())
+    write(corpus, "handbook.pdf", (printed_folder / "reports" / "handbook.pdf").read_bytes())
     seen = []
     build_index(corpus, tmp_path / "ix", fake_settings, embedder=fake,
                 progress=lambda phase, done, total: seen.append((phase, done, total)))

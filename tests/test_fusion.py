@@ -1,6 +1,6 @@
 import pytest
 
-from qa.fusion import FUSERS, minmax_fusion, reciprocal_rank_fusion
+from qa.rank.fusion import FUSERS, minmax_fusion, reciprocal_rank_fusion
 
 A = [(1, 9.0), (2, 5.0), (3, 1.0)]
 B = [(3, 0.9), (1, 0.8), (4, 0.1)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import FAKE_QA, XSS, write
 
-from qa.documents import iter_documents, list_files
+from qa.read.documents import iter_documents, list_files
 
 
 def hostile_article(n: int) -> str:

@@ -1,4 +1,5 @@
-"""Answering from a loaded index with the real model: citations, modes, de-duplication, answer sentences,
+"""The checks every interface makes of a question and its k; answering from a loaded index with the real model:
+citations, modes, de-duplication, answer sentences,
 abstention."""
 
 import dataclasses
@@ -8,9 +9,35 @@ import pytest
 from helpers import SEEDS
 
 from qa.errors import QAError
-from qa.answers import DEFAULT_THRESHOLDS
 from qa.evaluate import load_gold
-from qa.index import MODES, Hit
+from qa.index import MAX_K, MAX_QUESTION_CHARS, MODES, Hit, check_k, check_question
+from qa.rank.answers import DEFAULT_THRESHOLDS
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), (" 7 ", 7), (1, 1), (MAX_K, MAX_K), (4.0, 4), ("50", 50)])
+def test_k_that_is_a_whole_number_in_range_is_taken(value, expected):
+    assert check_k(value) == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, MAX_K + 1, "0", "many", "2.5", 2.5, True, None, float("nan"),
+                                   float("inf"), "1e3", [3], {"k": 3}])
+def test_any_other_k_is_refused_with_the_range(value):
+    with pytest.raises(QAError, match=f"k must be a whole number from 1 to {MAX_K}"):
+        check_k(value)
+
+
+@pytest.mark.parametrize("value, message", [("", "empty"), (" \n", "empty"), (None, "must be text"),
+                                            (12, "must be text"), ("x" * 10_001, "at most 10,000")])
+def test_questions_are_checked(value, message):
+    with pytest.raises(QAError, match=message):
+        check_question(value)
+
+
+def test_the_python_api_takes_any_k_of_at_least_one_and_cuts_long_questions():
+    assert check_k(10_000, most=None) == 10_000
+    with pytest.raises(QAError, match="at least 1"):
+        check_k(0, most=None)
+    assert check_question("x" * 20_000, cut_long=True) == "x" * MAX_QUESTION_CHARS
 
 
 def test_diplomatic_relations_figures_are_in_the_top_three(seeds_search):

@@ -7,13 +7,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from helpers import SEEDS, write
+from helpers import write
 
 from qa import Index, build_index
-from qa.config import default_index_dir, index_root, resolve_paths
 from qa.errors import MissingIndexError, QAError
-from qa.layout import CURRENT, Generation, current_generation, write_atomic
-from qa.manifest import Manifest
+from qa.store.layout import CURRENT, Generation, current_generation, write_atomic
+from qa.store.manifest import Manifest
 
 
 def test_files_are_inspectable_and_consistent(fake_seeds_index):
@@ -85,15 +84,6 @@ def test_an_index_root_with_other_corpora_builds_but_a_folder_of_user_files_is_r
     with pytest.raises(QAError, match=r"not empty \(thesis.docx\)"):
         build_index(tmp_path / "c", tmp_path / "mine", fake_settings, embedder=fake)
     assert (tmp_path / "mine" / "thesis.docx").read_bytes() == b"precious"
-
-
-def test_default_index_dirs_never_collide(tmp_path):
-    one, two = tmp_path / "one" / "docs", tmp_path / "two" / "docs"
-    assert default_index_dir(SEEDS) == index_root()
-    assert default_index_dir(one) != default_index_dir(two)
-    assert default_index_dir(one).parent == index_root() / "corpora"
-    assert resolve_paths(one) == (one.resolve(), default_index_dir(one))
-    assert resolve_paths(one, tmp_path / "x") == (one.resolve(), (tmp_path / "x").resolve())
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):

@@ -9,9 +9,9 @@ from helpers import SEEDS, write
 
 from qa import Index, build_index
 from qa.errors import QAError, StaleIndexError
-from qa.layout import current_generation
-from qa.manifest import MANIFEST, Chunking, Manifest
-from qa.vectors import VectorQuality
+from qa.rank.vectors import VectorQuality
+from qa.store.layout import current_generation
+from qa.store.manifest import MANIFEST, Chunking, Manifest
 
 
 def test_manifest_records_model_settings_and_every_document_hash(fake_seeds_index, fake_settings, fake):

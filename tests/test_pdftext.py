@@ -1,4 +1,4 @@
-"""qa.pdftext on PDFs that Debian's chromium prints (through Playwright) from HTML written here, and on bad files.
+"""qa.read.pdftext on PDFs that Debian's chromium prints (through Playwright) from HTML written here, and on bad files.
 
 What Chromium's text layer holds, as pdfium reads it (asserted below, so these tests stay honest):
 * a soft hyphen where a line breaks becomes a U+2010 hyphen glyph followed by a line break;
@@ -23,8 +23,8 @@ from bisect import bisect_right
 import pytest
 from helpers import encrypt_pdf, print_pdfs
 
-from qa.extracted import Unreadable, real_title
-from qa.pdftext import _join_hyphen, _page_ranges, pdf_to_text
+from qa.read.extracted import Unreadable, real_title
+from qa.read.pdftext import _join_hyphen, _page_ranges, pdf_to_text
 
 SMALL = "font-size:9pt;width:100%;text-align:center"
 

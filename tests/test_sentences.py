@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from qa.answers import TermWeights
-from qa.sentences import Sentences, describe, pack, split, unpack
+from qa.rank.answers import TermWeights
+from qa.rank.sentences import Sentences, describe, pack, split, unpack
 
 
 def test_int8_rows_keep_their_cosines():

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from helpers import FAKE_QA, SEEDS, Server, write
 
-from qa.layout import current_generation
+from qa.store.layout import current_generation
 
 pytestmark = pytest.mark.server
 
@@ -463,7 +463,7 @@ def test_uploads_live_in_the_servers_own_folder_and_go_when_it_stops(tmp_path):
 def test_the_sweeper_removes_old_uploads_and_their_empty_folders(tmp_path):
     import os
 
-    from qa.server import Sweeper
+    from qa.serve.server import Sweeper
 
     write(tmp_path, "abc/old.jsonl", "x")
     write(tmp_path, "tmp123", "")

@@ -8,7 +8,7 @@ import pytest
 from helpers import free_port, write
 
 from qa import Index, build_index
-from qa.ui import answer, build_app
+from qa.serve.ui import answer, build_app
 
 HOSTILE = (
     "Hostile page\n"
@@ -62,7 +62,7 @@ def test_long_question_works(seeds_search):
 
 
 def test_page_is_served_on_loopback_with_only_search_in_the_api(seeds_search):
-    from qa.ui import CSS
+    from qa.serve.ui import CSS
 
     app = build_app(seeds_search)
     port = free_port()
@@ -105,9 +105,9 @@ def test_sources_that_disagree_get_a_panel_linked_to_their_marked_cards(seeds_se
 
 
 def test_the_disagreement_panel_escapes_what_it_shows():
-    from qa.conflicts import Conflict, Value
     from qa.index import Answer, Hit
-    from qa.ui import render_answer
+    from qa.rank.conflicts import Conflict, Value
+    from qa.serve.ui import render_answer
 
     evil = "<img src=x onerror=alert(1)>"
     hits = tuple(Hit(r, 0.5, f"About {n} {evil} things.", f"{evil}{r}.txt", evil, None, 0, 20, evil, 1, 1)
@@ -124,7 +124,7 @@ def test_a_long_run_stops_when_nobody_asks_for_more():
     import threading
     import time
 
-    from qa.ui import _while_watched
+    from qa.serve.ui import _while_watched
 
     steps, finished = [], threading.Event()
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.vectors import SHORT_PENALTY, SHORT_TOKENS, length_adjusted
+from qa.rank.vectors import SHORT_PENALTY, SHORT_TOKENS, length_adjusted
 
 
 def test_only_short_passages_are_discounted_and_never_by_more_than_the_penalty():

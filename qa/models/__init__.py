@@ -1,0 +1,1 @@
+"""Models: the embedding model behind the Embedder protocol, its backends, and the ONNX int8 export."""

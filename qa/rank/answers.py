@@ -1,0 +1,146 @@
+"""Pure functions that turn a ranking into an answer: de-duplication, term coverage, answer sentences and the
+abstention threshold."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..text import word_spans
+
+#: Two passages are the same text when this share of the shorter one's word 5-grams is in the other. Neighbours
+#: of one document share up to ~0.45 through their overlap; a quote repeated in two articles shares ~0.7.
+DUPLICATE_OVERLAP = 0.6
+#: At most this share of a corpus's answerable gold questions may be wrongly abstained on (``calibrate``).
+MAX_FALSE_ABSTAIN = 0.02
+
+
+def shingles(text: str, n: int = 5) -> frozenset[tuple[str, ...]]:
+    words = [w for _, _, w in word_spans(text)]
+    if len(words) < n:
+        return frozenset([tuple(words)])
+    return frozenset(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def overlap(a: frozenset, b: frozenset) -> float:
+    """Overlap coefficient: |a ∩ b| / min(|a|, |b|)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def dedupe(
+    candidates: Sequence[int],
+    shingles_of: Callable[[int], frozenset],
+    place_of: Callable[[int], tuple[str, int]],
+    k: int,
+) -> list[tuple[int, list[int]]]:
+    """The first ``k`` candidates that are not near-copies of a better one, each with the copies folded into it.
+
+    ``place_of(id)`` gives (doc_id, ordinal): neighbouring passages of one document overlap by design and are
+    never folded together.
+    """
+    kept: list[tuple[int, list[int]]] = []
+    for pid in candidates:
+        sh, (doc, ordinal) = shingles_of(pid), place_of(pid)
+        for best, copies in kept:
+            best_doc, best_ordinal = place_of(best)
+            if best_doc == doc and abs(best_ordinal - ordinal) == 1:
+                continue
+            if overlap(sh, shingles_of(best)) >= DUPLICATE_OVERLAP:
+                copies.append(pid)
+                break
+        else:
+            if len(kept) == k:
+                break
+            kept.append((pid, []))
+    return kept
+
+
+class TermWeights:
+    """A question's terms with their IDF weights, computed once per question: the coverage of each text it is
+    compared with is then a sum of known weights."""
+
+    def __init__(self, question_terms: Sequence[str], idf: Callable[[str], float]):
+        self.weights = {t: idf(t) for t in question_terms}
+        self.total = sum(self.weights.values())
+
+    def coverage(self, text_terms: set[str] | frozenset[str]) -> float:
+        """IDF-weighted share of the question's terms that the text contains (terms the corpus never uses count
+        fully as missing: they are the clearest sign that the corpus does not speak of the thing asked)."""
+        if self.total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in text_terms) / self.total
+
+    def coverages(self, holding: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """``coverage`` of ``n`` texts at once, from which texts hold each term (a 0/1 row per term)."""
+        out = np.zeros(n, dtype=np.float32)
+        if self.total <= 0:
+            return out
+        for t, w in self.weights.items():
+            held = holding.get(t)
+            if held is not None:
+                out += w * held
+        return out / self.total
+
+
+def coverage(question_terms: Sequence[str], idf: Callable[[str], float], text_terms: set[str]) -> float:
+    """``TermWeights(question_terms, idf).coverage(text_terms)``, for one text."""
+    return TermWeights(question_terms, idf).coverage(text_terms)
+
+
+def evidence(cosine, coverage):
+    """How well a text answers a question: the mean of meaning (cosine, from 0) and wording (term coverage); for
+    numbers or numpy arrays of them alike."""
+    return (np.maximum(cosine, 0.0) + coverage) / 2
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What an answer's confidence is computed from; each is measured on the answer's own candidates."""
+
+    cosine: float  # the best passage's cosine to the question (short passages discounted)
+    coverage: float  # the IDF-weighted share of the question's terms in the best of the top three passages
+    sentence_cosine: float  # the best cosine of a sentence of the top five passages
+    agreement: float  # the share of the dense top five that is also in the lexical top five
+    unknown: float  # the IDF-weighted share of the question's terms that the corpus never uses
+
+    def to_dict(self) -> dict:
+        return {k: round(v, 4) for k, v in asdict(self).items()}
+
+
+#: A logistic model of "the corpus answers this", fitted by ``bench/abstention.py`` on questions of four kinds over
+#: three collections: the seeds' gold set and paraphrased questions of our own (gold/), 705 SQuAD questions on 173
+#: Wikipedia paragraphs (gold/squad) and CACM's queries, each also asked of the other collections, where they are
+#: unanswerable by construction (2,490 question-collection pairs; each group weighted equally). All modes share it.
+CONFIDENCE_WEIGHTS = Signals(cosine=2.11, coverage=1.64, sentence_cosine=2.21, agreement=1.64, unknown=-1.64)
+CONFIDENCE_BIAS = -2.33
+
+
+def confidence(signals: Signals) -> float:
+    """The probability, by ``CONFIDENCE_WEIGHTS``, that the corpus answers the question."""
+    z = CONFIDENCE_BIAS + sum(getattr(signals, f) * w for f, w in asdict(CONFIDENCE_WEIGHTS).items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+#: Below these confidences an answer abstains, by mode: where the model above wrongly abstains on 2 % of the
+#: answerable questions it was fitted on, each kind counted equally (bench/abstention.py).
+DEFAULT_THRESHOLDS = {"dense": 0.326, "hybrid": 0.345, "lexical": 0.320}
+
+
+def calibrate(answerable: Sequence[float], default: float, max_false: float = MAX_FALSE_ABSTAIN) -> float:
+    """The threshold for a corpus that has a gold set: ``default``, lowered as far as needed for it to wrongly
+    abstain on at most ``max_false`` of the corpus's own answerable questions, and never raised.
+
+    Raising it to catch a gold set's few unanswerable questions fits that set and refuses paraphrases of its
+    answerable ones (measured: docs/retrieval.md, "Abstention"); lowering it only protects questions the corpus
+    answers. A lowered threshold sits midway between the confidences it separates."""
+    values = sorted(answerable)
+    allowed = int(max_false * len(values))  # how many may fall below
+    if not values or sum(v < default for v in values) <= allowed:
+        return round(default, 4)
+    below = values[allowed - 1] if allowed else values[0] - 0.01
+    return round((below + values[allowed]) / 2, 4)

@@ -1,0 +1,1 @@
+"""Reading: files into Documents (text, formats, web debris, citation metadata), Documents into Passages."""

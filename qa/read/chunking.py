@@ -1,0 +1,121 @@
+"""Cutting documents into passages that fit the model's window, with whole sentences and overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..errors import QAError
+from ..text import sentence_spans
+from .documents import Document
+
+
+class Tokenizer(Protocol):
+    """What chunking needs of the model's tokenizer (``qa.models.embedding.Tokenizer`` is one)."""
+
+    name: str
+
+    @property
+    def window(self) -> int:
+        """How many word pieces of a text the model reads."""
+
+    def count(self, texts: list[str]) -> list[int]: ...
+
+    def offsets(self, text: str) -> list[tuple[int, int]]: ...
+
+
+#: What a passage is: article text, or a photo caption (its own passage, never glued to the text around it).
+TEXT, CAPTION = "text", "caption"
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    ordinal: int  # 0-based position within its document
+    start: int  # document.text[start:end] == text
+    end: int
+    text: str
+    n_tokens: int
+    kind: str = TEXT
+
+
+def regions(doc: Document) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(kind, segments) of each stretch that passages are cut from, in document order: runs of article segments
+    separated only by white space (a passage never reaches across debris, and a heading of a Word or PDF document,
+    ``doc.breaks``, starts a new run), and each photo caption alone."""
+    breaks = set(doc.breaks)
+    runs: list[list[tuple[int, int]]] = []
+    for s, e in doc.segments:
+        if runs and s not in breaks and not doc.text[runs[-1][-1][1] : s].strip():
+            runs[-1].append((s, e))
+        else:
+            runs.append([(s, e)])
+    out = [(TEXT, run) for run in runs] + [(CAPTION, [span]) for span in doc.captions]
+    return sorted(out, key=lambda r: r[1][0][0])
+
+
+def _split_long(text: str, s: int, e: int, tokenizer: Tokenizer, limit: int) -> list[tuple[int, int]]:
+    """A sentence longer than the window, cut into pieces of at most ``limit`` word pieces at word boundaries."""
+    offsets = [(s + a, s + b) for a, b in tokenizer.offsets(text[s:e])]
+    pieces, i = [], 0
+    while i < len(offsets):
+        j = min(i + limit, len(offsets))
+        # back off to a word boundary: the next piece must not start inside a word ("##" continuations)
+        k = j
+        while k < len(offsets) and k > i + 1 and offsets[k][0] == offsets[k - 1][1]:
+            k -= 1
+        j = k if k > i + 1 or j == len(offsets) else j
+        pieces.append((offsets[i][0], offsets[j - 1][1]))
+        i = j
+    return pieces
+
+
+def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap_tokens: int) -> list[Passage]:
+    if max_tokens > tokenizer.window:
+        raise QAError(
+            f"max_tokens {max_tokens} exceeds what model {tokenizer.name} reads ({tokenizer.window} word pieces); "
+            f"choose at most {tokenizer.window}"
+        )
+    if not 0 <= overlap_tokens < max_tokens:
+        raise QAError(f"overlap_tokens must be between 0 and max_tokens - 1, got {overlap_tokens}")
+    text = doc.text
+    passages: list[Passage] = []
+    for kind, segments in regions(doc):
+        units = []  # (start, end) of sentences, long ones already split into pieces
+        pieces = set()  # indexes of units that are pieces of a long sentence: never carried as overlap
+        spans = [sp for seg in segments for sp in sentence_spans(text, *seg)]
+        for (s, e), n in zip(spans, tokenizer.count([text[s:e] for s, e in spans])):
+            if n > max_tokens:
+                split = _split_long(text, s, e, tokenizer, max_tokens)
+                pieces.update(range(len(units), len(units) + len(split)))
+                units.extend(split)
+            else:
+                units.append((s, e))
+        sizes = tokenizer.count([text[s:e] for s, e in units])
+        i = 0
+        while i < len(units):
+            j, total = i, 0
+            while j < len(units) and total + sizes[j] <= max_tokens:
+                total += sizes[j]
+                j += 1
+            j = max(j, i + 1)
+            # Word pieces of the joined text can differ from the sum for tokenizers that see spaces; check it.
+            while True:
+                body = text[units[i][0] : units[j - 1][1]]
+                n_tokens = tokenizer.count([body])[0]
+                if n_tokens <= max_tokens or j == i + 1:
+                    break
+                j -= 1
+            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens, kind))
+            if j >= len(units):
+                break
+            # Overlap: the next passage starts with the last whole sentences of this one, as many as fit.
+            k, carried = j, 0
+            while k - 1 > i and k - 1 not in pieces and carried + sizes[k - 1] <= overlap_tokens:
+                k -= 1
+                carried += sizes[k]
+            while k < j and carried + sizes[j] > max_tokens:
+                carried -= sizes[k]
+                k += 1
+            i = k
+    return passages

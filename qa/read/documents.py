@@ -1,0 +1,527 @@
+"""Reading a corpus folder into Documents: decoding, web-debris removal and citation metadata.
+
+A Document keeps the decoded file text untouched, so that every offset handed out later slices the file itself.
+Debris is not deleted from the text; instead ``segments`` lists the spans that are article text, and passages are
+cut only from inside them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import hashlib
+import os
+import re
+import stat
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from ..errors import QAError
+from ..text import normalize, sentence_spans
+from .docxtext import docx_to_text
+from .extracted import Extracted, Unreadable
+from .htmltext import html_to_text
+from .pdftext import pdf_to_text
+
+#: Called while a long document is read: (doc_id, pages done, pages in all).
+OnPage = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    text: str  # the decoded file (for HTML: its visible text); offsets everywhere refer to it
+    title: str
+    source: str | None  # a URL named by the text, if any
+    date: str | None  # ISO date of publication, if the text gives one
+    sha256: str  # of the file's bytes
+    segments: tuple[tuple[int, int], ...] = field(repr=False)  # article text spans, in order
+    #: photo captions (their credit left out), each a passage of its own kind; a caption a page repeats is once here
+    captions: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    page_starts: tuple[int, ...] = ()  # paged documents (PDF): offset where page i + 1 begins; () for the others
+    breaks: tuple[int, ...] = ()  # offsets where a passage must start (a Word or PDF heading)
+    notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_starts)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    doc_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a corpus listing knows without reading a file: enough to notice a change cheaply, and whether the entry
+    may be read at all."""
+
+    doc_id: str
+    path: Path  # where to read it: the file itself, or the target of a link that stays inside the corpus
+    size: int
+    mtime_ns: int
+    problem: str | None = None  # why it is not read, when the listing already knows (a link out, a FIFO, ...)
+
+
+# --- finding files -------------------------------------------------------------------------------------------
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"not a regular file ({kind}): not read"
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_folder(folder: Path | str) -> Path:
+    """``folder`` if it is a folder qa can read documents from, else the error that says what it is instead."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise QAError(f"corpus folder not found: {folder}")
+    if not folder.is_dir():
+        raise QAError(f"{folder} is a file, not a folder: give the folder that holds your documents "
+                      f"({', '.join(SUFFIXES)})")
+    return folder
+
+
+def list_files(folder: Path) -> list[FileInfo]:
+    """Every corpus file below ``folder``, sorted by id, each with what the listing knows about it. Hidden files and
+    folders are ignored; symlinked folders are not followed (so a link loop cannot trap the walk).
+
+    A folder is hostile input: a symlink whose target leaves the folder (``notes.txt -> ~/.ssh/id_rsa``) is never
+    read, nor is anything that is not a regular file (a FIFO would block the build forever, a device never ends).
+    A symlink to a file inside the folder is read under its own name, unless its target is itself listed: then it
+    is skipped as the same file, so that no text is indexed twice.
+    """
+    folder = check_folder(folder)
+    root = os.path.realpath(folder)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+                continue
+            found.append(_describe(Path(dirpath) / name, folder, root))
+    found.sort(key=lambda f: f.doc_id)
+    return _once_each(found, folder)
+
+
+def _once_each(found: list[FileInfo], folder: Path) -> list[FileInfo]:
+    """A file reached under several names (itself and links to it, or several links) is read under one of them:
+    its own name if it is listed, else the first link's."""
+    first: dict[str, str] = {}
+    for linked in (False, True):
+        for f in found:
+            if f.problem is None and os.path.islink(folder / f.doc_id) == linked:
+                first.setdefault(os.path.realpath(f.path), f.doc_id)
+    out = []
+    for f in found:
+        twin = first.get(os.path.realpath(f.path)) if f.problem is None else None
+        out.append(f if twin in (None, f.doc_id) else replace(f, problem=f"the same file as {twin}: not read twice"))
+    return out
+
+
+def _describe(path: Path, folder: Path, root: str) -> FileInfo:
+    doc_id = path.relative_to(folder).as_posix()
+    try:
+        st = os.lstat(path)
+    except OSError as e:
+        return FileInfo(doc_id, path, -1, -1, f"cannot be read ({e.strerror or e})")
+    if stat.S_ISLNK(st.st_mode):
+        target = os.path.realpath(path)
+        if not _inside(target, root):
+            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns,
+                            "a symlink to a file outside the corpus folder: not followed")
+        try:
+            st = os.stat(target)
+        except OSError as e:  # a dangling link, or a loop
+            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, f"cannot be read ({e.strerror or e})")
+        path = Path(target)
+    return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, _not_regular(st.st_mode))
+
+
+def sha256_file(path: Path, max_bytes: int | None = None) -> str:
+    """The sha256 of a regular file, read in 1 MiB pieces. Raises OSError for anything that is not a regular file
+    (never blocks on a FIFO) or, with ``max_bytes``, is larger than that (never reads what would be skipped)."""
+    digest = hashlib.sha256()
+    with _open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise OSError(errno.EFBIG, "larger than the size limit", str(path))
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open_regular(path: Path):
+    """Open ``path`` for reading only if it is a regular file: O_NONBLOCK so that opening a FIFO returns at once,
+    O_NOFOLLOW so that a file swapped for a link since the listing is refused, then checked with fstat."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    try:
+        problem = _not_regular(os.fstat(fd).st_mode)
+        if problem:
+            raise OSError(errno.EINVAL, problem, str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _Skip(Exception):
+    pass
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (a BOM is kept as a character so offsets match the file) or UTF-16 with a BOM; anything else is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise _Skip(f"invalid UTF-16 at byte {e.start}") from None
+    if b"\x00" in data[:8192]:
+        raise _Skip("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Skip(f"not UTF-8 text (invalid byte at offset {e.start}); convert it to UTF-8") from None
+    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f")
+    if controls > 0.01 * min(len(text), 8192):
+        raise _Skip("binary file (control characters)")
+    return text
+
+
+def load_documents(folder: Path, max_bytes: int | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Read every corpus file below ``folder``; files that cannot be used are returned as ``Skipped`` with why."""
+    docs, skipped = [], []
+    for item in iter_documents(folder, list_files(folder), max_bytes):
+        (docs if isinstance(item, Document) else skipped).append(item)
+    return docs, skipped
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (f"too large ({size / 2**20:.1f} MB > {max_bytes / 2**20:g} MB limit; "
+            f"raise it with --max-file-mb or QA_MAX_FILE_MB)")
+
+
+def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None,
+                   on_page: OnPage | None = None) -> Iterator[Document | Skipped]:
+    """Read each listed file into a Document, or say why it was skipped. The size limit is decided from the file's
+    size before anything is read, and nothing past it is ever read (the file may grow meanwhile)."""
+    for info in files:
+        if info.problem:
+            yield Skipped(info.doc_id, info.problem)
+            continue
+        if max_bytes is not None and info.size > max_bytes:
+            yield Skipped(info.doc_id, _too_large(info.size, max_bytes))
+            continue
+        try:
+            with _open_regular(info.path) as f:
+                size = os.fstat(f.fileno()).st_size
+                if max_bytes is not None and size > max_bytes:
+                    yield Skipped(info.doc_id, _too_large(size, max_bytes))
+                    continue
+                data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+        except OSError as e:
+            yield Skipped(info.doc_id, f"cannot be read ({e.strerror or e})")
+            continue
+        if max_bytes is not None and len(data) > max_bytes:
+            yield Skipped(info.doc_id, _too_large(len(data), max_bytes))
+            continue
+        try:
+            yield parse_document(info.doc_id, data, on_page)
+        except (_Skip, Unreadable) as e:
+            yield Skipped(info.doc_id, str(e))
+
+
+# --- cleaning ------------------------------------------------------------------------------------------------
+
+# A line that ends the article: what follows is a block of teasers for other stories.
+_TRAILER_RE = re.compile(
+    r"(?i)(see more|read more|related (news|articles|posts|stories)|more news|you may also like|"
+    r"most read|latest news|recommended( for you)?)\s*:?"
+)
+# Page furniture that a copy-and-paste of a news page brings along.
+_WIDGET_RE = re.compile(
+    r"(?i)leftcenterrightdel|comments?\s*\(\d+\)|share|print|tweet|e-?mail|back to top|advertisement|"
+    r"tags?:.*|follow us.*|copy link"
+)
+_IMAGE_FILE_RE = re.compile(r"(?i)\S+\.(jpe?g|png|gif|webp|svg|bmp|tiff?)")
+_AGENCY_RE = re.compile(r"[A-Z]{2,6}(/[A-Z]{2,6})*")  # a lone byline such as "VNA" or "VNA/VNS"
+# Photo credits, which mark a line as a caption: "... (Photo: VNA)", "- Illustrative image (Photo: VNA)",
+# "Illustrative image (Source: VNA)", "VNA/VNS Photo Công Trường |".
+_CREDIT_RES = (
+    re.compile(r"\s*(?:[-–—]\s*)?(?:Illustrative (?:image|photo)\s*)?\((?:Photo|Source|Image|Ảnh)\s*:[^)]*\)\W*$", re.I),
+    re.compile(r"\s*\b[A-Z]{2,}(?:/[A-Z]{2,})*\s+Photo\b.*$"),
+    re.compile(r"\s*(?:[-–—]\s*)?\bIllustrative (?:image|photo)\W*$", re.I),
+)
+_SOURCE_RE = re.compile(r"(?i)(?:source|nguồn|url|link)\s*:\s*(.+)")
+_URL_RE = re.compile(r"https?://\S+")
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_DMY = r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
+_ISO = r"(?P<Y>\d{4})-(?P<M>\d{2})-(?P<D>\d{2})"
+_MDY = r"(?P<mn>[A-Za-z]+)\.?\s+(?P<md>\d{1,2}),?\s+(?P<my>\d{4})"
+_DAY_MONTH = r"(?P<dd>\d{1,2})\s+(?P<dmn>[A-Za-z]+)\s+(?P<dy>\d{4})"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?"
+_DATE_ANY = rf"(?:{_ISO}|{_DMY}|{_MDY}|{_DAY_MONTH})"
+# A line that is only a time stamp ("- 07:58 29/11/2025") or a labelled date ("Published: May 2, 2025").
+_DATE_LINE_RE = re.compile(
+    rf"(?i)[-–—•|\s]*(?:(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*)?(?:{_TIME}\s*,?\s*)?"
+    rf"(?:[A-Za-z]+,\s*)?{_DATE_ANY}(?:\s*,?\s*{_TIME})?(?:\s*\(?GMT[+-]\d+\)?)?\s*"
+)
+# "Hanoi (VNA) – " at the start of a wire story: not part of a title.
+_DATELINE_RE = re.compile(r"^[A-Z][\w .,'-]{0,40}?\s*\([A-Z]{2,8}\)\s*[-–—:]\s*")
+_FRONT_MATTER_RE = re.compile(r"\A(?:\ufeff)?---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def _parse_date(m: re.Match) -> str | None:
+    g = m.groupdict()
+    try:
+        if g.get("Y"):
+            d = date(int(g["Y"]), int(g["M"]), int(g["D"]))
+        elif g.get("y"):
+            # Day first, as in most of the world; an impossible month then fails and the date is dropped.
+            d = date(int(g["y"]), int(g["m"]), int(g["d"]))
+        elif g.get("my"):
+            d = date(int(g["my"]), _MONTHS[g["mn"].lower()], int(g["md"]))
+        else:
+            d = date(int(g["dy"]), _MONTHS[g["dmn"].lower()], int(g["dd"]))
+    except (KeyError, ValueError):
+        return None
+    return d.isoformat()
+
+
+def _lines(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line's stripped content, skipping blank lines."""
+    for m in re.finditer(r"[^\n]+", text[start:]):
+        s, e = m.start() + start, m.end() + start
+        while s < e and (text[s].isspace() or text[s] == "\ufeff"):  # a byte-order mark is no text
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            yield s, e
+
+
+@dataclass
+class _Meta:
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+
+
+def _front_matter(text: str, meta: _Meta) -> int:
+    """Read ``key: value`` front matter of a Markdown file into ``meta``; returns where the body starts."""
+    m = _FRONT_MATTER_RE.match(text)
+    if not m:
+        return 0
+    for line in m.group(1).splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip().strip("\"'")
+        if not value:
+            continue
+        if key == "title":
+            meta.title = value
+        elif key in ("source", "url", "link") and _URL_RE.match(value):
+            meta.source = value
+        elif key in ("date", "published"):
+            dm = re.search(_DATE_ANY, value)
+            meta.date = _parse_date(dm) if dm else None
+    return m.end()
+
+
+def _caption(text: str, s: int, e: int) -> tuple[int, int] | None:
+    """The span of a caption line without its photo credit, or None when it is a credit and nothing else."""
+    line = text[s:e]
+    cut = min((m.start() for credit in _CREDIT_RES if (m := credit.search(line))), default=len(line))
+    end = s + cut
+    while end > s and (text[end - 1].isspace() or text[end - 1] in "-–—|"):
+        end -= 1
+    return (s, end) if len(_WORDS_RE.findall(text[s:end])) >= _CAPTION_WORDS else None
+
+
+_WORDS_RE = re.compile(r"\w+")
+#: A caption needs this many words once its credit is gone ("Illustrative image" alone says nothing).
+_CAPTION_WORDS = 3
+
+
+def clean(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], _Meta]:
+    """Split a document into article spans, photo captions and metadata, leaving debris out of the spans."""
+    meta = _Meta()
+    body_start = _front_matter(text, meta)
+    segments: list[tuple[int, int]] = []
+    captions: list[tuple[int, int]] = []
+    seen_captions: set[str] = set()
+    previous = None  # normalised previous non-blank line, kept or not
+    previous_kept = False  # whether that line's span is segments[-1]
+    for s, e in _lines(text, body_start):
+        line = text[s:e]
+        norm = normalize(line)
+        if norm == previous and previous_kept:
+            # A doubled line: keep the later copy, which sits next to the paragraph it belongs to.
+            segments.pop()
+        previous, previous_kept = norm, False
+        if _TRAILER_RE.fullmatch(line) and segments:
+            break  # everything after "See more" is other stories
+        if (source := _SOURCE_RE.fullmatch(line)) is not None:
+            url = _URL_RE.search(source.group(1))
+            if url and meta.source is None:
+                meta.source = url.group().rstrip(".,;)")
+            continue
+        if (stamp := _DATE_LINE_RE.fullmatch(line)) is not None:
+            meta.date = meta.date or _parse_date(stamp)
+            continue
+        if _WIDGET_RE.fullmatch(line) or _IMAGE_FILE_RE.fullmatch(line) or _AGENCY_RE.fullmatch(line):
+            continue
+        if any(credit.search(line) for credit in _CREDIT_RES):
+            # A photo caption: it may state what the text does not (where a pictured port lies), so it is kept, as
+            # a passage of its own kind; pages repeat captions, so each is kept once.
+            span = _caption(text, s, e)
+            if span and (key := normalize(text[span[0]:span[1]])) not in seen_captions:
+                seen_captions.add(key)
+                captions.append(span)
+            continue
+        segments.append((s, e))
+        previous_kept = True
+    return segments, captions, meta
+
+
+# --- titles --------------------------------------------------------------------------------------------------
+
+_TITLE_WORDS = 14
+
+
+def _is_headline(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= 20 and len(line) <= 160 and not line.rstrip().endswith((".", ",", ";", ":", "/."))
+
+
+def _strip_decoration(line: str) -> str:
+    """'📝OP-ED: ...' -> 'OP-ED: ...'; '# Title' -> 'Title'."""
+    return re.sub(r"^[^\w\"'“‘(]+", "", line).strip()
+
+
+def _lead(sentence: str) -> str:
+    sentence = _DATELINE_RE.sub("", sentence).strip()
+    words = sentence.split()
+    if len(words) <= _TITLE_WORDS:
+        return sentence
+    return " ".join(words[:_TITLE_WORDS]).rstrip(",;:-–—") + "…"
+
+
+def make_title(text: str, segments: list[tuple[int, int]], first_sentence_end: int | None = None) -> str:
+    """A headline where the document starts with one, else a short lead from the first sentence."""
+    first = text[segments[0][0] : segments[0][1]]
+    if _is_headline(first):
+        return _strip_decoration(first) or first
+    end = first_sentence_end if first_sentence_end is not None else segments[0][1]
+    return _lead(text[segments[0][0] : min(end, segments[0][1])])
+
+
+def parse_document(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    """The Document of a file's bytes, read as its suffix says (``READERS``); raises ``_Skip``/``Unreadable``
+    with the reason when there is nothing to index."""
+    reader = READERS.get(Path(doc_id).suffix.lower(), _parse_text)
+    return reader(doc_id, data, on_page)
+
+
+def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    text = decode(data)
+    if not text.strip():
+        raise _Skip("empty file")
+    segments, captions, meta = clean(text)
+    if not segments:
+        raise _Skip("no article text left after removing page debris")
+    s, e = segments[0]
+    first_sentences = sentence_spans(text, s, e)
+    title = meta.title or make_title(text, segments, first_sentences[0][1] if first_sentences else None)
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=title,
+        source=meta.source,
+        date=meta.date,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=tuple(segments),
+        captions=tuple(captions),
+    )
+
+
+def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    markup = decode(data)
+    if not markup.strip():
+        raise _Skip("empty file")
+    text, title, canonical = html_to_text(markup)
+    # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
+    segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    if not segments:
+        raise _Skip("no visible text in the page")
+    first = sentence_spans(text, *segments[0])
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=title or make_title(text, segments, first[0][1] if first else None),
+        source=canonical,
+        date=None,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=tuple(segments),
+    )
+
+
+def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    progress = (lambda done, total: on_page(doc_id, done, total)) if on_page else None
+    return _from_extracted(doc_id, pdf_to_text(data, progress), data)
+
+
+def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+    return _from_extracted(doc_id, docx_to_text(data), data)
+
+
+def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
+    """A Document of what the PDF or Word reader built: its text is the extracted text, one block a line."""
+    first = sentence_spans(ex.text, *ex.blocks[0])
+    return Document(
+        doc_id=doc_id,
+        text=ex.text,
+        title=ex.title or make_title(ex.text, list(ex.blocks), first[0][1] if first else None),
+        source=None,
+        date=ex.date,
+        sha256=hashlib.sha256(data).hexdigest(),
+        segments=ex.blocks,
+        page_starts=ex.page_starts,
+        breaks=ex.headings,
+        notes=ex.warnings,
+    )
+
+
+def pages_of(page_starts: tuple[int, ...] | list[int], start: int, end: int) -> tuple[int, ...]:
+    """The 1-based pages that the text ``[start, end)`` of a paged document lies on; () for a document without
+    pages."""
+    if not page_starts:
+        return ()
+    first = max(1, bisect_right(page_starts, start))
+    last = max(first, bisect_right(page_starts, max(start, end - 1)))
+    return tuple(range(first, last + 1))
+
+
+#: How each file type is read, by suffix. Plain text keeps the file's own text (offsets slice the file); HTML, PDF
+#: and Word give the text a reader sees, which the index stores (offsets slice that).
+READERS: dict[str, Callable[[str, bytes, OnPage | None], Document]] = {
+    ".txt": _parse_text, ".md": _parse_text, ".markdown": _parse_text,
+    ".html": _parse_html, ".htm": _parse_html,
+    ".pdf": _parse_pdf, ".docx": _parse_docx,
+}
+SUFFIXES = tuple(READERS)

@@ -1,0 +1,1 @@
+"""Serving: the answering processes, the JSON API, the page, and the server with its guard."""

@@ -1,0 +1,566 @@
+"""The web page. It renders what the engine returns and holds no retrieval logic.
+
+Every piece of document text goes through ``html.escape`` exactly once before it reaches the page; the only
+script is the small handler below that scrolls an opened document view to its passage.
+"""
+
+# No `from __future__ import annotations` here: Gradio finds the gr.SelectData argument of an event handler by its
+# annotation at run time, which must then be the class, not a string.
+import html
+import os
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..config import GOLD
+from ..errors import QAError
+from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
+from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
+from ..service import LiveIndex
+from ..text import term_spans
+
+CSS = """
+.qa-hits { display: flex; flex-direction: column; gap: 12px; }
+.qa-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: 12px 14px;
+           overflow-wrap: anywhere; min-width: 0; }
+.qa-head { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
+.qa-rank { font-weight: 700; }
+.qa-title { font-weight: 600; }
+.qa-cite { font-size: 0.85em; opacity: 0.85; margin: 4px 0 8px; }
+.qa-score { font-size: 0.85em; font-variant-numeric: tabular-nums; display: inline-flex; gap: 6px;
+            align-items: center; }
+.qa-bar { display: inline-block; width: 60px; height: 6px; border-radius: 3px; background: rgba(128,128,128,.25);
+          overflow: hidden; }
+.qa-bar > span { display: block; height: 100%; background: #2563eb; }
+.qa-text { white-space: pre-wrap; line-height: 1.5; }
+.qa-text mark, .qa-doc-text mark.qa-term { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.qa-answer { background: rgba(74, 222, 128, 0.22); font-weight: 600; border-radius: 2px; }
+.qa-note { opacity: 0.85; }
+.qa-kind { font-size: 0.75em; border: 1px solid currentColor; border-radius: 4px; padding: 0 5px; opacity: 0.75;
+           white-space: nowrap; }
+.qa-also { font-size: 0.85em; opacity: 0.85; margin-top: 6px; }
+.qa-abstain { border: 1px solid #f59e0b; background: rgba(245, 158, 11, 0.12); border-radius: 8px;
+              padding: 10px 14px; margin-bottom: 8px; }
+.qa-low .qa-card { opacity: 0.8; }
+.qa-conflicts { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); border-radius: 8px;
+                padding: 10px 14px; margin-bottom: 8px; overflow-wrap: anywhere; }
+.qa-conflicts ul { margin: 4px 0 6px 18px; padding: 0; }
+.qa-conflict p { margin: 6px 0 0; }
+.qa-value { font-variant-numeric: tabular-nums; }
+.qa-disagree { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
+details.qa-doc { margin-top: 8px; }
+details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
+.qa-doc-text { white-space: pre-wrap; line-height: 1.5; max-height: 60vh; overflow: auto; padding: 8px;
+               border: 1px solid var(--border-color-primary, #ddd); border-radius: 6px; margin-top: 6px;
+               overflow-wrap: anywhere; }
+.qa-doc-passage { background: rgba(37, 99, 235, 0.12); outline: 1px solid rgba(37, 99, 235, 0.4); }
+.qa-debris { opacity: 0.45; }
+.qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
+.qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
+           margin: 6px 0 2px; user-select: none; }
+.qa-status td, .qa-status th { padding: 2px 10px 2px 0; text-align: left; vertical-align: top; }
+"""
+
+# Opening a "show in document" view scrolls it to the passage. Attached once to the results container; the
+# cards inside are replaced on every search, so the handler is delegated ('toggle' does not bubble: capture it).
+SCROLL_JS = """
+element.addEventListener('toggle', (ev) => {
+  const box = ev.target;
+  if (!box.open || !box.classList || !box.classList.contains('qa-doc')) return;
+  const mark = box.querySelector('.qa-doc-passage');
+  if (mark) mark.scrollIntoView({block: 'center'});
+}, true);
+"""
+
+EXAMPLES = [
+    "How many countries does Vietnam have diplomatic relations with?",
+    "Which university is Tran Le Hung from?",
+    "When was Resolution 59 issued?",
+    "What did Nguyen Hong Dien say about free trade agreements?",
+    "Who won the 2022 FIFA World Cup?",
+]
+
+#: A document view inlines at most this many characters around its passage.
+DOC_WINDOW = 60_000
+#: An Evaluate run reads at most this many gold questions and runs at most this long (one run at a time).
+MAX_GOLD_QUESTIONS = 500
+EVALUATE_SECONDS = 600
+
+
+def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
+    """``text`` escaped, the answer sentence(s) in <strong class="qa-answer">, question words in <mark>, and the
+    words of values that the sources disagree on in <span class="qa-disagree">.
+
+    ``answer_spans`` and ``flagged`` are offsets into ``text``.
+    """
+    cuts = sorted({0, len(text), *(x for span in (*answer_spans, *flagged) for x in span)})
+    terms = term_spans(text, question) if question else []
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        inside = any(s <= a and b <= e for s, e in answer_spans)
+        disputed = any(s <= a and b <= e for s, e in flagged)
+        piece, last = [], a
+        for s, e in terms:
+            if a <= s and e <= b:
+                piece.append(html.escape(text[last:s]))
+                piece.append(f'<mark class="qa-term">{html.escape(text[s:e])}</mark>')
+                last = e
+        piece.append(html.escape(text[last:b]))
+        body = "".join(piece)
+        if disputed:
+            body = f'<span class="qa-disagree" title="the sources disagree on this value">{body}</span>'
+        out.append(f'<strong class="qa-answer">{body}</strong>' if inside else body)
+    return "".join(out)
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def _source_link(url: str | None) -> str:
+    url = _safe_url(url)
+    if not url:
+        return ""
+    return (f'<a class="qa-source" href="{html.escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{html.escape(urlparse(url).netloc)}</a>')
+
+
+def page_window(text: str, page_starts: tuple[int, ...], first: int, last: int | None = None) -> tuple[int, int]:
+    """The characters of pages ``first`` to ``last`` (1-based) of a paged document."""
+    last = last or first
+    end = page_starts[last] if last < len(page_starts) else len(text)
+    return page_starts[first - 1], end
+
+
+def _pages_label(pages: tuple[int, ...]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
+
+
+def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus: tuple[int, int] | None = None,
+                    answer_spans=(), question: str = "", page_starts: tuple[int, ...] = (),
+                    window: tuple[int, int] | None = None) -> str:
+    """A document's text, escaped: passage boundaries marked (¶n), page starts of a paged document marked, text
+    outside every passage dimmed (debris), and the ``focus`` passage highlighted with its answer sentence. Shows
+    ``window`` (a page, say) or, for long documents, a window around the focus."""
+    lo, hi = window or (0, len(text))
+    note = ""
+    if window is None and len(text) > DOC_WINDOW:
+        centre = focus[0] if focus else 0
+        lo = max(0, centre - DOC_WINDOW // 2)
+        hi = min(len(text), lo + DOC_WINDOW)
+        note = f'<p class="qa-note">Showing characters {lo}–{hi} of {len(text)}.</p>'
+    covered = sorted((s, e) for _, s, e in passages)
+    starts = {s: n + 1 for n, s, _ in passages}
+    page_at = {s: n + 1 for n, s in enumerate(page_starts)}
+    cuts = {lo, hi, *page_at}
+    for s, e in covered:
+        cuts.update((s, e))
+    if focus:
+        cuts.update(focus)
+    for s, e in answer_spans:
+        cuts.update((s, e))
+    cuts = sorted(c for c in cuts if lo <= c <= hi)
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        if a in page_at:
+            out.append(f'<span class="qa-page" data-page="{page_at[a]}">page {page_at[a]}</span>')
+        if a in starts:
+            out.append(f'<span class="qa-pb" title="passage {starts[a]} starts">¶{starts[a]}</span>')
+        piece = text[a:b]
+        in_focus = focus is not None and focus[0] <= a and b <= focus[1]
+        body = _marked(piece, question if in_focus else "",
+                       [(max(s, a) - a, min(e, b) - a) for s, e in answer_spans if s < b and e > a and s <= a and b <= e])
+        if passages and not any(s <= a and b <= e for s, e in covered):
+            body = f'<span class="qa-debris" title="not part of any passage">{body}</span>'
+        if in_focus:
+            body = f'<span class="qa-doc-passage">{body}</span>'
+        out.append(body)
+    return note + '<div class="qa-doc-text">' + "".join(out) + "</div>"
+
+
+def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: float = 1.0,
+               index: Index | None = None, flagged: tuple[tuple[int, int], ...] = ()) -> str:
+    """One card. ``flagged``: document offsets of values the sources disagree on, marked in the text."""
+    date = f" · {html.escape(hit.date)}" if hit.date else ""
+    source = _source_link(hit.source)
+    source = f" · {source}" if source else ""
+    spans = [(s - hit.start, e - hit.start) for s, e in hit.answer_spans] if mark_answer else []
+    width = max(0.0, min(1.0, hit.score / top_score)) * 100 if top_score > 0 else 0
+    also = ""
+    if hit.also_in:
+        places = ", ".join(f"<code>{html.escape(p.doc_id)}</code> (characters {p.start}–{p.end})" for p in hit.also_in)
+        also = f'<div class="qa-also">also in: {places}</div>'
+    document = ""
+    if index is not None:
+        doc = index.document(hit.doc_id)
+        window, where = None, ""
+        if hit.pages:  # a paged document opens on the passage's own page(s)
+            window = page_window(doc.text, doc.page_starts, hit.pages[0], hit.pages[-1])
+            where = f'<p class="qa-note qa-doc-pages">{_pages_label(hit.pages).capitalize()} of {doc.pages}</p>'
+        view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
+                               hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
+        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
+    pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
+    kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
+    return (
+        f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
+        f'data-kind="{html.escape(hit.kind, quote=True)}">'
+        f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
+        f'<span class="qa-title">{html.escape(hit.title)}</span>{kind}'
+        f'<span class="qa-score" title="score relative to the first result">'
+        f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
+        f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
+        f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
+        f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
+        f'</div>{also}{document}</article>'
+    )
+
+
+def render_answer(answer: Answer, seconds: float | None = None, index: Index | None = None) -> str:
+    if not answer.hits:
+        return '<p class="qa-note">The index has no passages.</p>'
+    took = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
+    head = f'<p class="qa-note qa-took">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
+    if answer.abstained:
+        head = (
+            '<div class="qa-abstain" role="status"><strong>The documents do not seem to answer this.</strong> '
+            f"Confidence {answer.confidence:.2f} is below {answer.threshold:.2f}; the nearest passages below are "
+            "shown for reference, not as answers.</div>" + head
+        )
+    top = max(h.score for h in answer.hits)
+    flagged: dict[str, list[tuple[int, int]]] = {}
+    for conflict in answer.conflicts:
+        for value in conflict.values:
+            for doc_id, s, e in value.spans:
+                flagged.setdefault(doc_id, []).append((s, e))
+    # a sentence of a passage that does not answer is no answer: mark none when abstaining
+    cards = "".join(render_hit(h, answer.question, not answer.abstained, top, index, tuple(
+        (s, e) for s, e in flagged.get(h.doc_id, ()) if h.start <= s and e <= h.end)) for h in answer.hits)
+    return head + render_conflicts(answer) + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
+
+
+def render_conflicts(answer: Answer) -> str:
+    """The "Sources disagree" panel: each value with its quote, the documents that state it with their dates (a
+    newer article may explain the difference), and links that scroll to their cards."""
+    if not answer.conflicts:
+        return ""
+    by_rank = {h.rank: h for h in answer.hits}
+    parts = []
+    for conflict in answer.conflicts:
+        rows = []
+        for value in conflict.values:
+            sources = ", ".join(
+                f'<a class="qa-jump" href="#qa-hit-{r}" data-rank="{r}">[{r}] <code>{html.escape(by_rank[r].doc_id)}'
+                f'</code>{" · " + html.escape(by_rank[r].date) if by_rank[r].date else ""}</a>'
+                for r in value.hits if r in by_rank)
+            rows.append(f'<li><strong class="qa-value">{html.escape(value.value)}</strong> '
+                        f'<q>{html.escape(value.quote)}</q> — {sources}</li>')
+        parts.append(f'<div class="qa-conflict"><p>About {html.escape(conflict.about)}:</p><ul>{"".join(rows)}</ul>'
+                     f'</div>')
+    return ('<section class="qa-conflicts" role="note" aria-label="Sources disagree"><strong>Sources disagree.'
+            '</strong> The passages below give different values for the same thing; check the sources and their '
+            f'dates.{"".join(parts)}</section>')
+
+
+def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:
+    """What the page shows for a question: cited, escaped passages, or a gentle note."""
+    if not isinstance(question, str) or not question.strip():
+        return '<p class="qa-note">Type a question to search the documents.</p>'
+    started = time.perf_counter()
+    try:
+        result = index.answer(check_question(question, cut_long=True), k=int(k), mode=mode)
+    except QAError as e:
+        return f'<p class="qa-note">{html.escape(str(e))}</p>'
+    return render_answer(result, time.perf_counter() - started, index if documents else None)
+
+
+# --- library, evaluation, status -----------------------------------------------------------------------------
+
+
+LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "Size"]
+
+
+def library_rows(index: Index) -> list[list]:
+    return [[d.title, d.doc_id, d.date or "", d.source or "", d.pages or "", d.n_passages,
+             f"{len(d.text) / 1024:.1f} KB"] for d in index.documents()]
+
+
+def library_document(index: Index, doc_id: str, page: int = 1) -> str:
+    """A document of the Library with its passage boundaries; a paged one (PDF) one page at a time."""
+    try:
+        doc = index.document(doc_id)
+    except QAError as e:
+        return f'<p class="qa-note">{html.escape(str(e))}</p>'
+    window, where = None, ""
+    if doc.pages:
+        page = min(max(1, int(page)), doc.pages)
+        window = page_window(doc.text, doc.page_starts, page)
+        where = f" · page {page} of {doc.pages} (choose the page above)"
+    head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
+            f'{" · " + html.escape(doc.date) if doc.date else ""}'
+            f'{" · " + _source_link(doc.source) if _safe_url(doc.source) else ""} · {doc.n_passages} passages'
+            f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
+    return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
+                                  window=window)
+
+
+
+def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
+    m = live.current.manifest
+    changes = live.changes()
+    if changes is None:
+        fresh = "stale: the corpus folder is gone"
+    elif changes:
+        fresh = f"stale: {len(changes)} changed ({html.escape(changes.describe(most=10))})"
+    else:
+        fresh = "fresh"
+    cal = live.current.calibration
+    rows = [
+        ("State", f'<strong class="qa-fresh">{fresh}</strong>'),
+        ("Corpus", f"<code>{html.escape(m.corpus)}</code>"),
+        ("Model", f"{html.escape(m.model)} ({html.escape(m.backend)}, {m.dimension} dimensions)"),
+        ("Documents", f"{m.counts.documents} ({len(m.skipped)} skipped)"),
+        ("Passages", f"{m.counts.passages} (at most {m.chunking.max_tokens} word pieces, "
+                     f"{m.chunking.overlap_tokens} overlap)"),
+        ("Vectors", html.escape(f"{m.index_type}: {m.vectors.describe()}")),
+        ("Built at", f"{html.escape(m.built_at)} in {m.build_seconds:.1f} s"
+                     f"{' (incremental)' if m.incremental else ''}"),
+        ("Generation", f"<code>{html.escape(m.generation)}</code>"),
+        ("Abstention thresholds", ", ".join(f"{mode} {live.current.threshold(mode):.3f}" for mode in sorted(MODES))
+                                  + (f" (calibrated on {html.escape(cal.calibrated_on)})" if cal else " (default)")),
+        ("Rebuild", "allowed" if allow_rebuild else "disabled (start qa serve with --allow-rebuild)"),
+    ]
+    skipped = "".join(f"<li><code>{html.escape(d)}</code>: {html.escape(r.reason or '')}</li>"
+                      for d, r in m.skipped.items())
+    skipped += "".join(f"<li><code>{html.escape(d)}</code> (read in part): {html.escape(note)}</li>"
+                       for d, r in m.documents.items() for note in r.notes or ())
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
+
+
+# --- the app -------------------------------------------------------------------------------------------------
+
+
+def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
+              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True):
+    """The page's Gradio app. The Evaluate run and the rebuild exist as events only when allowed (a page's events
+    can be called by anyone who reaches the port). ``delete_cache`` = (every, older than) seconds: uploaded files
+    are removed."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+    import pandas as pd
+
+    if isinstance(live, Index):  # a plain loaded index: serve it as it is
+        live = LiveIndex.of(live)
+    gold_path = gold_path or _default_gold(live)
+    private = {"api_visibility": "private"}
+    m = live.current.manifest
+
+    with gr.Blocks(title="qa: ask the documents", delete_cache=delete_cache) as app:
+        # HTML, escaped: a folder name may hold Markdown or markup of its own
+        gr.HTML(f'<h2 class="qa-h">Ask the documents</h2><p>{m.counts.documents} documents, {m.counts.passages} '
+                f"passages from <code>{html.escape(m.corpus)}</code>. Every answer is a passage you can check, "
+                f"cited to the character.</p>", elem_id="qa-header")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row():
+                    question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
+                                          scale=5, min_width=260, autofocus=True, max_length=10_000, lines=1)
+                    k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
+                    mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
+                button = gr.Button("Search", variant="primary")
+                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS)
+                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+
+            with gr.Tab("Library", id="library"):
+                gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
+                docs = gr.Dataframe(
+                    value=pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS),
+                    interactive=False, wrap=True, elem_id="library-table")
+                doc_page = gr.Number(label="Page (of a PDF)", value=1, minimum=1, precision=0, elem_id="library-page")
+                doc_view = gr.HTML(elem_id="library-document", js_on_load=None)
+                doc_id = gr.State("")
+
+            with gr.Tab("Evaluate", id="evaluate"):
+                gr.Markdown((f"Runs a gold question set against every mode. Default: `{gold_path}`; or upload a "
+                             "JSONL file of `{\"id\", \"question\", \"answers\", \"doc_ids\"}` lines (at most "
+                             f"{MAX_GOLD_QUESTIONS} questions; one run at a time)."
+                             if gold_path else "Upload a gold JSONL file to evaluate.") + (
+                    "" if allow_evaluate else "\n\n**Disabled on this server**: start `qa serve` with "
+                                              "`--allow-evaluate` (or `--auth`) to run evaluations here, or run "
+                                              "`qa eval`."))
+                with gr.Row():
+                    upload = gr.File(label="Gold set (JSONL)", file_types=[".jsonl"], scale=3, elem_id="eval-upload",
+                                     interactive=allow_evaluate)
+                    run_eval = gr.Button("Run evaluation", variant="primary", scale=1, interactive=allow_evaluate)
+                eval_note = gr.Markdown(elem_id="eval-note")
+                metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")
+                # one bar per (metric, mode): side by side, never stacked
+                chart = gr.BarPlot(x="metric · mode", y="value", color="mode", label="Metrics", elem_id="eval-chart",
+                                   y_lim=[0, 1], sort=None, x_label_angle=-45)
+                questions = gr.Dataframe(label="Questions (choose a row to see what was retrieved)",
+                                         interactive=False, wrap=True, elem_id="eval-questions",
+                                         column_widths=["8%", "56%", "10%", "14%", "12%"])
+                retrieved = gr.HTML(elem_id="eval-retrieved", js_on_load=None)
+                per_question = gr.State([])
+
+            with gr.Tab("Index", id="index"):
+                status = gr.HTML(status_html(live, allow_rebuild), elem_id="index-status", js_on_load=None)
+                with gr.Row():
+                    refresh = gr.Button("Refresh status")
+                    rebuild = gr.Button("Rebuild index", variant="primary", interactive=allow_rebuild,
+                                        elem_id="rebuild")
+                rebuild_note = gr.Markdown(elem_id="rebuild-note")
+
+        def search(q: str | None = None, top_k: float | None = 5, search_mode: str | None = DEFAULT_MODE) -> str:
+            # anyone may call this route with anything: a bad k or mode gets the page's note, never an error
+            try:
+                k_value = check_k(5 if top_k is None else top_k)
+                checked_mode = check_mode(search_mode or DEFAULT_MODE)
+            except QAError as e:
+                return f'<p class="qa-note">{html.escape(str(e))}</p>'
+            return answer(live.current, q, k_value, checked_mode)
+
+        # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
+        # answer a bad k from a raw API call with an empty error)
+        button.click(search, [question, k, mode], results, api_name="search", preprocess=False)
+        question.submit(search, [question, k, mode], results, preprocess=False, **private)
+
+        def open_document(evt: gr.SelectData):
+            row = evt.row_value if evt.row_value else None
+            return (library_document(live.current, row[1]), row[1], 1) if row else ("", "", 1)
+
+        def turn_page(chosen: str, page: float | None) -> str:
+            return library_document(live.current, chosen, int(page or 1)) if chosen else ""
+
+        docs.select(open_document, None, [doc_view, doc_id, doc_page], **private)
+        doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
+
+        def evaluate(file, progress=gr.Progress()):
+            """A generator, so that it stops when the visitor leaves (see ``_while_watched``); bounded by the upload
+            cap, MAX_GOLD_QUESTIONS and one run at a time; an uploaded file is deleted once read."""
+            path = Path(file) if file else gold_path
+            if path is None:
+                yield "Upload a gold set first.", None, None, None, []
+                return
+            try:
+                gold = load_gold(path, max_questions=MAX_GOLD_QUESTIONS)
+            except QAError as e:
+                yield f"**Cannot read the gold set:** {html.escape(str(e))}", None, None, None, []
+                return
+            finally:
+                if file:
+                    Path(file).unlink(missing_ok=True)
+            modes = sorted(MODES)
+            progress(0, desc="evaluating")
+            run = _while_watched(lambda alive: evaluate_gold(
+                live.current, gold, modes, progress=lambda done, total: (
+                    alive(), progress(done / max(1, total), desc="evaluating"))))
+            results = None
+            for results in run:
+                if results is None:
+                    yield (gr.skip(),) * 5
+            if results is None:
+                return
+            keys = GOLD_COLUMNS
+            table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
+                                   r.summary()["latency_p50_ms"]] for mode, r in results.items()],
+                                 columns=["mode", *keys, "p50 ms"])
+            long = pd.DataFrame([[mode, f"{key} · {mode}", r.metrics[key]] for key in GOLD_METRICS
+                                 for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
+            rows = results[DEFAULT_MODE].per_question
+            qtable = pd.DataFrame([[r["id"], r["question"], _verdict(r), r["first_relevant_rank"] or "",
+                                    "yes" if r["abstained"] else "no"] for r in rows],
+                                  columns=["id", "question", "result", "first relevant rank", "abstained"])
+            note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
+                    f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
+                    f"and no abstention, or an unanswerable one abstained on.")
+            yield note, table, long, qtable, rows
+
+        if allow_evaluate:
+            run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
+                           concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
+
+        def show_retrieved(rows: list, evt: gr.SelectData) -> str:
+            if not rows or evt.index is None:
+                return ""
+            r = rows[evt.index[0]]
+            items = "".join(
+                f'<li><code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
+                f'<span class="qa-text">{html.escape(" ".join(h["text"].split())[:400])}</span></li>'
+                for h in r["retrieved"])
+            return (f"<p><strong>{html.escape(r['id'])}</strong> {html.escape(r['question'])} — "
+                    f"{_verdict(r)}</p><ol>{items}</ol>")
+
+        questions.select(show_retrieved, [per_question], retrieved, **private)
+        refresh.click(lambda: status_html(live, allow_rebuild), None, status, **private)
+
+        if allow_rebuild:
+            def do_rebuild(progress=gr.Progress()):
+                def report(phase: str, done: int, total: int) -> None:
+                    progress(done / total if total > 0 else None, desc=phase)
+
+                try:
+                    r = live.rebuild(report)
+                except QAError as e:
+                    return f"**Rebuild failed:** {html.escape(str(e))}", status_html(live, allow_rebuild)
+                return (f"Rebuilt: {r.documents} documents, {r.passages} passages ({r.embedded} embedded, "
+                        f"{r.reused} reused) in {r.seconds:.1f} s.", status_html(live, allow_rebuild))
+
+            # state-changing, so in the API only when the server was started with --allow-rebuild
+            rebuild.click(do_rebuild, None, [rebuild_note, status], concurrency_limit=1, api_name="rebuild")
+    return app
+
+
+class _Gone(Exception):
+    """The visitor who started a long run has left."""
+
+
+def _while_watched(work, poll: float = 0.5, patience: float = 10.0):
+    """Run ``work(alive)`` in a thread while this generator is being iterated: it yields None every ``poll``
+    seconds, then the result. Gradio stops iterating a generator whose visitor disconnected; ``alive()``, which
+    ``work`` calls now and then, raises once nobody has asked for more for ``patience`` seconds, so the run stops
+    instead of holding the cores for nobody."""
+    pulled = [time.monotonic()]
+    done = threading.Event()
+    out: dict = {}
+
+    def alive() -> None:
+        if time.monotonic() - pulled[0] > patience:
+            raise _Gone()
+
+    def target() -> None:
+        try:
+            out["result"] = work(alive)
+        except _Gone:
+            out["gone"] = True
+        except BaseException as e:  # re-raised in the generator, where Gradio reports it
+            out["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="qa-evaluate", daemon=True).start()
+    while not done.wait(poll):
+        pulled[0] = time.monotonic()
+        yield None
+        pulled[0] = time.monotonic()
+    if "error" in out:
+        raise out["error"]
+    if "result" in out:
+        yield out["result"]
+
+
+def _verdict(row: dict) -> str:
+    if not row["answerable"]:
+        return "pass" if row["abstained"] else "fail"
+    rank = row["first_relevant_rank"]
+    return "pass" if rank is not None and rank <= 5 and not row["abstained"] else "fail"
+
+
+def _default_gold(live: LiveIndex) -> Path | None:
+    path = live.corpus / GOLD
+    return path if path.is_file() else None

@@ -1,0 +1,1 @@
+"""Storage: the manifest, the database (all SQL), the index directory and its generations, the build."""

@@ -1,0 +1,220 @@
+"""``passages.sqlite``, a generation's documents and passages: the one home of its schema and of every statement qa
+runs on it. A build writes it through ``Writer`` (one transaction, committed once); an index reads it through
+``Reader``, one read-only connection per thread (a generation never changes once written, so readers need no
+locks)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+DATABASE = "passages.sqlite"
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    date TEXT,
+    sha256 TEXT NOT NULL,
+    n_passages INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL        -- JSON list: where page i + 1 begins in text ([] for a document without pages)
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL,        -- 0-based position within the document
+    start INTEGER NOT NULL,          -- documents.text[start:end] == text
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    text_sha256 TEXT NOT NULL,       -- what decides whether a rebuild may reuse the vector
+    terms TEXT NOT NULL,             -- its lexical terms, space-separated: the BM25 index is rebuilt from these
+    vector BLOB NOT NULL,            -- float32, L2-normalised
+    kind TEXT NOT NULL,              -- 'text' or 'caption' (a photo caption, a passage of its own)
+    sentences TEXT NOT NULL,         -- JSON [[start, end, "terms"], ...]: its sentences, offsets into text
+    sentence_vectors BLOB NOT NULL   -- one vector per sentence: float32 scales, then int8 rows (qa.rank.sentences.pack)
+);
+CREATE INDEX passages_by_hash ON passages(text_sha256);
+CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
+CREATE TABLE skipped (doc_id TEXT PRIMARY KEY, reason TEXT NOT NULL);
+"""
+
+#: What the database stores of a passage's text besides the text: its vector, its sentences, their vectors.
+Stored = tuple[bytes, str, bytes]
+
+_DOCUMENT = "doc_id, title, source, date, text, n_passages, page_starts"
+#: The columns of a passage as a question's candidate (``Reader.candidates``), in this order.
+CANDIDATE = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts",
+             "kind")
+#: IN (...) lists are cut to this many ids: SQLite's limit on parameters is 32,766, and shorter lists plan alike.
+_IN = 500
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        # Generations never change once written: immutable=1 skips locking, so any number of readers are free.
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    return sqlite3.connect(path)
+
+
+def _in(ids) -> str:
+    return ",".join("?" * len(ids))
+
+
+def vectors_of(db: sqlite3.Connection, ids) -> np.ndarray:
+    """The stored float32 vectors of passages ``ids``, one row each in that order."""
+    out = []
+    for start in range(0, len(ids), _IN):
+        part = [int(i) for i in ids[start:start + _IN]]
+        rows = dict(db.execute(f"SELECT id, vector FROM passages WHERE id IN ({_in(part)})", part))
+        out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
+    return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+class Writer:
+    """The database of a generation being built: a new one, or a copy of the previous generation's to update."""
+
+    def __init__(self, path: Path, new: bool):
+        self.db = connect(path)
+        if new:
+            self.db.executescript(SCHEMA)
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Delete these documents with their passages and skip records; the ids of the passages deleted."""
+        ids: list[int] = []
+        for doc_id in doc_ids:
+            ids += [i for (i,) in self.db.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+            for table in ("passages", "documents", "skipped"):
+                self.db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        return np.array(ids, dtype=np.int64)
+
+    def add_skipped(self, doc_id: str, reason: str) -> None:
+        self.db.execute("INSERT INTO skipped VALUES (?, ?)", (doc_id, reason))
+
+    def add_document(self, doc, n_passages: int) -> None:
+        """``doc``: a ``qa.read.documents.Document``."""
+        self.db.execute(f"INSERT INTO documents ({_DOCUMENT}, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (doc.doc_id, doc.title, doc.source, doc.date, doc.text, n_passages,
+                         json.dumps(doc.page_starts), doc.sha256))
+
+    def add_passages(self, rows: Iterable[tuple]) -> None:
+        """Rows of (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, sentences,
+        sentence_vectors)."""
+        self.db.executemany(
+            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, "
+            "sentences, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def next_id(self) -> int:
+        """The first passage id never used here (0 is an id: ``MAX(id) or -1`` would reuse it)."""
+        last = self.db.execute("SELECT MAX(id) FROM passages").fetchone()[0]
+        return 0 if last is None else last + 1
+
+    def counts(self) -> tuple[int, int, int]:
+        """(passages, documents, vector dimension; 0 without passages)."""
+        n, width = self.db.execute("SELECT COUNT(*), MAX(LENGTH(vector)) FROM passages").fetchone()
+        documents = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return n, documents, (width or 0) // 4
+
+    def terms(self) -> Iterator[tuple[int, str, int]]:
+        """(id, space-separated terms, word pieces) of every passage, in id order: what BM25 is rebuilt from."""
+        yield from self.db.execute("SELECT id, terms, n_tokens FROM passages ORDER BY id")
+
+    def chunks(self, size: int = 20_000, after: int = -1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) of the passages with ids above ``after``, ``size`` at a time, in id order."""
+        last = after
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM passages WHERE id > ? ORDER BY id LIMIT ?",
+                                   (last, size)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield (np.array([r[0] for r in rows], dtype=np.int64),
+                   np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1))
+
+    def ids(self) -> np.ndarray:
+        return np.array([i for (i,) in self.db.execute("SELECT id FROM passages")], dtype=np.int64)
+
+    def vectors_of(self, ids) -> np.ndarray:
+        return vectors_of(self.db, ids)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Reuse:
+    """The previous generation's database, looked up by passage text hash: a passage whose text is unchanged keeps
+    its vector, sentences and sentence vectors (all three depend on the text alone)."""
+
+    def __init__(self, path: Path | None):
+        self.db = None
+        if path is not None:
+            try:
+                self.db = connect(path, readonly=True)
+            except sqlite3.Error:
+                self.db = None
+
+    def get(self, digest: str) -> Stored | None:
+        if self.db is None:
+            return None
+        return self.db.execute("SELECT vector, sentences, sentence_vectors FROM passages WHERE text_sha256 = ? "
+                               "LIMIT 1", (digest,)).fetchone()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+
+
+class Reader:
+    """A generation's database for answering: one read-only connection per thread, opened when first needed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path, readonly=True)
+        return db
+
+    def documents(self) -> list[tuple]:
+        """(doc_id, title, source, date, text, n_passages, page_starts JSON) of every document, by id."""
+        return self.db.execute(f"SELECT {_DOCUMENT} FROM documents ORDER BY doc_id").fetchall()
+
+    def document(self, doc_id: str) -> tuple | None:
+        return self.db.execute(f"SELECT {_DOCUMENT} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+
+    def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """(ordinal, start, end) of every passage of a document, in order."""
+        return self.db.execute("SELECT ordinal, start, end FROM passages WHERE doc_id = ? ORDER BY ordinal",
+                               (doc_id,)).fetchall()
+
+    def passages(self) -> list[tuple]:
+        """(id, doc_id, ordinal, start, end, text) of every passage, in id order."""
+        return self.db.execute("SELECT id, doc_id, ordinal, start, end, text FROM passages ORDER BY id").fetchall()
+
+    def candidates(self, ids: list[int]) -> list[tuple]:
+        """(id, *CANDIDATE) of passages ``ids`` with their documents' title, source, date and pages."""
+        return self.db.execute(
+            f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
+            f"d.page_starts, p.kind FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({_in(ids)})",
+            ids).fetchall()
+
+    def sentences_of(self, ids: list[int]) -> list[tuple[int, str, str, str, bytes]]:
+        """(id, text, terms, sentences JSON, packed sentence vectors) of passages ``ids``."""
+        return self.db.execute(f"SELECT id, text, terms, sentences, sentence_vectors FROM passages "
+                               f"WHERE id IN ({_in(ids)})", ids).fetchall()
+
+    def vectors_of(self, ids) -> np.ndarray:
+        return vectors_of(self.db, ids)

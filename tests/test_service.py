@@ -1,0 +1,73 @@
+"""qa.service, what the CLI and the page stand on: opening an index (built when missing, refused or rebuilt when
+stale), and LiveIndex, the index a server answers from while builds switch generations beside it."""
+
+import shutil
+
+import pytest
+from helpers import SEEDS, write
+
+from qa.errors import QAError, StaleIndexError
+from qa.service import LiveIndex, Watcher, build_index, ensure_index, open_index
+from qa.store.layout import current_generation
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_a_missing_index_is_built_once_then_opened(corpus, tmp_path, fake_settings, fake):
+    index, report = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    assert report is not None and report.documents == 5 and index.size == report.passages
+    again, second = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    assert second is None and again.generation.path == index.generation.path
+    assert ensure_index(corpus, tmp_path / "i", fake_settings) is None
+
+
+def test_a_stale_index_is_refused_or_rebuilt_when_asked(corpus, tmp_path, fake_settings, fake):
+    open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    write(corpus, "new.txt", "A new article about rice exports from the Mekong delta.\n")
+    with pytest.raises(StaleIndexError, match="new.txt"):
+        open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    index, report = open_index(corpus, tmp_path / "i", fake_settings, rebuild_stale=True, embedder=fake)
+    assert report.incremental and report.read == 1 and "new.txt" in {d.doc_id for d in index.documents()}
+
+
+@pytest.mark.parametrize("make, message", [(lambda p: None, "corpus folder not found"),
+                                           (lambda p: p.write_text("x"), "is a file, not a folder")])
+def test_a_corpus_that_is_not_a_folder_is_named_for_what_it_is(tmp_path, fake_settings, fake, make, message):
+    make(tmp_path / "notes.html")
+    with pytest.raises(QAError, match=message):
+        open_index(tmp_path / "notes.html", tmp_path / "i", fake_settings, embedder=fake)
+
+
+def test_a_live_index_switches_to_a_build_made_elsewhere(corpus, tmp_path, fake_settings, fake):
+    index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    live = LiveIndex.of(index)
+    assert not live.changes() and live.refresh() is False
+    write(corpus, "new.txt", "A new article about rice exports from the Mekong delta.\n")
+    assert [a for a in live.changes().added] == ["new.txt"]
+    build_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    watcher = Watcher(live, every=0.05)
+    try:
+        for _ in range(100):
+            if live.current.generation.path == current_generation(tmp_path / "i"):
+                break
+            watcher._stop.wait(0.05)
+    finally:
+        watcher.stop()
+    assert live.current.generation.path == current_generation(tmp_path / "i") and not live.changes()
+
+
+def test_one_rebuild_at_a_time(corpus, tmp_path, fake_settings, fake):
+    index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    live = LiveIndex.of(index)
+    live._rebuild_lock.acquire()
+    try:
+        with pytest.raises(QAError, match="already running"):
+            live.rebuild()
+    finally:
+        live._rebuild_lock.release()
+    assert live.rebuild().documents == 5
