@@ -1,5 +1,5 @@
-"""Fit the confidence model of qa.answers (CONFIDENCE_WEIGHTS, CONFIDENCE_BIAS, DEFAULT_THRESHOLDS) and report how it
-does on questions held back from the fit.
+"""Fit the confidence model of qa.rank.answers (CONFIDENCE_WEIGHTS, CONFIDENCE_BIAS, DEFAULT_THRESHOLDS) and report
+how it does on questions held back from the fit.
 
 Collections and question sets (all in this repository or beside it):
   seeds    seeds/ with seeds/gold.jsonl (68 answerable, 8 not) and gold/seeds-paraphrased.jsonl (60 answerable
@@ -20,7 +20,6 @@ of the seeds' two question sets (alternate lines) and scored on that half, both 
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from collections import Counter
@@ -31,9 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import machine, recorded  # noqa: E402
+
 from qa import Index, Settings  # noqa: E402
-from qa.answers import Signals  # noqa: E402
 from qa.evaluate import is_relevant, load_beir, load_gold, materialise_beir, wilson  # noqa: E402
+from qa.rank.answers import Signals  # noqa: E402
 from qa.service import ensure_index  # noqa: E402
 
 CACM = ROOT.parent / "shared" / "datasets" / "cacm"
@@ -41,13 +42,6 @@ FEATURES = list(Signals.__dataclass_fields__)
 MODES = ("dense", "hybrid", "lexical")
 TARGET = 0.02
 OVERLAPPING = {("squad-complexity", "cacm"), ("cacm", "squad")}
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    import os
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
 
 
 def collections():
@@ -190,4 +184,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("abstention"):
+        main()

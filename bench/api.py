@@ -21,7 +21,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -34,16 +33,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from common import machine, recorded, served, table  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 QA = str(Path(sys.executable).parent / "qa")
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
-    from qa.config import cores
-
-    return f"{cpu}, {cores()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
 
 
 def gold_questions() -> list[str]:
@@ -194,49 +187,16 @@ def page_client(port: int):
     return make
 
 
-def table(title: str, header: list[str], rows: list[list]) -> None:
-    cells = [header] + [[f"{c:.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for n, r in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    sys.stdout.flush()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--seconds", type=int, default=20)
-    ap.add_argument("--clients", type=int, default=16)
+    for option, default in (("--runs", 3), ("--seconds", 20), ("--clients", 16)):  # runs, load seconds, clients
+        ap.add_argument(option, type=int, default=default)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from qa.config import cores
 
     questions = [q for q in gold_questions()]
-    work = Path(tempfile.mkdtemp(prefix="qa-bench-api-"))
-    corpus = work / "seeds"
-    shutil.copytree(ROOT / "seeds", corpus)
-    subprocess.run([QA, "index", str(corpus), "--index-dir", str(work / "index"), "-q"], check=True)
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(work / "serve.log", "w")
-    server = subprocess.Popen([QA, "serve", str(corpus), "--index-dir", str(work / "index"), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((work / "serve.log").read_text()[-2000:])
-                time.sleep(0.5)
+    with served() as (port, work):
         print(f"qa HTTP bench on {machine()}; {len(questions)} gold questions of the seeds, k=3, hybrid")
         base = in_process(work / "index", questions, args.runs)
         api = sequential_api(port, questions, args.runs)
@@ -249,7 +209,7 @@ def main() -> int:
                ["the page's /search (its HTML, over HTTP)", len(page), statistics.median(page), pct(page, 95),
                 statistics.median(page) / b50],
                ["the same through gradio_client", len(client), statistics.median(client), pct(client, 95),
-                statistics.median(client) / b50]])
+                statistics.median(client) / b50]], number="{:.1f}")
         ceiling = cores() / (b50 / 1000)
         rows = []
         if shutil.which("wrk"):
@@ -261,21 +221,15 @@ def main() -> int:
         rows.append(["the page's /search", r["tool"], r["qps"], r["qps"] / ceiling, r["p50"], r["p95"], r["errors"]])
         table(f"{args.clients} clients for {args.seconds} s (ceiling = {cores()} cores / in-process p50 = "
               f"{ceiling:.0f} questions/s)", ["route", "client", "questions/s", "of ceiling", "p50 ms", "p95 ms",
-                                              "errors"], rows)
+                                              "errors"], rows, number="{:.1f}")
         api50 = statistics.median(api)
         print(f"\nacceptance: sequential /api/ask p50 {api50:.1f} ms <= 2 x {b50:.1f} + 5 = {2 * b50 + 5:.1f} ms: "
               f"{'yes' if api50 <= 2 * b50 + 5 else 'NO'}; {args.clients} clients {rows[0][2]:.0f} q/s >= 50 % of "
               f"{ceiling:.0f}: {'yes' if rows[0][2] >= ceiling / 2 else 'NO'}, errors {rows[0][6]}")
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded("api"):
+        code = main()
+    sys.exit(code)

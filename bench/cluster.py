@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import shutil
 import statistics
@@ -29,17 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+from common import machine, recorded, table  # noqa: E402
+
 QA = str(Path(sys.executable).parent / "qa")
 TARGET = 10_000_000
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    import ray
-
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, Ray {ray.__version__}, "
-            f"{time.strftime('%Y-%m-%d')}")
 
 
 def build(corpus: Path, index_dir: Path, *extra: str) -> tuple[float, int]:
@@ -68,12 +59,13 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
     import sqlite3
 
     sys.path.insert(0, str(ROOT))
-    from qa.build import Embedded, build_index
-    from qa.chunking import chunk_document
     from qa.config import Settings
-    from qa.documents import Document, iter_documents, list_files
-    from qa.embedding import get_tokenizer
-    from qa.layout import DATABASE, current_generation
+    from qa.models.embedding import get_tokenizer
+    from qa.read.chunking import chunk_document
+    from qa.read.documents import Document, iter_documents, list_files
+    from qa.store.build import Embedded, write_generation
+    from qa.store.database import DATABASE
+    from qa.store.layout import current_generation
     from qa.text import analyze
 
     settings = Settings.from_env()
@@ -92,7 +84,7 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
         else:
             items.append(item)
     started = time.perf_counter()
-    report = build_index(corpus, work / "driver", settings, source=lambda *_: iter(items))
+    report = write_generation(corpus, work / "driver", settings, source=lambda *_: iter(items))
     return time.perf_counter() - started, report.passages
 
 
@@ -101,10 +93,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
     from pydoc_corpus import corpus
-    from speed import table
 
     pydoc = corpus()
-    print(f"qa cluster build bench on {machine()}")
+    import ray
+
+    print(f"qa cluster build bench on {machine(f'Ray {ray.__version__}')}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows, rates = [], {}
@@ -141,4 +134,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("cluster"):
+        main()

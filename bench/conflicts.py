@@ -1,8 +1,8 @@
-"""Cost of the conflict step (qa.conflicts.find_conflicts), measured on this machine.
+"""Cost of the conflict step (qa.rank.conflicts.find_conflicts), measured on this machine.
 
     python bench/conflicts.py [--runs 5] [--repeat 20]
 
-Prints the machine, the import time of qa.conflicts in a new process, and the per-question cost over the cases of
+Prints the machine, the import time of qa.rank.conflicts in a new process, and the per-question cost over the cases of
 tests/data/conflicts.jsonl (each case: a question and the answer sentences of its hits), as p50/p95 in
 milliseconds; each of ``--runs`` runs times every case ``--repeat`` times, and the medians over runs are printed.
 Also times the same step on inputs shaped like the engine's (5 hits with 2 answer sentences each), built from the
@@ -12,10 +12,8 @@ seeds.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -25,28 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.conflicts import Evidence, _read_sentence, find_conflicts  # noqa: E402
+from common import machine, recorded  # noqa: E402
+
+from qa.rank.conflicts import Evidence, find_conflicts, read_sentence  # noqa: E402
 from qa.text import sentence_spans  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "conflicts.jsonl"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        cpu = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{cpu}, {usable} usable cores of {os.cpu_count()}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; {dt.datetime.now().isoformat(timespec='minutes')}")
-
-
 def import_ms(runs: int) -> tuple[float, float]:
     """Median wall times, in a new process, of `import qa` (the package: numpy and the engine's modules) and of
-    `import qa.conflicts` after it (the module's own cost: its regular expressions and tables)."""
-    code = ("import time; t = time.perf_counter(); import qa; u = time.perf_counter(); import qa.conflicts; "
+    `import qa.rank.conflicts` after it (the module's own cost: its regular expressions and tables)."""
+    code = ("import time; t = time.perf_counter(); import qa; u = time.perf_counter(); import qa.rank.conflicts; "
             "print(u - t, time.perf_counter() - u)")
     # with byte code cached, as an installed package has it (a first run writes it)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(ROOT)}
@@ -76,7 +64,7 @@ def time_cases(cases: list[tuple[str, list[Evidence]]], runs: int, repeat: int, 
             t = time.perf_counter()
             for _ in range(repeat):
                 if cold:
-                    _read_sentence.cache_clear()
+                    read_sentence.cache_clear()
                 find_conflicts(question, evidence)
             per_case.append((time.perf_counter() - t) / repeat * 1000)
         p50, p95 = percentiles(per_case)
@@ -113,7 +101,7 @@ def main() -> None:
     print(machine())
     package, module = import_ms(args.runs)
     print(f"import (new process, median of {args.runs}): qa package {package:.0f} ms, "
-          f"then qa.conflicts {module:.1f} ms")
+          f"then qa.rank.conflicts {module:.1f} ms")
     shaped = engine_shaped()
     for name, group in ((f"{CASES.relative_to(ROOT)} ({len(cases)} questions)", cases),
                         (f"seeds gold questions, 5 hits x 2 sentences ({len(shaped)} questions)", shaped)):
@@ -126,4 +114,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("conflicts"):
+        main()

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import recorded  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,4 +36,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded("fuzz"):
+        code = main()
+    sys.exit(code)

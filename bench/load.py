@@ -14,39 +14,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from itertools import cycle
 from pathlib import Path
+
+from common import machine, recorded, served  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ['"quoted" AND (NOT x) OR y*', "'; DROP TABLE passages; --", "\u202eright to left", "🇻🇳" * 30,
            "x" * 10_000, "<script>alert(1)</script>", "NEAR/3 title:*", "\x00\x07 control", "((((", "Việt Nam?"]
 EMPTY = ["", "   ", "\n\t"]
-
-
-def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor() or "?")
-    mem = next((int(l.split()[1]) // 2**20 for l in Path("/proc/meminfo").read_text().splitlines()
-                if l.startswith("MemTotal")), 0)
-    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}, {platform.system()}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def questions() -> list[tuple[str, str]]:
@@ -99,26 +80,8 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
         verbose: bool = True, target: str = "page") -> dict:
     from gradio_client import Client
 
-    work = Path(tempfile.mkdtemp(prefix="qa-load-"))
-    corpus = work / "seeds"
-    shutil.copytree(ROOT / "seeds", corpus)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    qa = str(Path(sys.executable).parent / "qa")
-    log = open(work / "serve.log", "w")
-    server = subprocess.Popen([qa, "serve", str(corpus), "--index-dir", str(work / "index"), "--port", str(port),
-                               "--allow-rebuild"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"qa serve did not start: {(work / 'serve.log').read_text()[-1500:]}")
-                time.sleep(0.5)
-
+    with served("--allow-rebuild") as (port, work):
+        corpus, url = work / "seeds", f"http://127.0.0.1:{port}/"
         todo = iter(cycle(questions()))
         lock = threading.Lock()
         issued = 0
@@ -176,16 +139,9 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
-        while rebuild and "started" in rebuild_info and "finished" not in rebuild_info and time.time() < deadline + 600:
+        while rebuild and "started" in rebuild_info and "finished" not in rebuild_info \
+                and time.perf_counter() < stop_at + 600:
             time.sleep(0.5)
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
 
     lat = sorted(r["ms"] for r in results)
     answerable = [r for r in results if r["kind"] == "answerable"]
@@ -237,4 +193,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded("load"):
+        code = main()
+    sys.exit(code)

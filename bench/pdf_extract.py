@@ -1,4 +1,4 @@
-"""PDF text extraction speed: pages per second of qa.pdftext on a generated 300-page report.
+"""PDF text extraction speed: pages per second of qa.read.pdftext on a generated 300-page report.
 
     python bench/pdf_extract.py [--pages 300] [--runs 3] [--keep report.pdf]
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -20,18 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from common import machine, recorded  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
-    import pypdfium2
-
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}, "
-            f"pypdfium2 {pypdfium2.version.PYPDFIUM_INFO} (pdfium {pypdfium2.version.PDFIUM_INFO.build})")
 
 
 def report_html(sections: int) -> str:
@@ -105,7 +96,7 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="also write the generated PDF here")
     args = ap.parse_args()
 
-    from qa.pdftext import pdf_to_text
+    from qa.read.pdftext import pdf_to_text
 
     started = time.perf_counter()
     pdf = make_pdf(args.pages)
@@ -120,7 +111,7 @@ def main() -> int:
     median = statistics.median(times)
     floor = statistics.median(pdfium_floor(pdf) for _ in range(args.runs))
     rows = [
-        ("machine", machine()),
+        ("machine", machine(f"pypdfium2 {__import__('pypdfium2').version.PYPDFIUM_INFO}")),
         ("PDF", f"{result.pages} pages, {len(pdf) / 2**20:.1f} MB, made by Chromium in {made:.1f} s"),
         ("extracted", f"{len(result.text):,} characters, {len(result.blocks):,} blocks, "
                       f"{len(result.headings)} headings"),
@@ -135,4 +126,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recorded("pdf-extract"):
+        code = main()
+    sys.exit(code)

@@ -13,21 +13,21 @@ Hit@1 / MRR@10 over answerable questions.
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import machine, recorded  # noqa: E402
+
 import qa.index as qi  # noqa: E402
-import qa.vectors as vx  # noqa: E402
+import qa.rank.vectors as vx  # noqa: E402
 from qa import Index, Settings  # noqa: E402
 from qa.evaluate import evaluate_beir, evaluate_gold, load_beir, load_gold, materialise_beir  # noqa: E402
-from qa.sentences import Sentences  # noqa: E402
+from qa.rank.sentences import Sentences  # noqa: E402
 from qa.service import ensure_index  # noqa: E402
 
 CACM = ROOT.parent / "shared" / "datasets" / "cacm"
@@ -69,12 +69,12 @@ def patched(obj, name, value):
 @contextmanager
 def separate_sentence_vectors(indexes):
     """Every passage's sentence vectors embedded as texts of their own, instead of pooled from its own pass."""
-    from qa.answers import shingles
+    from qa.rank.answers import shingles
 
     for index in indexes:
         derived = {}
-        for pid, text, terms, described, packed in index._db.execute(
-                "SELECT id, text, terms, sentences, sentence_vectors FROM passages"):
+        ids = [p.id for p in index.passages()]
+        for pid, text, terms, described, packed in index.db.sentences_of(ids):
             pooled = Sentences.load(described, packed, index.manifest.dimension)
             alone = index.embedder.encode([text[s:e] for s, e in pooled.spans])
             derived[pid] = (shingles(text), frozenset(terms.split()), Sentences(pooled.spans, pooled.terms, alone))
@@ -100,8 +100,7 @@ def measure(sets, cacm, mode: str) -> list[str]:
 def main() -> None:
     started = time.perf_counter()
     sets, cacm = setup()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    print(f"qa ranking choices on {cpu}, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"qa ranking choices on {machine()}")
     header = ["mode", "variant", *sets, "CACM MAP/nDCG@10"]
     rows = []
     chosen_penalty = vx.SHORT_PENALTY
@@ -124,4 +123,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("quality"):
+        main()

@@ -15,9 +15,7 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -34,39 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import machine, recorded, table  # noqa: E402
+
 QA = str(Path(sys.executable).parent / "qa")
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    flags = ""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        cpu = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
-        flags = next(line for line in info.splitlines() if line.startswith("flags"))
-    except (OSError, StopIteration):
-        pass
-    extras = [f for f in ("avx2", "avx512f", "avx512_vnni", "amx_int8") if f" {f}" in flags]
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import faiss
-    import onnxruntime
-
-    from qa.config import cores
-
-    return (f"{cpu}, {cores()} cores ({', '.join(extras) or 'no AVX'}), {mem:.0f} GiB RAM, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"onnxruntime {onnxruntime.__version__}, faiss {faiss.__version__}; {dt.date.today().isoformat()}")
-
-
-def table(title: str, header: list[str], rows: list[list]) -> None:
-    cells = [[str(c) for c in header]] + [[f"{c:.3g}" if isinstance(c, float) else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for n, r in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    sys.stdout.flush()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -111,7 +79,7 @@ def indexing(corpus: Path, work: Path, runs: int, naive: bool) -> dict:
         import faiss
         from sentence_transformers import SentenceTransformer
 
-        from qa.embedding import model_dir
+        from qa.models.embedding import model_dir
 
         model = SentenceTransformer(str(model_dir("all-MiniLM-L6-v2")), device="cpu")
         model.encode(texts[:64], batch_size=32)
@@ -187,11 +155,11 @@ def latency(index_dir: Path, questions: list[str], label: str) -> list[list]:
 
 
 def conflicts_cost(index_dir: Path, questions: list[str], runs: int) -> list[list]:
-    """What comparing the hits' answer sentences (qa.conflicts) adds to a question: find_conflicts alone, on the
+    """What comparing the hits' answer sentences (qa.rank.conflicts) adds to a question: find_conflicts alone, on the
     evidence of each question's real hits."""
-    from qa.conflicts import Evidence, find_conflicts
     from qa.config import Settings
     from qa.index import Index
+    from qa.rank.conflicts import Evidence, find_conflicts
 
     index = Index.open(index_dir, settings=Settings(), check=False)
     evidence = []
@@ -245,7 +213,7 @@ def clustered(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
 def single_query_ms(index, queries: np.ndarray, vectors_of=None) -> list[float]:
     """One FAISS thread, as an open Index searches; an IVF-PQ index's candidates re-ranked from the exact vectors
     (here in memory; an Index reads them from its database)."""
-    from qa.vectors import search_refined
+    from qa.rank.vectors import search_refined
 
     times = []
     for q in queries:
@@ -314,8 +282,9 @@ def pdf_builds(work: Path, runs: int, pages: int = 300) -> None:
     `qa index` of that PDF, and reading ahead (extraction in a thread beside embedding) on a folder of ten PDFs."""
     from pdf_extract import make_pdf
 
-    from qa import Settings, build as qa_build
-    from qa.pdftext import pdf_to_text
+    from qa import Settings
+    from qa import build as qa_build
+    from qa.read.pdftext import pdf_to_text
 
     pdf = make_pdf(pages)
     times = []
@@ -335,7 +304,7 @@ def pdf_builds(work: Path, runs: int, pages: int = 300) -> None:
     build = statistics.median(walls)
     table(f"PDF: a {extracted.pages}-page report printed by Chromium ({len(pdf) / 2**20:.1f} MB, "
           f"{len(extracted.text):,} characters)", ["what", "seconds (median)", "pages/s", "share of the build"],
-          [["extraction (qa.pdftext, in process)", extract, extracted.pages / extract, extract / build],
+          [["extraction (qa.read.pdftext, in process)", extract, extracted.pages / extract, extract / build],
            ["qa index of the PDF alone (new process, real model)", build, extracted.pages / build, 1.0]])
     folder = work / "ten-pdfs"
     folder.mkdir()
@@ -350,7 +319,7 @@ def pdf_builds(work: Path, runs: int, pages: int = 300) -> None:
             index_dir = work / f"ten-{ahead}"
             shutil.rmtree(index_dir, ignore_errors=True)
             t = time.perf_counter()
-            qa_build.build_index(folder, index_dir, Settings())
+            qa_build.write_generation(folder, index_dir, Settings())
             walls.append(time.perf_counter() - t)
         wall = statistics.median(walls)
         baseline = baseline or wall
@@ -372,7 +341,21 @@ def main() -> None:
     args = ap.parse_args()
     from pydoc_corpus import corpus
 
-    print(f"qa speed bench on {machine()}")
+    name = "speed-faiss" if args.faiss_only else "speed-pdf" if args.pdf_only else \
+        "speed-latency" if args.latency_only else "speed"
+    with recorded(name):
+        print(f"qa speed bench on {machine(*versions())}")
+        run(args, corpus)
+
+
+def versions() -> list[str]:
+    import faiss
+    import onnxruntime
+
+    return [f"onnxruntime {onnxruntime.__version__}", f"faiss {faiss.__version__}"]
+
+
+def run(args, corpus) -> None:
     if args.faiss_only:
         faiss_scale([int(s) for s in args.sizes.split(",")])
         return

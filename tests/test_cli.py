@@ -85,6 +85,9 @@ def test_ask_builds_the_missing_default_index_and_meets_the_acceptance_questions
         (["index", "/definitely/not/here"], "corpus folder not found"),
         (["ask", "x", "--corpus", "/definitely/not/here"], "corpus folder not found"),
         (["serve", "--port", "0"], "--port"),
+        (["ask", "x", "--corpus", str(SEEDS / "gold.jsonl")], "is a file, not a folder"),
+        (["eval", "--corpus", str(SEEDS.parent / "docs")], "has no gold.jsonl; give a gold question set with --gold"),
+        (["eval", "--gold", "/definitely/not/here.jsonl"], "does not exist"),
         ([], "required"),
     ],
 )
