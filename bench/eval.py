@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 from common import QA, ROOT, machine, recorded
 

@@ -89,11 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", parents=common, help="answer a question with the best passages")
-    p.add_argument("question")
+    p.set_defaults(func=cmd_ask)
+    p.add_argument("question", nargs="?", help="the question (or --file)")
     p.add_argument("-k", type=_k, default=5, help="how many passages (default 5, at most 50)")
     p.add_argument("--mode", default=None, help="retrieval mode: dense, lexical or hybrid (default: hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
-    p.set_defaults(func=cmd_ask)
+    p.add_argument("--file", type=Path, metavar="FILE", help="answer every question of FILE instead, printing one "
+                   "JSON object a line: a .txt file holds a question a line, a .jsonl file an object a line "
+                   "{\"question\", \"k\", \"mode\", \"id\"} (- reads standard input as .txt)")
+
+    p = sub.add_parser("mcp", parents=common, help="serve the index's tools to an assistant over MCP (stdio)")
+    _folder_argument(p)
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", parents=common, help="measure retrieval on a gold question set or a BEIR collection")
     p.add_argument("--gold", type=Path, help="gold questions, JSONL (default: the corpus's own gold.jsonl)")
@@ -113,7 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-rebuild", action="store_true", help="enable the page's rebuild button")
     p.add_argument("--allow-evaluate", action="store_true", help="let anonymous visitors run the page's Evaluate "
                    "(on with --auth)")
-    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (for a shared server; anyone on this "
+                   "machine can read it in the process list: prefer --auth-file or $QA_AUTH)")
+    p.add_argument("--auth-file", type=Path, metavar="FILE", help="require the login written in FILE as one line "
+                   "USER:PASSWORD (default: $QA_AUTH, if set)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="also answer requests for this "
+                   "host name (repeatable; loopback names and the --host address are always allowed)")
+    p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS", help="believe X-Forwarded-* "
+                   "headers from this proxy address (repeatable; default: from nobody)")
     p.add_argument("--replica", action="store_true", help="serve the index another process builds: never build it "
                    "(not even when it is stale), switch to each new generation a build makes")
     p.add_argument("--processes", type=int, metavar="N", help="answer /api/ask in N worker processes, each with the "
@@ -224,6 +238,10 @@ def cmd_ask(args) -> int:
     from .index import DEFAULT_MODE, check_mode, check_question
 
     mode = check_mode(args.mode or DEFAULT_MODE)  # checked before anything is loaded
+    if (args.question is None) == (args.file is None):
+        raise QAError('give a question, or --file FILE of questions (not both): qa ask "Who issued Resolution 59?"')
+    if args.file is not None:
+        return _ask_file(args, mode)
     question = check_question(args.question, cut_long=True)
     index = _open_index(args.corpus, args.index_dir, _settings(args), rebuild_stale=False, quiet=True)
     answer = index.answer(question, k=args.k, mode=mode)
@@ -255,6 +273,52 @@ def cmd_ask(args) -> int:
             print(f"    also in: {place.doc_id}, characters {place.start}-{place.end}")
         print()
     return 0
+
+
+def _ask_file(args, mode: str) -> int:
+    """``qa ask --file``: every question of a file answered, one JSON object a line, in order; exit 2 when any line
+    was refused (each refusal is its line's {"error"}; the others are answered all the same)."""
+    from .serve.asking import Question
+
+    lines = _question_lines(args.file)
+    index = _open_index(args.corpus, args.index_dir, _settings(args), rebuild_stale=False, quiet=True)
+    refused = 0
+    for item in lines:
+        line_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            if isinstance(item, QAError):
+                raise item
+            q = Question.from_json(item, args.k, mode)
+            out = index.answer(q.text, k=q.k, mode=q.mode).to_dict()
+        except QAError as e:
+            refused += 1
+            out = {"error": str(e)}
+        print(json.dumps({"id": line_id, **out} if line_id is not None else out, ensure_ascii=False), flush=True)
+    return EXIT_USAGE if refused else 0
+
+
+def _question_lines(path: Path):
+    """The questions of a .txt file (one a line; blank lines skipped) or a .jsonl file (one JSON value a line; a line
+    that is not JSON is a question refused), read as they come."""
+    jsonl = path.suffix.lower() in (".jsonl", ".json")
+    if str(path) != "-" and not path.is_file():
+        raise QAError(f"no such file of questions: {path}")
+    stream = sys.stdin if str(path) == "-" else open(path, encoding="utf-8-sig", errors="replace")
+    return _lines(stream, jsonl)
+
+
+def _lines(stream, jsonl: bool):
+    with stream:
+        for n, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            if not jsonl:
+                yield line.rstrip("\r\n")
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError:
+                yield QAError(f"line {n} is not JSON; a .jsonl file holds one object a line")
 
 
 def _print_conflicts(answer) -> None:
@@ -383,12 +447,11 @@ def cmd_serve(args) -> int:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
     if args.processes is not None and args.processes < 0:
         raise QAError(f"--processes must be 0 or more, got {args.processes}")
-    auth = None
-    if args.auth is not None:
-        user, sep, password = args.auth.partition(":")
-        if not sep or not user or not password:
-            raise QAError("--auth must be USER:PASSWORD, both non-empty")
-        auth = (user, password)
+    auth = _auth(args)
+    from .serve.server import bind, serve
+    from .service import LiveIndex
+
+    sock = bind(args.host, args.port)  # a busy port is one line, before anything is built or claims to serve
     if args.replica:
         from .config import resolve_paths
         from .index import Index
@@ -396,11 +459,45 @@ def cmd_serve(args) -> int:
         index = Index.open(resolve_paths(_corpus(args), args.index_dir)[1], settings=settings, check=False)
     else:
         index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
-    from .serve.server import serve
+    serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,
+          allow_evaluate=args.allow_evaluate, processes=args.processes, allow_hosts=tuple(args.allow_host),
+          trusted_proxies=tuple(args.trusted_proxy), sock=sock)
+    return 0
+
+
+def _auth(args) -> tuple[str, str] | None:
+    """The login of --auth, --auth-file or $QA_AUTH (in that order), as (user, password)."""
+    from .config import auth_from_env
+
+    if args.auth is not None and args.auth_file is not None:
+        raise QAError("give --auth or --auth-file, not both")
+    if args.auth_file is not None:
+        try:
+            line = args.auth_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise QAError(f"cannot read --auth-file {args.auth_file}: {getattr(e, 'strerror', None) or e}") from None
+        where = f"--auth-file {args.auth_file}"
+    elif args.auth is not None:
+        line, where = args.auth, "--auth"
+    else:
+        line, where = auth_from_env(), "QA_AUTH"
+        if line is None:
+            return None
+    user, sep, password = line.partition(":")
+    if not sep or not user or not password or "\n" in line:
+        raise QAError(f"{where} must be USER:PASSWORD on one line, both non-empty")
+    return user, password
+
+
+def cmd_mcp(args) -> int:
+    """``qa mcp``: the index's tools over stdio, for an assistant that starts qa itself. Everything but the protocol
+    goes to stderr."""
+    index = _open_index(_corpus(args), args.index_dir, _settings(args), rebuild_stale=True, quiet=True)
+    from .serve.mcp import run_stdio
     from .service import LiveIndex
 
-    serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,
-          allow_evaluate=args.allow_evaluate, processes=args.processes)
+    print(f"qa: MCP tools for {index.corpus} ({index.size} passages) on stdio", file=sys.stderr)
+    run_stdio(LiveIndex.of(index))
     return 0
 
 

@@ -15,6 +15,7 @@ is where its index lives.
 ``QA_PQ_LIMIT``        from how many passages the vectors are product-quantised (default 20,000,000)
 ``QA_CACHE``           where the exported ONNX model is kept (default ``$XDG_CACHE_HOME/qa`` or ``~/.cache/qa``)
 ``QA_RAY_ADDRESS``     build on this Ray cluster (``local``, ``auto``, ``ray://host:port``; see ``qa.store.cluster``)
+``QA_AUTH``            the login ``qa serve`` requires, ``USER:PASSWORD`` (``--auth-file`` and ``--auth`` win)
 ``QA_FAULT_AT``        test hook: kill or fail a build at a named point (see ``qa.store.layout.FAULT_POINTS``)
 =====================  ==========================================================================================
 """
@@ -54,6 +55,11 @@ def cache_root() -> Path:
 def ray_address() -> str | None:
     """The Ray cluster `qa index` builds on when --ray is not given (``QA_RAY_ADDRESS``), or None: here."""
     return os.environ.get("QA_RAY_ADDRESS") or None
+
+
+def auth_from_env() -> str | None:
+    """The login ``qa serve`` requires when neither --auth nor --auth-file is given (``QA_AUTH``), or None."""
+    return os.environ.get("QA_AUTH") or None
 
 
 def fault_at() -> str | None:

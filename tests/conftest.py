@@ -101,3 +101,16 @@ def seeds_copy(tmp_path) -> Path:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     return corpus
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory):
+    """`qa serve --auth-file` (alice / s3cret) with --allow-rebuild, on one private note."""
+    from helpers import FAKE_QA, Server, write
+
+    root = tmp_path_factory.mktemp("auth")
+    write(root / "c", "a.txt", "Private notes\nThe launch code is in the blue folder.\n")
+    (root / "login").write_text("alice:s3cret\n")
+    s = Server(root / "c", root / "index", "--auth-file", str(root / "login"), "--allow-rebuild", command=FAKE_QA)
+    yield s
+    s.stop()

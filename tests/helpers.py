@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zlib
 from contextlib import contextmanager
@@ -173,6 +177,60 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+def serve_seeds(root: Path, *extra: str) -> Server:
+    """`qa serve` (with the fake embedder) on a copy of the seeds in ``root``."""
+    shutil.copytree(SEEDS, root / "seeds")
+    return Server(root / "seeds", root / "index", *extra, command=FAKE_QA)
+
+
+# --- talking to a served page -----------------------------------------------------------------------------------
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None,
+          timeout: float = 60) -> tuple[int, dict, bytes]:
+    """(status, headers, body) of a request, whatever the status."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def post_json(url: str, payload, headers: dict | None = None, timeout: float = 60) -> tuple[int, dict, bytes]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return fetch(url, body, {"Content-Type": "application/json", **(headers or {})}, "POST", timeout)
+
+
+def gradio_call(base: str, name: str, data: list) -> str:
+    """The result (or error) a Gradio event route streams back, as text."""
+    status, _, body = post_json(f"{base}gradio_api/call/{name}", {"data": data})
+    assert status == 200, body
+    event_id = json.loads(body)["event_id"]
+    return fetch(f"{base}gradio_api/call/{name}/{event_id}")[2].decode()
+
+
+def post_upload(base: str, name: str, content: bytes) -> tuple[int, bytes]:
+    """(status, body) of an upload of one file to the page's upload route."""
+    boundary = "qa-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    status, _, raw = fetch(base + "gradio_api/upload", body,
+                           {"Content-Type": f"multipart/form-data; boundary={boundary}"}, "POST")
+    return status, raw
+
+
+def upload(base: str, name: str, content: bytes) -> str:
+    """The server's path of a file uploaded to the page."""
+    status, raw = post_upload(base, name, content)
+    assert status == 200, raw
+    return json.loads(raw)[0]
+
+
+def basic_auth(user: str, password: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 # --- a real browser ------------------------------------------------------------------------------------------

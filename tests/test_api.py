@@ -1,5 +1,4 @@
-"""The JSON API's own pieces: the worker pool's bound, and (with the real
-model) that /api/ask gives exactly what `qa ask --json` prints."""
+"""The JSON API with the real model: /api/ask gives exactly what `qa ask --json` prints."""
 
 import json
 import shutil
@@ -7,38 +6,8 @@ import subprocess
 import urllib.parse
 import urllib.request
 
-import anyio
 import pytest
 from helpers import QA, SEEDS, Server
-
-from qa.serve.api import ApiError, Workers
-
-
-def test_the_pool_refuses_past_its_waiting_bound():
-    workers = Workers(size=1, max_waiting=2)
-
-    async def main():
-        release = anyio.Event()
-        results = []
-
-        def slow():
-            anyio.from_thread.run(release.wait)
-            return "done"
-
-        async def ask():
-            try:
-                results.append(await workers.run(slow))
-            except ApiError as e:
-                results.append(e.status)
-
-        async with anyio.create_task_group() as tg:
-            for _ in range(3):
-                tg.start_soon(ask)
-            await anyio.sleep(0.3)
-            release.set()
-        return results
-
-    assert sorted(map(str, anyio.run(main))) == ["503", "done", "done"]
 
 
 @pytest.mark.model

@@ -209,3 +209,30 @@ def test_a_question_from_the_cli_does_not_import_torch_or_gradio(seeds_index):
             "print('HEAVY', heavy, rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY [] 0" in out.stdout, out.stdout[-500:] + out.stderr[-500:]
+
+
+def test_ask_file_answers_every_line_as_a_json_line(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "c", {
+        "rivers.txt": "Rivers of Asia\nThe Mekong river is about 4,900 kilometres long.\n",
+        "notes/mountains.md": "# Mountains\n\nFansipan is the highest mountain in Vietnam, at 3,143 m.\n"}), tmp_path / "ix"
+    write(tmp_path, "q.txt", "How long is the Mekong?\n\nWhat is the highest mountain in Vietnam?\n")
+    result = run("ask", "--file", tmp_path / "q.txt", "-k", "1", "--corpus", corpus, "--index-dir", index_dir,
+                 fake=True)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["hits"][0]["doc_id"] for a in lines] == ["rivers.txt", "notes/mountains.md"]
+    write(tmp_path, "q.jsonl", '{"id": "m", "question": "How long is the Mekong?", "mode": "lexical"}\n'
+                               'not json\n{"question": "x", "k": 0}\n')
+    result = run("ask", "--file", tmp_path / "q.jsonl", "--corpus", corpus, "--index-dir", index_dir, fake=True)
+    assert result.returncode == 2  # a line was refused; the others are answered all the same
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["id"] == "m" and lines[0]["mode"] == "lexical" and lines[0]["hits"]
+    assert "line 2 is not JSON" in lines[1]["error"] and "from 1 to 50" in lines[2]["error"]
+
+
+@pytest.mark.parametrize("args, message", [(["ask"], "give a question, or --file"),
+                                           (["ask", "x", "--file", "q.txt"], "not both"),
+                                           (["ask", "--file", "/definitely/not/here.txt"], "no such file")])
+def test_ask_wants_one_question_or_one_file(args, message):
+    result = run(*args, fake=True)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -19,6 +19,7 @@ FLOORS = [
     ("rank", {"rank"}),  # the maths of ranking, confidence, sentences and conflicts
     ("store", {"store"}),  # the manifest, the database, the directory and the build
     ("questions", {"index", "evaluate", "service"}),  # Index and its answers; evaluation; the application core
+    ("integrations", {"integrations"}),  # qa inside other frameworks (a LangChain retriever)
     ("serve", {"serve"}),  # the answering processes, the API, the page and the server
     ("cli", {"cli"}),
     ("package", {"__init__"}),
@@ -162,7 +163,7 @@ def test_no_module_is_over_the_line_limit(module):
 
 def test_sql_lives_in_the_store():
     """The SQLite schema and every statement are in ``qa.store``: nothing above it writes SQL."""
-    pattern = re.compile(r"\b(SELECT|INSERT|DELETE|UPDATE|CREATE TABLE)\b")
+    pattern = re.compile(r"\b(SELECT\b.*\bFROM|INSERT INTO|DELETE FROM|UPDATE \w+ SET|CREATE TABLE)\b")
     for module, path in MODULES.items():
         if floor_of(module) == FLOOR["store"]:
             continue

@@ -4,7 +4,6 @@ the fake embedder; the API's answers equal `qa ask --json` with the real model i
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import FAKE_QA, SEEDS, Server, write
+from helpers import FAKE_QA, SEEDS, Server, basic_auth, fetch, gradio_call, post_json, serve_seeds, upload, write
 
 from qa.store.layout import current_generation
 
@@ -27,45 +26,9 @@ pytestmark = pytest.mark.server
 QUESTION = "Which university is Tran Le Hung from?"
 
 
-def fetch(url: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None,
-          timeout: float = 60) -> tuple[int, dict, bytes]:
-    """(status, headers, body) of a request, whatever the status."""
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def post_json(url: str, payload, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return fetch(url, body, {"Content-Type": "application/json", **(headers or {})}, "POST")
-
-
-def gradio_call(base: str, name: str, data: list) -> str:
-    """The result (or error) a Gradio event route streams back, as text."""
-    status, _, body = post_json(f"{base}gradio_api/call/{name}", {"data": data})
-    assert status == 200, body
-    event_id = json.loads(body)["event_id"]
-    return fetch(f"{base}gradio_api/call/{name}/{event_id}")[2].decode()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("api")
-    corpus = root / "seeds"
-    shutil.copytree(SEEDS, corpus)
-    s = Server(corpus, root / "index", "--allow-evaluate", command=FAKE_QA)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def locked(tmp_path_factory):
-    root = tmp_path_factory.mktemp("auth")
-    write(root / "c", "a.txt", "Private notes\nThe launch code is in the blue folder.\n")
-    s = Server(root / "c", root / "index", "--auth", "alice:s3cret", "--allow-rebuild", command=FAKE_QA)
+    s = serve_seeds(tmp_path_factory.mktemp("api"), "--allow-evaluate")
     yield s
     s.stop()
 
@@ -83,6 +46,25 @@ def test_ask_by_get_and_post_gives_one_answer_object(server):
     assert status == 200 and json.loads(body) == by_get
     for hit in by_get["hits"]:
         assert (SEEDS / hit["doc_id"]).read_text(encoding="utf-8")[hit["start"]:hit["end"]] == hit["text"]
+
+
+def test_a_batch_answers_each_question_as_a_single_request_would_in_order(server):
+    items = [QUESTION, {"question": "When was Resolution 59 issued?", "k": 2, "mode": "lexical", "id": "r59"},
+             {"question": "   "}, {"question": QUESTION, "k": 99}, 7]
+    status, _, body = post_json(server.url + "api/ask/batch", {"questions": items})
+    assert status == 200, body
+    answers = json.loads(body)["answers"]
+    single = json.loads(post_json(server.url + "api/ask", {"question": QUESTION})[2])
+    assert answers[0] == single
+    assert answers[1]["id"] == "r59" and answers[1]["mode"] == "lexical" and len(answers[1]["hits"]) == 2
+    assert "empty" in answers[2]["error"] and "from 1 to 50" in answers[3]["error"] and "string or" in answers[4]["error"]
+
+
+@pytest.mark.parametrize("payload, status", [({"questions": ["x?"] * 101}, 422), ({"questions": []}, 422),
+                                             ({"questions": "x?"}, 422), (["x?"], 422)])
+def test_a_batch_is_bounded(server, payload, status):
+    got, _, body = post_json(server.url + "api/ask/batch", payload)
+    assert got == status and "1 to 100 questions" in json.loads(body)["error"]
 
 
 def test_documents_and_health(server):
@@ -216,16 +198,6 @@ def test_uploads_over_the_cap_are_refused_before_they_are_read(server):
     assert fetch(server.url + "api/health")[0] == 200
 
 
-def _upload(base: str, name: str, content: bytes) -> str:
-    boundary = "qa-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-    status, _, raw = fetch(base + "gradio_api/upload", body,
-                           {"Content-Type": f"multipart/form-data; boundary={boundary}"}, "POST")
-    assert status == 200, raw
-    return json.loads(raw)[0]
-
-
 def _fn_index(base: str, output_elem_id: str) -> int:
     config = json.loads(fetch(base + "config")[2])
     ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
@@ -247,16 +219,16 @@ def _queue(base: str, fn_index: int, data: list, session: str) -> list[dict]:
     return events
 
 
-def test_a_raw_evaluate_call_runs_within_its_limits_and_removes_the_upload(server):
+def test_a_raw_evaluate_call_runs_within_its_limits_and_removes_theupload(server):
     fn = _fn_index(server.url, "eval-note")
     lines = "".join(json.dumps({"id": str(i), "question": f"q{i}?", "answers": []}) + "\n" for i in range(501))
-    path = _upload(server.url, "many.jsonl", lines.encode())
+    path = upload(server.url, "many.jsonl", lines.encode())
     assert Path(path).exists()
     events = _queue(server.url, fn, [{"path": path, "meta": {"_type": "gradio.FileData"}}], "probe-many")
     done = events[-1]
     assert done["success"] and "holds more than 500 questions" in done["output"]["data"][0]
     assert not Path(path).exists()  # read, then removed
-    small = _upload(server.url, "two.jsonl", b'{"id": "u1", "question": "Which university is Tran Le Hung from?", '
+    small = upload(server.url, "two.jsonl", b'{"id": "u1", "question": "Which university is Tran Le Hung from?", '
                                              b'"answers": ["Gustave Eiffel"]}\n{"id": "u2", "question": "x?"}\n')
     events = _queue(server.url, fn, [{"path": small, "meta": {"_type": "gradio.FileData"}}], "probe-two")
     assert "2 questions from" in events[-1]["output"]["data"][0] and not Path(small).exists()
@@ -291,10 +263,6 @@ def test_a_folder_name_with_markup_stays_text_in_the_header(tmp_path):
 # --- --auth ------------------------------------------------------------------------------------------------------
 
 
-def _basic(user: str, password: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
 ROUTES = [("GET", "api/ask?q=launch+code"), ("POST", "api/ask"), ("GET", "api/documents"),
           ("GET", "api/documents/a.txt"), ("GET", "api/health"), ("GET", "api/docs"), ("GET", "api/openapi.json"),
           ("POST", "gradio_api/upload"), ("GET", "gradio_api/file=/etc/passwd"), ("POST", "gradio_api/call/search"),
@@ -315,19 +283,13 @@ def test_with_auth_every_route_refuses_without_credentials(locked):
     assert set(api.values()) == {401}, api
     status, headers, _ = fetch(locked.url + "api/health")
     assert {k.lower(): v for k, v in headers.items()}["www-authenticate"].startswith("Basic")
-    for wrong in (_basic("alice", "nope"), _basic("bob", "s3cret"), {"Authorization": "Basic !!!"}):
+    for wrong in (basic_auth("alice", "nope"), basic_auth("bob", "s3cret"), {"Authorization": "Basic !!!"}):
         assert fetch(locked.url + "api/health", headers=wrong)[0] == 401
 
 
 def test_with_auth_the_right_credentials_answer(locked):
-    status, _, body = fetch(locked.url + "api/ask?q=where+is+the+launch+code", headers=_basic("alice", "s3cret"))
+    status, _, body = fetch(locked.url + "api/ask?q=where+is+the+launch+code", headers=basic_auth("alice", "s3cret"))
     assert status == 200 and "blue folder" in json.loads(body)["hits"][0]["text"]
-
-
-def test_password_guessing_is_slowed(locked):
-    statuses = [fetch(locked.url + "login", b"username=alice&password=guess", {
-        "Content-Type": "application/x-www-form-urlencoded"}, "POST")[0] for _ in range(12)]
-    assert 429 in statuses and statuses.index(429) == 10 and all(s != 200 for s in statuses)
 
 
 # --- the answering processes ---------------------------------------------------------------------------------------
@@ -452,7 +414,7 @@ def test_uploads_live_in_the_servers_own_folder_and_go_when_it_stops(tmp_path):
     write(tmp_path / "c", "a.txt", "A page\nRivers flow.\n")
     s = Server(tmp_path / "c", tmp_path / "index", command=FAKE_QA)
     try:
-        path = Path(_upload(s.url, "mine.jsonl", b'{"id": "1", "question": "x?"}\n'))
+        path = Path(upload(s.url, "mine.jsonl", b'{"id": "1", "question": "x?"}\n'))
         folder = next(p for p in path.parents if p.name.startswith("qa-serve-uploads-"))
         assert path.exists() and folder.is_dir()
     finally:

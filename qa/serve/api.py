@@ -2,44 +2,35 @@
 
     GET  /api/ask?q=...&k=5&mode=hybrid     the object `qa ask --json` prints
     POST /api/ask {"question", "k", "mode"}  the same
+    POST /api/ask/batch {"questions": [...]} up to MAX_BATCH questions at once: {"answers": [...]} in order
     GET  /api/documents                      id, title, date, source, passages, pages of every document
     GET  /api/documents/{doc_id}             one document with its text and its passages' offsets
     GET  /api/health                         generation, counts, model, whether the corpus changed on disk
     GET  /api/docs, /api/openapi.json        FastAPI's documentation of all of the above
 
-Errors are JSON ``{"error": "..."}``: 400 for a bad value (the CLI's messages), 404 for an unknown document, 413
-for a body over ``MAX_BODY``, 422 for a malformed body, 401 without the credentials of ``--auth``, 503 when more
-questions wait than ``MAX_WAITING``. Questions are answered by ``qa.serve.pool.AnswerPool``'s worker processes, one per
-core, each with the model and index loaded (or, with ``--processes 0``, in ``cores()`` threads of the server that
-share its loaded ones); nothing per request re-reads files or re-opens the database.
+Errors are JSON ``{"error": "..."}``: 400 for a bad value (the CLI's messages), 404 for an unknown document or
+route, 405 for a method a route does not take, 422 for a malformed body, 503 when more questions wait than
+``MAX_WAITING``; the guard's own (401, 413, 429, ...) are listed in qa.serve.guard. Questions are answered by
+``qa.serve.pool.AnswerPool``'s worker processes, one per core, each with the model and index loaded (or, with
+``--processes 0``, in ``cores()`` threads of the server that share its loaded ones); nothing per request re-reads
+files or re-opens the database.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import json
-import secrets
-import threading
 import time
 from typing import Any
 
-import anyio
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from ..config import cores
 from ..errors import QAError
-from ..index import DEFAULT_MODE, check_k, check_mode, check_question
+from ..index import DEFAULT_MODE
 from ..service import LiveIndex
-from .pool import AnswerPool
+from .asking import MAX_BATCH, Asker, Busy, Question
 
-#: The largest request body /api/ accepts (a question is at most MAX_QUESTION_CHARS characters).
-MAX_BODY = 64 * 1024
-#: Questions waiting for a worker beyond this get 503 at once rather than a growing queue.
-MAX_WAITING = 256
 #: How long the corpus listing behind /api/health is reused: stat-ing every file on each call would be I/O per
 #: request.
 HEALTH_CACHE_SECONDS = 2.0
@@ -55,92 +46,48 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-class Workers:
-    """The pool that answers questions: ``cores()`` threads, so that questions do not fight over the cores, and a
-    bound on how many may wait."""
-
-    def __init__(self, size: int | None = None, max_waiting: int = MAX_WAITING):
-        self.limiter = anyio.CapacityLimiter(size or cores())
-        self.max_waiting = max_waiting
-        self._waiting = 0
-        self._lock = threading.Lock()
-
-    async def run(self, fn, *args):
-        """``fn(*args)`` in a worker thread."""
-        async with self._waiting_one():
-            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
-
-    async def wait(self, work):
-        """The result of the awaitable ``work()`` (work handed to a process pool)."""
-        async with self._waiting_one():
-            return await work()
-
-    @contextlib.asynccontextmanager
-    async def _waiting_one(self):
-        with self._lock:
-            if self._waiting >= self.max_waiting:
-                raise ApiError(503, "the server is busy; try again in a moment")
-            self._waiting += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._waiting -= 1
+def _json(data: bytes) -> Response:
+    return Response(data, media_type="application/json")
 
 
-def basic_auth(credentials: tuple[str, str] | None):
-    """A dependency that wants HTTP Basic ``credentials`` when they are set (compared in constant time)."""
-
-    async def check(request: Request) -> None:  # async: a plain function would run in a thread per request
-        if credentials is None:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, encoded = header.partition(" ")
-        try:
-            user, sep, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, sep, password = "", "", ""
-        ok = scheme.lower() == "basic" and sep and secrets.compare_digest(user.encode(), credentials[0].encode()) \
-            and secrets.compare_digest(password.encode(), credentials[1].encode())
-        if not ok:
-            raise ApiError(401, "this server wants a user name and password (HTTP Basic)")
-
-    return check
-
-
-def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Workers | None = None,
-               pool: AnswerPool | None = None) -> APIRouter:
-    """The /api/ routes over the index ``live`` serves; questions are answered by ``pool``'s processes where there is
-    one, else in this process's worker threads."""
-    workers = workers or Workers()
-    router = APIRouter(prefix="/api", dependencies=[Depends(basic_auth(auth))])
+def create_api(live: LiveIndex, asker: Asker) -> APIRouter:
+    """The /api/ routes over the index ``live`` serves, its questions answered by ``asker``. Credentials are the
+    guard's to check (qa.serve.guard), like every other bound on what a caller may do."""
+    router = APIRouter(prefix="/api")
     health_cache: dict[str, Any] = {}
-
-    async def ask(question: Any, k: Any, mode: Any) -> dict:
-        # bad values are refused here, before any work
-        question, k, mode = check_question(question), check_k(k), check_mode(mode)
-        if pool is not None:  # the JSON itself, made in the worker process
-            return Response(await workers.wait(lambda: pool.answer(question, k, mode)), media_type="application/json")
-        return await workers.run(lambda: live.current.answer(question, k=k, mode=mode).to_dict())
 
     @router.get("/ask", summary="Answer a question with cited passages (the object `qa ask --json` prints)")
     async def ask_get(q: str = Query(..., description="the question"), k: str = Query("5", description="passages"),
                       mode: str = Query(DEFAULT_MODE, description="dense, hybrid or lexical")) -> dict:
-        return await ask(q, k, mode)
+        return _json(await asker.answer(Question.of(q, k, mode)))
 
     @router.post("/ask", summary="Answer a question: body {\"question\", \"k\", \"mode\"}")
     async def ask_post(request: Request) -> dict:
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(422, 'the body must be a JSON object: {"question": "...", "k": 5, "mode": "hybrid"}')
+        body = await _body(request, 'a JSON object: {"question": "...", "k": 5, "mode": "hybrid"}')
         if not isinstance(body, dict) or "question" not in body:
             raise ApiError(422, 'the body must be a JSON object with a "question": {"question": "...", "k": 5}')
-        return await ask(body["question"], body.get("k", 5), body.get("mode", DEFAULT_MODE))
+        return _json(await asker.answer(Question.of(body["question"], body.get("k", 5),
+                                                    body.get("mode", DEFAULT_MODE))))
+
+    @router.post("/ask/batch", summary=f"Answer up to {MAX_BATCH} questions at once: body {{\"questions\": [...]}}")
+    async def ask_batch(request: Request) -> dict:
+        """Each item a question (a string) or {"question", "k", "mode", "id"}; the answers come back in order as
+        {"answers": [...]}, each the object /api/ask gives, or {"error": "..."} for an item that was refused."""
+        body = await _body(request, f'a JSON object: {{"questions": ["...", {{"question": "...", "k": 3}}]}}, at '
+                                    f'most {MAX_BATCH}')
+        items = body.get("questions") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or len(items) > MAX_BATCH:
+            raise ApiError(422, f'the body must be {{"questions": [...]}} with 1 to {MAX_BATCH} questions')
+        questions = [_checked(item) for item in items]
+        answers = await asker.answer_all(questions)
+        ids = [item.get("id") if isinstance(item, dict) else None for item in items]
+        parts = [b'{"error": ' + json.dumps(str(a)).encode() + b"}" if isinstance(a, QAError) else a for a in answers]
+        parts = [p if i is None else b'{"id": ' + json.dumps(i).encode() + b", " + p[1:] for p, i in zip(parts, ids)]
+        return _json(b'{"answers": [' + b", ".join(parts) + b"]}")
 
     @router.get("/documents", summary="Every document: id, title, date, source, passages, pages")
     async def documents() -> dict:
-        docs = await workers.run(live.current.documents)
+        docs = await asker.run(live.current.documents)
         return {"documents": [{"id": d.doc_id, "title": d.title, "date": d.date, "source": d.source,
                                "passages": d.n_passages, "pages": d.pages} for d in docs]}
 
@@ -156,7 +103,7 @@ def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Wo
             return {"id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source, "pages": doc.pages,
                     "page_starts": list(doc.page_starts), "text": doc.text, "passages": passages}
 
-        return await workers.run(read)
+        return await asker.run(read)
 
     @router.get("/health", summary="The generation served, its counts and model, whether the corpus changed on disk")
     async def health() -> dict:
@@ -175,7 +122,7 @@ def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Wo
                     "corpus_changed": changes is None or bool(changes),
                     "changes": None if changes is None else changes.describe(most=10)}
 
-        return await workers.run(read)
+        return await asker.run(read)
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:
@@ -187,11 +134,58 @@ def create_api(live: LiveIndex, auth: tuple[str, str] | None = None, workers: Wo
 
         return get_swagger_ui_html(openapi_url="/api/openapi.json", title="qa API")
 
+    # a known route asked with another method is 405 with the methods it takes; an unknown one under /api/ is a JSON
+    # 404 (else the page mounted at / would answer it)
+    for path, methods in _methods_by_path(router).items():
+        router.add_api_route(path[len("/api"):], _not_allowed(methods), methods=sorted(ALL_METHODS - methods),
+                             include_in_schema=False)
+    router.add_api_route("/{rest:path}", _no_such_route, methods=sorted(ALL_METHODS), include_in_schema=False)
     return router
+
+
+ALL_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _methods_by_path(router: APIRouter) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for route in router.routes:
+        found.setdefault(route.path, set()).update(route.methods - {"HEAD"})
+    return found
+
+
+def _not_allowed(methods: set[str]):
+    allow = ", ".join(sorted(methods))
+
+    async def refuse() -> JSONResponse:
+        return _error(405, f"this route takes {allow}", {"Allow": allow})
+
+    return refuse
+
+
+async def _no_such_route(rest: str) -> JSONResponse:
+    return _error(404, f"no such route: /api/{rest}; see /api/docs")
+
+
+async def _body(request: Request, expected: str) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(422, f"the body must be {expected}") from None
+
+
+def _checked(item: Any) -> Question | QAError:
+    try:
+        return Question.from_json(item)
+    except QAError as e:
+        return e
 
 
 def add_error_handlers(app: FastAPI) -> None:
     """Every error of ours as JSON {"error": ...}; a user's bad input is never a 500."""
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, e: Busy):
+        return _error(503, str(e))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, e: ApiError):

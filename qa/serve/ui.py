@@ -447,6 +447,10 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             if path is None:
                 yield "Upload a gold set first.", None, None, None, []
                 return
+            if file and not _uploaded(path):  # a hand-made call may name any path on the server
+                yield "**Cannot read the gold set:** only a file uploaded to this page can be evaluated.", None, \
+                    None, None, []
+                return
             try:
                 gold = load_gold(path, max_questions=MAX_GOLD_QUESTIONS)
             except QAError as e:
@@ -552,6 +556,19 @@ def _while_watched(work, poll: float = 0.5, patience: float = 10.0):
         raise out["error"]
     if "result" in out:
         yield out["result"]
+
+
+def _uploaded(path: Path) -> bool:
+    """Whether ``path`` is a file in this server's upload folder (Gradio checks this only for apps it launched
+    itself; ours is mounted)."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return resolved.is_file() and folder in resolved.parents
 
 
 def _verdict(row: dict) -> str:

@@ -1,0 +1,1 @@
+"""Integrations: qa inside other frameworks' programs (a LangChain retriever)."""
