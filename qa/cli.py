@@ -96,7 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     p.add_argument("--file", type=Path, metavar="FILE", help="answer every question of FILE instead, printing one "
                    "JSON object a line: a .txt file holds a question a line, a .jsonl file an object a line "
-                   "{\"question\", \"k\", \"mode\", \"id\"} (- reads standard input as .txt)")
+                   "{\"question\", \"k\", \"mode\", \"id\"} and scope fields (- reads standard input as .txt)")
+    scope = p.add_argument_group("scope", "answer only from part of the corpus: the options combine with AND; an "
+                                 "option given twice (or a comma-separated list) means either")
+    scope.add_argument("--doc", action="append", metavar="ID", help="only this document (its id, as cited)")
+    scope.add_argument("--folder", action="append", metavar="PATH", help="only documents under this folder of the "
+                       "corpus")
+    scope.add_argument("--type", action="append", metavar="TYPE", help="only files of this type: txt, md, html, "
+                       "pdf or docx")
+    scope.add_argument("--kind", action="append", metavar="KIND", help="only passages of this kind: text, caption "
+                       "or table")
+    scope.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY, YYYY-MM or "
+                       "YYYY-MM-DD; undated documents are left out)")
+    scope.add_argument("--until", metavar="DATE", help="only documents dated on or before DATE")
+    scope.add_argument("--pages", metavar="N-M", help="only these pages of PDF documents, e.g. 2-5")
 
     p = sub.add_parser("mcp", parents=common, help="serve the index's tools to an assistant over MCP (stdio)")
     _folder_argument(p)
@@ -236,18 +249,22 @@ def _open_index(corpus: Path | None, index_dir: Path | None, settings, rebuild_s
 
 def cmd_ask(args) -> int:
     from .index import DEFAULT_MODE, check_mode, check_question
+    from .rank.scope import Scope
 
     mode = check_mode(args.mode or DEFAULT_MODE)  # checked before anything is loaded
+    args.scope = Scope.of(args.doc, args.folder, args.type, args.kind, args.since, args.until, args.pages)
     if (args.question is None) == (args.file is None):
         raise QAError('give a question, or --file FILE of questions (not both): qa ask "Who issued Resolution 59?"')
     if args.file is not None:
         return _ask_file(args, mode)
     question = check_question(args.question, cut_long=True)
     index = _open_index(args.corpus, args.index_dir, _settings(args), rebuild_stale=False, quiet=True)
-    answer = index.answer(question, k=args.k, mode=mode)
+    answer = index.answer(question, k=args.k, mode=mode, scope=args.scope)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if not answer.scope.everything:
+        print(f"Within {answer.scope.describe()}:\n")
     if answer.abstained:
         print(f"The documents do not seem to answer this (confidence {answer.confidence:.2f} < "
               f"{answer.threshold:.2f}). Nearest passages, low confidence:\n")
@@ -288,8 +305,8 @@ def _ask_file(args, mode: str) -> int:
         try:
             if isinstance(item, QAError):
                 raise item
-            q = Question.from_json(item, args.k, mode)
-            out = index.answer(q.text, k=q.k, mode=q.mode).to_dict()
+            q = Question.from_json(item, args.k, mode, args.scope)
+            out = index.answer(q.text, k=q.k, mode=q.mode, scope=q.scope).to_dict()
         except QAError as e:
             refused += 1
             out = {"error": str(e)}
@@ -348,6 +365,7 @@ def cmd_eval(args) -> int:
         GOLD_COLUMNS,
         evaluate_beir,
         evaluate_gold,
+        format_scopes,
         format_table,
         load_beir,
         load_gold,
@@ -381,6 +399,8 @@ def cmd_eval(args) -> int:
         print(f"gold {gold_path}: {len(gold) - n_un} answerable and {n_un} unanswerable questions; "
               f"{index.size} passages")
         print(format_table(results, GOLD_COLUMNS))
+        if format_scopes(results):
+            print(f"\nper scope (a question's scope is its gold line's \"scope\"):\n{format_scopes(results)}")
         offtopic = Path(args.unanswerable) if args.unanswerable else (
             PROJECT_ROOT / "gold" / "offtopic.jsonl" if index.corpus == default_corpus() else None)
         report["abstention"] = _print_abstention(index, gold, gold_path, modes,

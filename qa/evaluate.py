@@ -19,6 +19,7 @@ from .errors import QAError
 from .index import MODES, SCORING_KEY, Index
 from .models.embedding import Embedder
 from .rank.answers import DEFAULT_THRESHOLDS, calibrate
+from .rank.scope import EVERYTHING, Scope
 from .read.documents import sha256_file
 from .store.layout import Generation
 from .store.manifest import FORMAT, Abstention, HeldBack, Manifest, ModeCalibration
@@ -37,6 +38,7 @@ class GoldQuestion:
     question: str
     answers: tuple[str, ...]
     doc_ids: tuple[str, ...]  # empty: any document
+    scope: Scope = EVERYTHING  # what the question is asked within (qa.rank.scope): a gold line's "scope" object
 
     @property
     def answerable(self) -> bool:
@@ -78,7 +80,12 @@ def load_gold(path: Path, max_questions: int | None = None) -> list[GoldQuestion
 
         if not isinstance(obj.get("question"), str) or not obj["question"].strip():
             raise QAError(f"{path}:{n}: missing 'question'")
-        questions.append(GoldQuestion(str(obj.get("id", n)), obj["question"], strings("answers"), strings("doc_ids")))
+        try:
+            scope = Scope.from_json(obj.get("scope"))
+        except QAError as e:
+            raise QAError(f"{path}:{n}: {e}") from None
+        questions.append(GoldQuestion(str(obj.get("id", n)), obj["question"], strings("answers"), strings("doc_ids"),
+                                      scope))
     if not questions:
         raise QAError(f"{path} holds no questions")
     return questions
@@ -101,12 +108,17 @@ class ModeResult:
     metrics: dict[str, float]
     latencies_ms: list[float]
     per_question: list[dict] = field(default_factory=list)
+    #: the metrics of each scope's questions, by the scope's description, when a gold set gives scopes
+    per_scope: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         lat = sorted(self.latencies_ms)
-        return {**{k: round(v, 4) for k, v in self.metrics.items()},
-                "latency_p50_ms": round(statistics.median(lat), 2),
-                "latency_p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2)}
+        out = {**{k: round(v, 4) for k, v in self.metrics.items()},
+               "latency_p50_ms": round(statistics.median(lat), 2),
+               "latency_p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2)}
+        if self.per_scope:
+            out["scopes"] = {scope: {k: round(v, 4) for k, v in m.items()} for scope, m in self.per_scope.items()}
+        return out
 
 
 def _measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], names: dict[str, str]) -> dict:
@@ -132,7 +144,10 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
     qrels = {}
     for g in gold:
         if g.answerable:
-            qrels[g.id] = {str(p.id): 1 for p in passages if is_relevant(g, p.doc_id, p.text)}
+            # a scoped question is judged on the passages it may be answered from
+            within = None if g.scope.everything else set(index.region(g.scope).ids.tolist())
+            qrels[g.id] = {str(p.id): 1 for p in passages
+                           if (within is None or p.id in within) and is_relevant(g, p.doc_id, p.text)}
     results = {}
     for mode in modes:
         run, latencies, rows = {}, [], []
@@ -140,7 +155,7 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
             if progress:
                 progress(len(run) + modes.index(mode) * len(gold), len(gold) * len(modes))
             started = time.perf_counter()
-            answer = index.answer(g.question, k=k, mode=mode, spans=False)
+            answer = index.answer(g.question, k=k, mode=mode, spans=False, scope=g.scope)
             latencies.append((time.perf_counter() - started) * 1000)
             run[g.id] = {str(pid_of[(h.doc_id, h.start)]): float(k - i) for i, h in enumerate(answer.hits)}
             first = next((h.rank for h in answer.hits if is_relevant(g, h.doc_id, h.text)), None)
@@ -154,8 +169,22 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
         unanswerable = [r for r in rows if not r["answerable"]]
         metrics["abstain_caught"] = sum(r["abstained"] for r in unanswerable) / max(1, len(unanswerable))
         metrics["abstain_wrong"] = sum(r["abstained"] for r in answerable) / max(1, len(answerable))
-        results[mode] = ModeResult(mode, metrics, latencies, rows)
+        results[mode] = ModeResult(mode, metrics, latencies, rows, _per_scope(gold, qrels, run))
     return results
+
+
+def _per_scope(gold: list[GoldQuestion], qrels: dict, run: dict) -> dict[str, dict[str, float]]:
+    """Each scope's metrics over its answerable questions (nothing when no question has a scope)."""
+    scopes = dict.fromkeys(g.scope for g in gold)
+    if list(scopes) == [EVERYTHING]:
+        return {}
+    out = {}
+    for scope in scopes:
+        ids = [g.id for g in gold if g.scope == scope and g.id in qrels]
+        if ids:
+            out[scope.describe()] = {**_measure({q: qrels[q] for q in ids}, {q: run[q] for q in ids}, GOLD_METRICS),
+                                     "questions": len(ids)}
+    return out
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -168,7 +197,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def confidences(index: Index, questions: list[GoldQuestion], mode: str) -> list[float]:
-    return [index.answer(g.question, k=5, mode=mode, spans=False).confidence for g in questions]
+    return [index.answer(g.question, k=5, mode=mode, spans=False, scope=g.scope).confidence for g in questions]
 
 
 def calibration(index: Index, gold: list[GoldQuestion], source: str) -> Abstention:
@@ -313,6 +342,13 @@ def text_table(header: list[str], rows: list[list]) -> str:
         return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def format_scopes(results: dict[str, ModeResult]) -> str:
+    """The per-scope table of a gold set that gives scopes: a row per mode and scope ('' when there are none)."""
+    rows = [[mode, scope, m["questions"], *(f"{m[k]:.3f}" for k in GOLD_METRICS)]
+            for mode, r in results.items() for scope, m in r.per_scope.items()]
+    return text_table(["mode", "scope", "questions", *GOLD_METRICS], rows) if rows else ""
 
 
 def format_table(results: dict[str, ModeResult], keys: list[str]) -> str:

@@ -31,6 +31,7 @@ from .rank.answers import (
 )
 from .rank.conflicts import Conflict, Evidence, find_conflicts
 from .rank.fusion import FUSERS, Ranking, minmax_fusion
+from .rank.scope import EVERYTHING, Scope
 from .rank.sentences import Sentences
 from .read.documents import pages_of
 from .store.database import CANDIDATE
@@ -43,6 +44,8 @@ MAX_QUESTION_CHARS = 10_000
 #: The most passages one question may ask for through the CLI, the API and the page: enough for any page of
 #: results, and a bound on the work anyone who reaches the port can ask for.
 MAX_K = 50
+#: Scopes kept resolved per index: each costs 9 bytes a passage in it and 1 a passage of the corpus.
+MAX_REGIONS = 32
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,12 @@ class Answer:
     conflicts: tuple[Conflict, ...] = ()
     #: what ``confidence`` was computed from (None when the index is empty)
     signals: Signals | None = None
+    #: the passages the question was asked within (qa.rank.scope); the whole corpus by default
+    scope: Scope = EVERYTHING
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "mode": self.mode, "abstained": self.abstained,
+        return {"question": self.question, "mode": self.mode, "scope": self.scope.to_dict(),
+                "abstained": self.abstained,
                 "confidence": round(self.confidence, 4), "threshold": self.threshold,
                 "signals": self.signals.to_dict() if self.signals else None,
                 "conflicts": [c.to_dict() for c in self.conflicts],
@@ -135,11 +141,25 @@ class StoredPassage:
     text: str
 
 
-class Query:
-    """A question being answered; its embedding and its dense candidates are computed once, when first needed."""
+@dataclass(frozen=True)
+class Region:
+    """A scope resolved in one generation: its passages, as FAISS (``within``) and BM25 (``mask``) search them."""
 
-    def __init__(self, index: Index, text: str):
-        self.index, self.text = index, text
+    scope: Scope
+    ids: np.ndarray  # passage ids, in id order
+    within: vx.Within
+    mask: np.ndarray  # one bool per BM25 row
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Query:
+    """A question being answered; its embedding and its dense candidates are computed once, when first needed.
+    ``region``: the scope it is asked within (None: the whole corpus)."""
+
+    def __init__(self, index: Index, text: str, region: Region | None = None):
+        self.index, self.text, self.region = index, text, region
         self._vector = None
         # each ranking, computed once: (the depth it was searched to, the ranking)
         self._dense: tuple[int, Ranking] | None = None
@@ -162,8 +182,10 @@ class Query:
         (``qa.rank.vectors.length_adjusted``), best first."""
         if self._dense is None or self._dense[0] < depth:
             generation, searched = self.index.generation, max(depth, DEPTH)
-            scores, ids = vx.search_refined(generation.vectors, self.vector, min(searched, self.index.size),
-                                            self.index.vectors_of)
+            within = self.region.within if self.region else None
+            scores, ids = vx.search_refined(generation.vectors, self.vector,
+                                            min(searched, len(within) if within else self.index.size),
+                                            self.index.vectors_of, within)
             found = ids[0] >= 0
             ids, scores = ids[0][found], vx.length_adjusted(scores[0][found], generation.lengths[ids[0][found]])
             order = np.argsort(-scores, kind="stable")
@@ -174,7 +196,8 @@ class Query:
         """The ``depth`` passages that BM25 ranks best for the question, best first (computed once per question)."""
         if self._lexical is None or self._lexical[0] < depth:
             searched = max(depth, DEPTH)
-            self._lexical = (searched, self.index.generation.lexical.search(self.text, searched))
+            mask = self.region.mask if self.region else None
+            self._lexical = (searched, self.index.generation.lexical.search(self.text, searched, mask))
         return self._lexical[1][:depth]
 
     def top_cosine(self) -> float:
@@ -304,6 +327,7 @@ class Index:
         # sentences (spans, terms, vectors). A generation's passages never change, so each is derived once (bounded;
         # cleared when full).
         self._derived: dict[int, tuple[frozenset, frozenset, Sentences]] = {}
+        self._regions: dict[Scope, Region] = {}  # scopes resolved in this generation (bounded like _derived)
 
     # -- opening --
 
@@ -371,6 +395,25 @@ class Index:
 
     # -- searching --
 
+    def region(self, scope: Scope | dict | None) -> Region | None:
+        """``scope`` resolved in this index (None for the whole corpus); a scope that holds no passage is a
+        ``QAError`` that names it, never an answer from outside it."""
+        if isinstance(scope, dict):
+            scope = Scope.from_json(scope)
+        if scope is None or scope.everything:
+            return None
+        found = self._regions.get(scope)
+        if found is None:
+            ids = self.db.scope_ids(scope)
+            if len(ids) == 0:
+                raise QAError(f"no passage lies within the scope {scope.describe()}: widen it, or check the "
+                              f"document ids, folders and dates in the Library (GET /api/documents)")
+            if len(self._regions) >= MAX_REGIONS:
+                self._regions.clear()
+            found = self._regions[scope] = Region(scope, ids, vx.Within(ids, self.size),
+                                                  self.generation.lexical.mask(ids))
+        return found
+
     def threshold(self, mode: str = DEFAULT_MODE) -> float:
         """Confidence below which answers of ``mode`` abstain: ``qa.rank.answers.DEFAULT_THRESHOLDS``, or what the build
         calibrated on the corpus's gold.jsonl."""
@@ -384,11 +427,12 @@ class Index:
         cal = self.manifest.abstention
         return cal if cal is not None and cal.scoring == SCORING_KEY else None
 
-    def rank(self, question: str, mode: str = DEFAULT_MODE, depth: int = DEPTH) -> Ranking:
+    def rank(self, question: str, mode: str = DEFAULT_MODE, depth: int = DEPTH,
+             scope: Scope | dict | None = None) -> Ranking:
         """(passage id, score) pairs, best first, as mode ``mode`` ranks them, re-ranked by sentence evidence where
         ``answer`` would be, but with no de-duplication (what an evaluation of whole documents needs). Each ranking
         reaches ``depth`` deep; hybrid returns the union of its two rankings, so up to twice as many."""
-        query = Query(self, check_question(question, cut_long=True))
+        query = Query(self, check_question(question, cut_long=True), self.region(scope))
         ranked = MODES[check_mode(mode)](query, depth)
         if not (SENTENCE_WEIGHT[mode] and is_question(query.text)):
             return ranked
@@ -396,20 +440,24 @@ class Index:
         seen = {pid for pid, _ in head}
         return head + [(pid, score) for pid, score in ranked if pid not in seen]
 
-    def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE) -> list[Hit]:
+    def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE,
+               scope: Scope | dict | None = None) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each with its citation."""
-        return list(self.answer(question, k, mode).hits)
+        return list(self.answer(question, k, mode, scope=scope).hits)
 
-    def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True) -> Answer:
+    def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True,
+               scope: Scope | dict | None = None) -> Answer:
         """The best ``k`` distinct passages with their answer sentences, and whether to abstain. The question is
         embedded once; its answer sentences cost dot products with vectors stored at build time. ``spans=False``
-        leaves the answer sentences (and so the conflicts between them) out."""
+        leaves the answer sentences (and so the conflicts between them) out. ``scope`` (a ``qa.rank.scope.Scope``
+        or its JSON form): only passages within it are ranked, and the confidence is theirs."""
         check_mode(mode)
         k = check_k(k, most=None, text=False)
         question = check_question(question, cut_long=True)
         if self.size == 0:
             return Answer(question, mode, (), True, 0.0, self.threshold(mode))
-        query = Query(self, question)
+        region = self.region(scope)
+        query = Query(self, question, region)
         ranked = MODES[mode](query, max(int(k), DEPTH))
         head, rows = self._rerank(query, mode, ranked, max(3 * int(k), RERANK_DEPTH))
         kept = dedupe([pid for pid, _ in head], lambda p: rows[p]["shingles"],
@@ -432,7 +480,8 @@ class Index:
         disagree = () if abstained else tuple(find_conflicts(question, [
             Evidence(h.rank, h.doc_id, h.date, h.text[s - h.start:e - h.start], s)
             for h in hits for s, e in h.answer_spans]))
-        return Answer(question, mode, tuple(hits), abstained, conf, threshold, disagree, signals)
+        return Answer(question, mode, tuple(hits), abstained, conf, threshold, disagree, signals,
+                      region.scope if region else EVERYTHING)
 
     def _signals(self, query: Query, top: list[dict]) -> Signals:
         """What the confidence of an answer with the passages ``top`` (best first) is computed from."""

@@ -295,3 +295,33 @@ HANDBOOK_PDF = (f"""<!doctype html><html><head><title>Logistics Handbook 2024</t
                     "header_template": f'<div style="{_SMALL}">Logistics Handbook 2024</div>',
                     "footer_template": f'<div style="{_SMALL}">Page <span class="pageNumber"></span> of '
                                        f'<span class="totalPages"></span></div>'})
+
+
+def hand_pdf(pages: list[list[tuple[float, float, float, str]]]) -> bytes:
+    """A PDF written here byte by byte: each page a list of (x, y, font size, text) in Helvetica, in that order.
+
+    For layouts Chromium does not write: lines of two columns drawn row by row, running heads that alternate.
+    """
+    objects = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    contents = []
+    for items in pages:
+        ops = "\n".join(f"BT /F1 {size} Tf {x} {y} Td ({text}) Tj ET" for x, y, size, text in items).encode("cp1252")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops))
+        contents.append(len(objects))
+    parent = len(objects) + len(pages) + 1
+    kids = []
+    for c in contents:
+        objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 1 0 R >> >> "
+                       b"/Contents %d 0 R >>" % (parent, c))
+        kids.append(len(objects))
+    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
+    objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % parent)
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(objects), xref)
+    return bytes(out)

@@ -39,3 +39,10 @@ def test_a_bad_mode_is_the_engines_error(retriever):
 
     with pytest.raises(QAError, match="Unknown mode 'x'"):
         retriever.model_copy(update={"mode": "x"}).invoke("anything")
+
+
+def test_a_scoped_retriever_returns_only_passages_of_its_scope(retriever):
+    doc = retriever.index.documents()[2].doc_id
+    docs = retriever.model_copy(update={"scope": {"doc": doc}, "keep_abstained": True}).invoke(
+        "Which university is Tran Le Hung from?")
+    assert len(docs) == 3 and {d.metadata["doc_id"] for d in docs} == {doc}

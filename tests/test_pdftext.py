@@ -21,7 +21,7 @@ import zlib
 from bisect import bisect_right
 
 import pytest
-from helpers import encrypt_pdf, print_pdfs
+from helpers import encrypt_pdf, hand_pdf, print_pdfs
 
 from qa.read.extracted import Unreadable, real_title
 from qa.read.pdftext import _join_hyphen, _page_ranges, pdf_to_text
@@ -124,36 +124,6 @@ def report(pdfs):
     calls = []
     ex = pdf_to_text(pdfs["report"], progress=lambda done, total: calls.append((done, total)))
     return ex, calls
-
-
-def _hand_pdf(pages: list[list[tuple[float, float, float, str]]]) -> bytes:
-    """A PDF written here byte by byte: each page a list of (x, y, font size, text) in Helvetica, in that order.
-
-    For layouts Chromium does not write: lines of two columns drawn row by row, running heads that alternate.
-    """
-    objects = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
-    contents = []
-    for items in pages:
-        ops = "\n".join(f"BT /F1 {size} Tf {x} {y} Td ({text}) Tj ET" for x, y, size, text in items).encode("cp1252")
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops))
-        contents.append(len(objects))
-    parent = len(objects) + len(pages) + 1
-    kids = []
-    for c in contents:
-        objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 1 0 R >> >> "
-                       b"/Contents %d 0 R >>" % (parent, c))
-        kids.append(len(objects))
-    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
-    objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % parent)
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(objects), xref)
-    return bytes(out)
 
 
 def _raw_pages(data: bytes) -> list[str]:
@@ -283,7 +253,7 @@ def test_columns_drawn_row_by_row_are_read_column_by_column():
     items = [(72, 720, 18, "Harbour works")]
     for i, (a, b) in enumerate(zip(left, right)):  # each row: its left line, then its right line
         items += [(72, 690 - 14 * i, 11, a), (320, 690 - 14 * i, 11, b)]
-    data = _hand_pdf([items])
+    data = hand_pdf([items])
     assert "harbour The right column" in _raw_pages(data)[0]  # pdfium reads each row as one line
     ex = pdf_to_text(data)
     assert ex.text == f"Harbour works\n{' '.join(left)}\n{' '.join(right)}\n"
@@ -305,7 +275,7 @@ def test_first_line_indents_start_paragraphs_and_alternating_heads_are_furniture
                 y -= 13
         items.append((540 if n % 2 else 72, 40, 9, str(n)))  # a bare page number, outside then inside
         pages.append(items)
-    ex = pdf_to_text(_hand_pdf(pages))
+    ex = pdf_to_text(hand_pdf(pages))
     assert ex.text == "".join(f"{names[n]} page. {p}\n" for n in range(1, 5) for p in paragraphs)
     assert [_page(ex, s) for s, _ in ex.blocks] == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
 
@@ -371,10 +341,10 @@ def test_truncated_and_random_bytes(pdfs):
 
 def test_no_pages_and_blank_pages():
     with pytest.raises(Unreadable, match=r"^not a readable PDF \(it has no pages\)$"):
-        pdf_to_text(_hand_pdf([]))
+        pdf_to_text(hand_pdf([]))
     with pytest.raises(Unreadable, match=r"^no text: every page is blank$"):
-        pdf_to_text(_hand_pdf([[], []]))
-    ex = pdf_to_text(_hand_pdf([[], [(72, 400, 12, "Text on page two only.")], []]))
+        pdf_to_text(hand_pdf([[], []]))
+    ex = pdf_to_text(hand_pdf([[], [(72, 400, 12, "Text on page two only.")], []]))
     assert ex.page_starts == (0, 0, len(ex.text)) and _page(ex, 0) == 2
     assert ex.warnings == ()  # blank pages draw nothing: no scanned image to warn about
 

@@ -12,7 +12,7 @@ file, ``open(metadata["path"], encoding="utf-8", newline="").read()[start:end] =
 ``pages``, ``answer_spans``, ``rank``, ``score``, ``kind``, and the answer's ``confidence`` and ``conflicts``. When
 the index abstains (the documents do not seem to answer), no documents are returned, so that a chain cannot
 answer from the nearest passages as if they said so; ``keep_abstained=True`` returns them marked
-``metadata["abstained"] = True``.
+``metadata["abstained"] = True``. ``scope={"folder": "reports"}`` retrieves only from part of the corpus.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class QARetriever(BaseRetriever):
     k: int = 5
     mode: str = DEFAULT_MODE
     keep_abstained: bool = False
+    #: only passages within this scope (qa.rank.scope's JSON form, e.g. {"folder": "reports", "type": "pdf"})
+    scope: dict | None = None
 
     @classmethod
     def open(cls, index_dir: Path | str | None = None, **options) -> QARetriever:
@@ -44,7 +46,8 @@ class QARetriever(BaseRetriever):
         return cls(index=Index.open(index_dir), **options)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        answer = self.index.answer(query, k=check_k(self.k, most=None, text=False), mode=check_mode(self.mode))
+        answer = self.index.answer(query, k=check_k(self.k, most=None, text=False), mode=check_mode(self.mode),
+                                   scope=self.scope)
         if answer.abstained and not self.keep_abstained:
             return []
         conflicts = [c.to_dict() for c in answer.conflicts]

@@ -54,11 +54,17 @@ class Lexical:
     def terms(self, question: str) -> list[str]:
         return question_terms(question)
 
-    def search(self, question: str, depth: int) -> list[tuple[int, float]]:
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of passages ``ids`` (a scope, ``qa.rank.scope``), as a weight mask for ``search``."""
+        return np.isin(self._ids, ids)
+
+    def search(self, question: str, depth: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``depth`` best passages by BM25, best first; with ``mask``, only the rows it marks (a scope: the
+        others score 0, so are never returned, whatever the depth)."""
         terms = analyze_query(question, self.vocabulary)
         if not terms:
             return []
-        scores = self._bm25.get_scores(terms)
+        scores = self._bm25.get_scores(terms, weight_mask=mask)
         depth = min(depth, len(scores))
         top = np.argpartition(-scores, depth - 1)[:depth]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -1,7 +1,8 @@
 """The JSON HTTP API beside the page: the same answers as ``qa ask --json``, the documents, and the server's health.
 
-    GET  /api/ask?q=...&k=5&mode=hybrid     the object `qa ask --json` prints
-    POST /api/ask {"question", "k", "mode"}  the same
+    GET  /api/ask?q=...&k=5&mode=hybrid     the object `qa ask --json` prints; scope: &doc= &folder= &type= &kind=
+                                             &since= &until= &pages= (qa.rank.scope)
+    POST /api/ask {"question", "k", "mode"}  the same, with the scope's fields beside them
     POST /api/ask/batch {"questions": [...]} up to MAX_BATCH questions at once: {"answers": [...]} in order
     GET  /api/documents                      id, title, date, source, passages, pages of every document
     GET  /api/documents/{doc_id}             one document with its text and its passages' offsets
@@ -29,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from ..errors import QAError
 from ..index import DEFAULT_MODE
 from ..service import LiveIndex
+from ..rank.scope import Scope
 from .asking import MAX_BATCH, Asker, Busy, Question
 
 #: How long the corpus listing behind /api/health is reused: stat-ing every file on each call would be I/O per
@@ -58,16 +60,24 @@ def create_api(live: LiveIndex, asker: Asker) -> APIRouter:
 
     @router.get("/ask", summary="Answer a question with cited passages (the object `qa ask --json` prints)")
     async def ask_get(q: str = Query(..., description="the question"), k: str = Query("5", description="passages"),
-                      mode: str = Query(DEFAULT_MODE, description="dense, hybrid or lexical")) -> dict:
-        return _json(await asker.answer(Question.of(q, k, mode)))
+                      mode: str = Query(DEFAULT_MODE, description="dense, hybrid or lexical"),
+                      doc: list[str] | None = Query(None, description="only these documents (ids)"),
+                      folder: list[str] | None = Query(None, description="only documents under this folder"),
+                      type: list[str] | None = Query(None, description="only files of this type: pdf, docx, md, ..."),
+                      kind: list[str] | None = Query(None, description="only passages of this kind: text, caption, "
+                                                                       "table"),
+                      since: str | None = Query(None, description="only documents dated on or after (YYYY-MM-DD)"),
+                      until: str | None = Query(None, description="only documents dated on or before"),
+                      pages: str | None = Query(None, description="only PDF pages, e.g. 2-5")) -> dict:
+        scope = Scope.of(doc, folder, type, kind, since, until, pages)
+        return _json(await asker.answer(Question.of(q, k, mode, scope)))
 
-    @router.post("/ask", summary="Answer a question: body {\"question\", \"k\", \"mode\"}")
+    @router.post("/ask", summary="Answer a question: body {\"question\", \"k\", \"mode\"} and scope fields")
     async def ask_post(request: Request) -> dict:
         body = await _body(request, 'a JSON object: {"question": "...", "k": 5, "mode": "hybrid"}')
         if not isinstance(body, dict) or "question" not in body:
             raise ApiError(422, 'the body must be a JSON object with a "question": {"question": "...", "k": 5}')
-        return _json(await asker.answer(Question.of(body["question"], body.get("k", 5),
-                                                    body.get("mode", DEFAULT_MODE))))
+        return _json(await asker.answer(Question.from_json(body)))
 
     @router.post("/ask/batch", summary=f"Answer up to {MAX_BATCH} questions at once: body {{\"questions\": [...]}}")
     async def ask_batch(request: Request) -> dict:

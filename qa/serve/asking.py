@@ -18,6 +18,7 @@ import anyio
 from ..config import cores
 from ..errors import QAError
 from ..index import DEFAULT_MODE, check_k, check_mode, check_question
+from ..rank.scope import EVERYTHING, FIELDS, Scope
 from ..service import LiveIndex
 from .pool import AnswerPool
 
@@ -41,23 +42,30 @@ class Question:
     text: str
     k: int = 5
     mode: str = DEFAULT_MODE
+    scope: Scope = EVERYTHING
 
     @classmethod
-    def of(cls, question: Any, k: Any = 5, mode: Any = DEFAULT_MODE) -> Question:
-        return cls(check_question(question), check_k(k), check_mode(mode))
+    def of(cls, question: Any, k: Any = 5, mode: Any = DEFAULT_MODE, scope: Scope = EVERYTHING) -> Question:
+        return cls(check_question(question), check_k(k), check_mode(mode), scope)
 
     @classmethod
-    def from_json(cls, item: Any, k: Any = 5, mode: Any = DEFAULT_MODE) -> Question:
-        """From a batch's item: a JSON object {"question", "k", "mode"}, or the question as a string (``k`` and
-        ``mode``: what an item that does not say gets)."""
+    def from_json(cls, item: Any, k: Any = 5, mode: Any = DEFAULT_MODE, scope: Scope = EVERYTHING) -> Question:
+        """From a JSON object {"question", "k", "mode"} and the scope fields (doc, folder, type, kind, since, until,
+        pages), or the question as a string (``k``, ``mode`` and ``scope``: what an item that does not say gets)."""
         if isinstance(item, str):
-            return cls.of(item, k, mode)
+            return cls.of(item, k, mode, scope)
         if not isinstance(item, dict) or "question" not in item:
             raise QAError('each question must be a string or an object {"question": "...", "k": 5, "mode": "hybrid"}')
-        unknown = sorted(set(item) - {"question", "k", "mode", "id"})
+        unknown = sorted(set(item) - set(QUESTION_FIELDS))
         if unknown:
-            raise QAError(f"unknown field {unknown[0]!r}; a question takes question, k, mode (and an id of yours)")
-        return cls.of(item["question"], item.get("k", k), item.get("mode", mode))
+            raise QAError(f"unknown field {unknown[0]!r}; a question takes {', '.join(QUESTION_FIELDS)}")
+        fields = {f: item[f] for f in FIELDS if f in item}
+        return cls.of(item["question"], item.get("k", k), item.get("mode", mode),
+                      Scope.of(**fields) if fields else scope)
+
+
+#: What a question may carry in JSON: the question, k, mode, the scope's fields and an id of the caller's.
+QUESTION_FIELDS = ("question", "k", "mode", *FIELDS, "id")
 
 
 class Asker:
@@ -80,8 +88,12 @@ class Asker:
         """Each question's answer (or its error, as given), answered side by side, in order."""
         asked = [q for q in questions if isinstance(q, Question)]
         async with self._waiting_for(len(asked)):
-            answers = iter(await asyncio.gather(*(self._answer(q) for q in asked)))
-        return [q if isinstance(q, QAError) else next(answers) for q in questions]
+            answers = iter(await asyncio.gather(*(self._answer(q) for q in asked), return_exceptions=True))
+        out = [q if isinstance(q, QAError) else next(answers) for q in questions]
+        for a in out:
+            if isinstance(a, BaseException) and not isinstance(a, QAError):  # a scope that holds nothing is the
+                raise a  # item's own error; anything else is the server's
+        return out
 
     async def run(self, fn, *args):
         """``fn(*args)`` in a worker thread (reading documents, the health check)."""
@@ -90,13 +102,13 @@ class Asker:
 
     async def _answer(self, q: Question) -> bytes:
         if self.pool is not None:  # the JSON itself, made in the worker process
-            return await self.pool.answer(q.text, q.k, q.mode)
+            return await self.pool.answer(q.text, q.k, q.mode, q.scope)
         return await anyio.to_thread.run_sync(self._here, q, limiter=self.limiter)
 
     def _here(self, q: Question) -> bytes:
         import orjson  # Gradio's own JSON library: the server has it
 
-        return orjson.dumps(self.live.current.answer(q.text, k=q.k, mode=q.mode).to_dict())
+        return orjson.dumps(self.live.current.answer(q.text, k=q.k, mode=q.mode, scope=q.scope).to_dict())
 
     @contextlib.asynccontextmanager
     async def _waiting_for(self, n: int):

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import QAError
 from ..index import DEFAULT_MODE, MAX_K, MODES
+from ..rank.scope import KINDS, TYPES, Scope
 from ..service import LiveIndex
 from .asking import MAX_READ, Asker, Busy, Question, read_document
 
@@ -38,6 +39,12 @@ Search the documents for the passages that best answer a question, each cited to
 
 Arguments: `question` (plain text, up to 10,000 characters), `k` (how many passages, 1 to {MAX_K}, default 5),
 `mode` ({", ".join(sorted(MODES))}; default {DEFAULT_MODE}: word matching and meaning combined).
+To search only part of the collection (a scope; the fields combine with AND, a list within one field with OR):
+`doc` (document ids, as list_documents gives them), `folder` (folders inside the collection, e.g. "reports/2025"),
+`type` (file types: {", ".join(sorted(TYPES))}), `kind` (passage kinds: {", ".join(KINDS)}), `since` and
+`until` (document dates, YYYY, YYYY-MM or YYYY-MM-DD; undated documents are then left out), `pages` (PDF pages,
+e.g. "2-5"). Every hit then comes from within the scope, and abstention is judged within it; a scope that holds
+no passage is an error that names it, never an answer from elsewhere.
 
 Returns the answer object: `hits` (best first), each with `text` (the passage, quoted exactly), `doc_id`,
 `title`, `date`, `source` (a URL, if the document names one), `start`/`end` (character offsets into the
@@ -73,9 +80,13 @@ def create_mcp(live: LiveIndex, asker: Asker):
             raise ToolError(str(e)) from None
 
     @server.tool(description=SEARCH)
-    async def search(question: str, k: int = 5, mode: str = DEFAULT_MODE) -> dict[str, Any]:
+    async def search(question: str, k: int = 5, mode: str = DEFAULT_MODE, doc: list[str] | None = None,
+                     folder: list[str] | None = None, type: list[str] | None = None, kind: list[str] | None = None,
+                     since: str | None = None, until: str | None = None,
+                     pages: str | None = None) -> dict[str, Any]:
         with said():
-            return json.loads(await asker.answer(Question.of(question, k, mode)))
+            scope = Scope.of(doc, folder, type, kind, since, until, pages)
+            return json.loads(await asker.answer(Question.of(question, k, mode, scope)))
 
     @server.tool(description=LIST)
     async def list_documents() -> dict[str, Any]:

@@ -17,12 +17,13 @@ from pathlib import Path
 from ..config import Settings
 from ..index import Index
 from ..models.embedding import BACKENDS, make_embedder
+from ..rank.scope import EVERYTHING, Scope
 from ..service import LiveIndex, Watcher
 from ..store.layout import Generation
 
 
 class AnswerPool:
-    """``processes`` worker processes answering ``(question, k, mode)`` with the JSON of ``Index.answer`` (UTF-8
+    """``processes`` worker processes answering ``(question, k, mode, scope)`` with the JSON of ``Index.answer`` (UTF-8
     bytes: made in the worker, so that the server only passes them on)."""
 
     def __init__(self, live: LiveIndex, processes: int):
@@ -41,19 +42,19 @@ class AnswerPool:
             future.result()  # every worker loaded and warm before the first visitor
         return executor
 
-    async def answer(self, question: str, k: int, mode: str) -> bytes:
+    async def answer(self, question: str, k: int, mode: str, scope: Scope = EVERYTHING) -> bytes:
         """The JSON of ``Index.answer``, as ``qa ask --json`` prints it. A worker that died (killed, out of
         memory) breaks the whole pool: it is replaced and the question asked again, once."""
         executor = self._executor
         try:
-            return await asyncio.wrap_future(executor.submit(_answer, question, k, mode))
+            return await asyncio.wrap_future(executor.submit(_answer, question, k, mode, scope))
         except BrokenProcessPool:
             self._restarting = self._restarting or asyncio.Lock()  # made in the server's event loop
             async with self._restarting:
                 if self._executor is executor:  # the first to notice replaces it; the others wait for that
                     executor.shutdown(wait=False, cancel_futures=True)
                     self._executor = await asyncio.to_thread(self._start)
-            return await asyncio.wrap_future(self._executor.submit(_answer, question, k, mode))
+            return await asyncio.wrap_future(self._executor.submit(_answer, question, k, mode, scope))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -79,7 +80,7 @@ def _ready() -> bool:
     return _live is not None
 
 
-def _answer(question: str, k: int, mode: str) -> bytes:
+def _answer(question: str, k: int, mode: str, scope: Scope) -> bytes:
     import orjson  # Gradio's own JSON library: the server has it
 
-    return orjson.dumps(_live.current.answer(question, k=k, mode=mode).to_dict())
+    return orjson.dumps(_live.current.answer(question, k=k, mode=mode, scope=scope).to_dict())

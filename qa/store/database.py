@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..rank.scope import Scope
+
 DATABASE = "passages.sqlite"
 
 SCHEMA = """
@@ -76,6 +78,40 @@ def vectors_of(db: sqlite3.Connection, ids) -> np.ndarray:
         rows = dict(db.execute(f"SELECT id, vector FROM passages WHERE id IN ({_in(part)})", part))
         out += [np.frombuffer(rows[i], dtype=np.float32) for i in part]
     return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def _scope_sql(scope: Scope) -> tuple[str, list]:
+    """A WHERE clause over passages ``p`` joined with documents ``d`` for ``scope``, and its parameters."""
+    where, params = ["1"], []
+    if scope.docs:
+        where.append(f"p.doc_id IN ({_in(scope.docs)})")
+        params += scope.docs
+    if scope.folders:
+        # a prefix compared as it is (case and all; no LIKE, whose % and _ a folder name may hold)
+        prefixes = [f + "/" for f in scope.folders if f]
+        if len(prefixes) == len(scope.folders):  # "" is the whole corpus
+            where.append("(" + " OR ".join(["substr(p.doc_id, 1, ?) = ?"] * len(prefixes)) + ")")
+            params += [x for f in prefixes for x in (len(f), f)]
+    if scope.types:
+        where.append("(" + " OR ".join(["lower(substr(p.doc_id, ?)) = ?"] * len(scope.types)) + ")")
+        params += [x for t in scope.types for x in (-len(t), t)]
+    if scope.kinds:
+        where.append(f"p.kind IN ({_in(scope.kinds)})")
+        params += scope.kinds
+    if scope.since:
+        where.append("d.date >= ?")
+        params.append(scope.since)
+    if scope.until:
+        where.append("d.date <= ?")
+        params.append(scope.until)
+    if scope.pages:
+        # a passage on any page from first to last: it ends after the first page begins, and starts before the page
+        # after the last begins (or the document has no such page)
+        first, last = scope.pages
+        where.append("json_array_length(d.page_starts) >= ? AND p.end > json_extract(d.page_starts, ?) AND "
+                     "(json_array_length(d.page_starts) <= ? OR p.start < json_extract(d.page_starts, ?))")
+        params += [first, f"$[{first - 1}]", last, f"$[{last}]"]
+    return " AND ".join(where), params
 
 
 class Writer:
@@ -218,3 +254,10 @@ class Reader:
 
     def vectors_of(self, ids) -> np.ndarray:
         return vectors_of(self.db, ids)
+
+    def scope_ids(self, scope: Scope) -> np.ndarray:
+        """The ids of the passages ``scope`` holds, in id order."""
+        where, params = _scope_sql(scope)
+        rows = self.db.execute(f"SELECT p.id FROM passages p JOIN documents d USING (doc_id) WHERE {where} "
+                               f"ORDER BY p.id", params)
+        return np.fromiter((i for (i,) in rows), dtype=np.int64)
