@@ -128,3 +128,23 @@ def served(*options: str) -> Iterator[tuple[int, Path]]:
             server.kill()
         log.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+#: A synthetic corpus (bench/scope.py, bench/scale.py): this many files in folders of 10, so a 1% scope is a folder.
+FILES = 1000
+#: Words a synthetic passage: about 150 word pieces, a paragraph of its own (no short-passage discount).
+WORDS = 50
+
+
+def synthetic_corpus(folder: Path, passages: int, rng) -> None:
+    """About ``passages`` passages in ``FILES`` files of folders ``partNNN/``, each paragraph a passage of words
+    drawn from a Zipf distribution over 50,000 (so that BM25's postings and de-duplication see real work)."""
+    import numpy as np
+
+    vocabulary = np.array([f"w{i}" for i in range(50_000)])
+    per_file = max(1, passages // FILES)
+    for f in range(FILES):
+        target = folder / f"part{f // 10:03d}" / f"doc{f:04d}.txt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        words = vocabulary[np.minimum(rng.zipf(1.2, (per_file, WORDS)) - 1, len(vocabulary) - 1)]
+        target.write_text(f"Document {f}\n\n" + "\n\n".join(" ".join(row) + "." for row in words) + "\n")

@@ -18,25 +18,10 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from common import ROOT, machine, recorded, table
+from common import ROOT, machine, recorded, synthetic_corpus, table
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-
-FILES = 1000  # a 1% scope is 10 of them: one folder
-WORDS = 50  # words a passage (about 150 word pieces: no short-passage discount): a paragraph of its own
-
-
-def make_corpus(folder, passages: int, rng) -> None:
-    """``FILES`` files in 100 folders of 10, each paragraph a passage of Zipf-distributed words."""
-    vocabulary = np.array([f"w{i}" for i in range(50_000)])
-    per_file = max(1, passages // FILES)
-    for f in range(FILES):
-        target = folder / f"part{f // 10:03d}" / f"doc{f:04d}.txt"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        words = vocabulary[np.minimum(rng.zipf(1.2, (per_file, WORDS)) - 1, len(vocabulary) - 1)]
-        target.write_text(f"Document {f}\n\n" + "\n\n".join(" ".join(row) + "." for row in words) + "\n")
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,7 +47,7 @@ def main() -> int:
     corpus, index_dir = data / "corpus", data / "index"
     started = time.perf_counter()
     if not (index_dir / "CURRENT").exists():
-        make_corpus(corpus, args.passages, rng)
+        synthetic_corpus(corpus, args.passages, rng)
         build_index(corpus, index_dir, settings, embedder=fake)
         print(f"(built in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     index = Index.open(index_dir, settings=settings, embedder=fake)

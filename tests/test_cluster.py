@@ -79,8 +79,10 @@ def test_an_incremental_build_on_the_cluster_sends_only_what_changed(builds, set
         f.write("\nThe committee will meet again in March to review every commitment.\n")
     report = build_index(corpus, root / "ray", settings, embedder=embedder, ray="local")
     assert report.incremental and report.read == 1
-    build_index(corpus, root / "local", settings, embedder=embedder)
+    local = build_index(corpus, root / "local", settings, embedder=embedder)
     same_index(root / "local", root / "ray")
+    # only the changed passages were embedded again, on the cluster as here: the file's others kept their vectors
+    assert 1 <= report.embedded == local.embedded < local.passages // 5
 
 
 def test_a_worker_killed_midway_is_restarted_and_the_build_completes(tmp_path, settings, embedder, monkeypatch):

@@ -37,13 +37,14 @@ class Lexical:
     def __init__(self, folder: Path):
         import bm25s
 
-        self._bm25 = bm25s.BM25.load(str(folder), mmap=False)
+        # memory-mapped: the answering processes share one copy (see qa.store.layout.Generation.from_path)
+        self._bm25 = bm25s.BM25.load(str(folder), mmap=True)
         self.vocabulary = self._bm25.vocab_dict
         # the score matrix is stored per term (CSC): a column's length is the term's document frequency
         self._df = np.diff(self._bm25.scores["indptr"])
         self.n_docs = int(self._bm25.scores["num_docs"])
         ids_file = Path(folder) / "ids.npy"
-        self._ids = np.load(ids_file) if ids_file.exists() else np.arange(self.n_docs)
+        self._ids = np.load(ids_file, mmap_mode="r") if ids_file.exists() else np.arange(self.n_docs)
 
     def idf(self, term: str) -> float:
         """BM25's idf; a term the corpus never uses gets the idf of a term seen once."""

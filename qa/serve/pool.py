@@ -3,7 +3,8 @@ the generation ``CURRENT`` names (``qa.service.Watcher``), as replicas do.
 
 An answer is ~2 ms, most of it Python; in threads of one process, answers take turns at its interpreter lock, and
 a server could not use more than about one core for them however many it has. A process of its own per core lets
-them run side by side (measured: bench/api.py). The price is memory: each process holds its own copy of the index.
+them run side by side (measured: bench/api.py). The index files are memory-mapped (qa.store.layout), so the
+processes share one copy of them in the page cache; each adds its interpreter and libraries (bench/scale.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import datetime as _dt
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
@@ -53,14 +53,21 @@ class Embedded:
 #: Where a build's documents come from: (corpus, files to read, size limit in bytes, page progress) -> each file
 #: as a Document, a Skipped or an Embedded one. The default reads them here (``iter_documents``); qa.store.cluster reads
 #: and embeds them on a Ray cluster.
-Source = Callable[[Path, list[FileInfo], int, OnPage | None], Iterator[Document | Skipped | Embedded]]
+#: Called as source(corpus, files, max_bytes, on_page, known=...): ``known(doc_id)`` gives the text hashes of the
+#: passages the previous generation holds of that document, whose vectors a source that embeds need not compute.
+Source = Callable[..., Iterator[Document | Skipped | Embedded]]
 
 
-def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Settings) -> Embedded:
-    """A document's passages and what the database stores of each, computed where the document was read."""
+def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Settings,
+                   known: Collection[str] = ()) -> Embedded:
+    """A document's passages and what the database stores of each, computed where the document was read; a passage
+    whose text hash is ``known`` (the previous generation has it) is not embedded: its stored part is None, and the
+    build takes it from the previous generation, as a local build does."""
     passages = chunk_document(doc, tokenizer, settings.max_tokens, settings.overlap_tokens)
     texts = [p.text for p in passages]
-    return Embedded(doc, tuple(passages), tuple(embed_texts(embedder, texts)),
+    todo = [i for i, t in enumerate(texts) if _text_hash(t) not in known]
+    fresh = dict(zip(todo, embed_texts(embedder, [texts[i] for i in todo])))
+    return Embedded(doc, tuple(passages), tuple(fresh.get(i) for i in range(len(texts))),
                     tuple(" ".join(analyze(t)) for t in texts))
 
 
@@ -259,7 +266,8 @@ class _Build:
               skipped_files: dict[str, FileRecord], skipped: list[Skipped]) -> None:
         max_bytes = int(self.settings.max_file_mb * 2**20)
         on_page = (lambda doc_id, done, total: self.progress("pages", done, total)) if self.progress else None
-        for n, item in enumerate(self.source(self.corpus, to_read, max_bytes, on_page), 1):
+        source = self.source(self.corpus, to_read, max_bytes, on_page, known=self.reuse.hashes_of)
+        for n, item in enumerate(source, 1):
             f = info[item.doc_id if not isinstance(item, Embedded) else item.document.doc_id]
             self.read += 1
             if isinstance(item, Skipped):
@@ -270,7 +278,7 @@ class _Build:
             else:
                 if isinstance(item, Embedded):
                     doc, passages, stored, terms = item.document, item.passages, item.stored, item.terms
-                    self.embedded += len(passages)
+                    self.embedded += sum(v is not None for v in stored)  # the others come from the previous one
                 else:
                     doc = item
                     passages = chunk_document(doc, self.tokenizer, self.settings.max_tokens,
@@ -329,8 +337,10 @@ class _Build:
 READ_AHEAD = True
 
 
-def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page) -> Iterator[Document | Skipped]:
-    """The default source: the files read in this process, ahead of the embedding (``READ_AHEAD``)."""
+def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page,
+               known: Callable[[str], frozenset[str]] | None = None) -> Iterator[Document | Skipped]:
+    """The default source: the files read in this process, ahead of the embedding (``READ_AHEAD``); ``known`` is for
+    sources that embed where they read (the build reuses stored vectors of what this one reads)."""
     documents = iter_documents(corpus, files, max_bytes, on_page)
     return _ahead(documents) if READ_AHEAD else documents
 

@@ -92,11 +92,12 @@ class EmbedFiles:
 
     def __call__(self, batch: dict) -> dict:
         items = []
-        for doc_id, path, size, mtime_ns in zip(batch["doc_id"], batch["path"], batch["size"], batch["mtime_ns"]):
+        for doc_id, path, size, mtime_ns, known in zip(batch["doc_id"], batch["path"], batch["size"],
+                                                       batch["mtime_ns"], batch["known"]):
             info = FileInfo(str(doc_id), Path(path), int(size), int(mtime_ns))
             for item in iter_documents(self.corpus, [info], self.max_bytes):
                 items.append(item if isinstance(item, Skipped) else
-                             embed_document(item, self.tokenizer, self.embedder, self.settings))
+                             embed_document(item, self.tokenizer, self.embedder, self.settings, set(known)))
             self.done += 1
             _worker_fault(self.done)
         return {"item": items}
@@ -128,8 +129,8 @@ def ray_source(address: str, settings: Settings) -> Source:
     check_address(address)
     _ray()  # before anything is built: a missing Ray is a one-line error
 
-    def source(corpus: Path, files: list[FileInfo], max_bytes: int,
-               on_page: OnPage | None) -> Iterator[Document | Skipped | Embedded]:
+    def source(corpus: Path, files: list[FileInfo], max_bytes: int, on_page: OnPage | None,
+               known=lambda doc_id: frozenset()) -> Iterator[Document | Skipped | Embedded]:
         for f in files:  # what the listing already refused is never sent
             if f.problem:
                 yield Skipped(f.doc_id, f.problem)
@@ -142,7 +143,10 @@ def ray_source(address: str, settings: Settings) -> Source:
             context.execution_options.preserve_order = True  # passage ids follow the files, as in a local build
             context.enable_progress_bars = False  # the driver shows its own
             logging.getLogger("ray.data").setLevel(logging.ERROR)
-            rows = [{"doc_id": f.doc_id, "path": str(f.path), "size": f.size, "mtime_ns": f.mtime_ns} for f in todo]
+            # each file goes with the text hashes of its passages in the previous generation: an edited file's
+            # unchanged passages are not embedded again (their vectors come from the previous generation)
+            rows = [{"doc_id": f.doc_id, "path": str(f.path), "size": f.size, "mtime_ns": f.mtime_ns,
+                     "known": sorted(known(f.doc_id))} for f in todo]
             files_ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), 4 * cpus))
             # Ray Data restarts an actor of the pool that dies and gives its file to a worker again (its defaults:
             # max_restarts and max_task_retries -1; tests/test_cluster.py kills one)

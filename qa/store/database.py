@@ -205,6 +205,13 @@ class Reuse:
         return self.db.execute("SELECT vector, sentences, sentence_vectors FROM passages WHERE text_sha256 = ? "
                                "LIMIT 1", (digest,)).fetchone()
 
+    def hashes_of(self, doc_id: str) -> frozenset[str]:
+        """The text hashes of the passages the previous generation holds of ``doc_id``."""
+        if self.db is None:
+            return frozenset()
+        return frozenset(h for (h,) in self.db.execute("SELECT text_sha256 FROM passages WHERE doc_id = ?",
+                                                        (doc_id,)))
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()

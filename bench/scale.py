@@ -1,0 +1,202 @@
+"""What one machine holds: a synthetic corpus of N passages built with the fake embedder (everything but the model,
+whose rate bench/speed.py measures), then the index on disk by file, open time, the memory of 1 and 2 answering
+processes (RSS and PSS from /proc/PID/smaps_rollup, and the PSS of the index's own mapped files from
+/proc/PID/smaps), with the index memory-mapped as qa opens it against each process reading its own copy (as qa did
+before), and p50/p95 of each mode, unscoped and scoped to 1%.
+
+    python bench/scale.py [--passages 1000000] [--runs 3] [--questions 200]
+
+The corpus and its index go to bench/data/scale-<passages>/ (git-ignored) and are reused; --rebuild builds again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import ROOT, machine, recorded, synthetic_corpus, table
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+#: An answering process: opens the index (mmapped as qa does, or with its own copy), answers questions so that
+#: what a question touches is resident, then reports and waits to be measured.
+WORKER = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+from dataclasses import replace
+from helpers import HashEmbedder, register_fake_backend
+from qa.config import Settings
+from qa.index import Index
+register_fake_backend()
+settings = replace(Settings(), backend=HashEmbedder.backend)
+started = time.perf_counter()
+index = Index.open(sys.argv[2], settings=settings, embedder=HashEmbedder(), check=False)
+opened = time.perf_counter() - started
+if sys.argv[3] == "copy":  # each process its own copy: the FAISS index read, BM25 loaded without mmap
+    import bm25s, faiss, numpy as np
+    gen = index.generation
+    gen.vectors = faiss.read_index(str(gen.path / "vectors.faiss"))
+    gen.lengths = np.array(gen.lengths)
+    gen.lexical._bm25 = bm25s.BM25.load(str(gen.path / "lexical"), mmap=False)
+    gen.lexical._ids = np.array(gen.lexical._ids)
+for q in json.loads(sys.argv[4]):
+    for mode in ("dense", "lexical", "hybrid"):
+        index.answer(q, k=10, mode=mode)
+print(json.dumps({"open_s": opened}), flush=True)
+sys.stdin.read()
+"""
+
+
+def _smaps(pid: int, folder: Path) -> dict[str, int]:
+    """RSS and PSS of a process, and the PSS of its mappings of files under ``folder`` (kB)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Pss"):
+            out[key.lower()] = int(value.split()[0])
+    mapped, current = 0, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and "-" in parts[0] and ":" in parts[3]:  # a mapping's header line
+            current = parts[5].startswith(str(folder))
+        elif current and line.startswith("Pss:"):
+            mapped += int(parts[1])
+    out["index_pss"] = mapped
+    return out
+
+
+def processes(index_dir: Path, gen: Path, how: str, n: int, questions: list[str]) -> dict:
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(ROOT), str(index_dir), how, json.dumps(questions)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n)]
+    try:
+        opened = [json.loads(p.stdout.readline())["open_s"] for p in procs]
+        time.sleep(1)
+        mem = [_smaps(p.pid, gen) for p in procs]
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(60)
+    return {"open_s": statistics.median(opened), "rss": sum(m["rss"] for m in mem) / 1024,
+            "pss": sum(m["pss"] for m in mem) / 1024, "index_pss": sum(m["index_pss"] for m in mem) / 1024,
+            "per_process_pss": [m["pss"] / 1024 for m in mem]}
+
+
+def build(corpus: Path, index_dir: Path) -> tuple[float, float]:
+    """Build in a child process: (seconds, its peak RSS in MB)."""
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
+            "from dataclasses import replace\nfrom helpers import HashEmbedder, register_fake_backend\n"
+            "from qa import build_index\nfrom qa.config import Settings\nregister_fake_backend()\n"
+            "build_index(sys.argv[2], sys.argv[3], replace(Settings(), backend=HashEmbedder.backend), "
+            "embedder=HashEmbedder())\n")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(ROOT), str(corpus), str(index_dir)], check=True)
+    return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--passages", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--questions", type=int, default=200)
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args()
+
+    import faiss
+
+    from qa.store.layout import current_generation
+
+    data = ROOT / "bench" / "data" / f"scale-{args.passages}"
+    corpus, index_dir = data / "corpus", data / "index"
+    print(f"qa scale bench on {machine(f'faiss {faiss.__version__}')}")
+    if args.rebuild and index_dir.exists():
+        shutil.rmtree(index_dir)
+    if not corpus.exists():
+        synthetic_corpus(corpus, args.passages, np.random.default_rng(1))
+    if current_generation(index_dir) is None:
+        seconds, peak = build(corpus, index_dir)
+        built = True
+    else:
+        seconds, peak, built = 0.0, 0.0, False
+    gen = current_generation(index_dir)
+    manifest = json.loads((gen / "manifest.json").read_text())
+    n = manifest["counts"]["passages"]
+    if built:
+        table(f"build of {n:,} passages in {manifest['counts']['documents']:,} files (fake embedder)",
+              ["what", "seconds", "passages/s", "peak RSS MB"], [["qa index, from nothing", seconds, n / seconds,
+                                                                  peak]])
+    files = sorted((p for p in gen.rglob("*") if p.is_file()), key=lambda p: -p.stat().st_size)
+    table("the index on disk", ["file", "MB"], [[str(p.relative_to(gen)), p.stat().st_size / 2**20] for p in files])
+    loaded = sum(p.stat().st_size for p in files if p.name != "passages.sqlite" and p.suffix != ".json") / 2**20
+
+    texts = _texts(gen, args.questions)
+    questions = [" ".join(t.split()[3:11]) + "?" for t in texts]
+    rows = []
+    for how in ("copy", "mmap"):
+        for count in (1, 2):
+            m = processes(index_dir, gen, how, count, questions[:20])
+            rows.append([f"{count} process{'es' if count > 1 else ''}, {how}", m["open_s"], m["rss"], m["pss"],
+                         m["index_pss"]])
+    table(f"answering processes (index files loaded: {loaded:.0f} MB; MB unless said)",
+          ["processes, index", "open s", "RSS total", "PSS total", "PSS of mapped index files"], rows)
+    copy_extra, mmap_extra = rows[1][3] - rows[0][3], rows[3][3] - rows[2][3]
+    print(f"an extra process adds PSS: {copy_extra:.0f} MB with its own copy, {mmap_extra:.0f} MB mapped; "
+          f"2-process RSS / 1-process: {rows[1][2] / rows[0][2]:.2f} copy, {rows[3][2] / rows[2][2]:.2f} mapped")
+
+    from dataclasses import replace
+
+    from helpers import HashEmbedder, register_fake_backend
+
+    from qa.config import Settings
+    from qa.index import Index
+    from qa.rank.scope import Scope
+
+    register_fake_backend()
+    index = Index.open(index_dir, settings=replace(Settings(), backend=HashEmbedder.backend),
+                       embedder=HashEmbedder(), check=False)
+    scope = Scope.of(folder="part007")
+    for mode in ("dense", "lexical", "hybrid"):  # warm
+        for s in (None, scope):
+            for q in questions:
+                index.answer(q, k=10, mode=mode, scope=s)
+    rows = []
+    for mode in ("dense", "lexical", "hybrid"):
+        for name, s in (("whole", None), ("1% scope", scope)):
+            p50, p95 = [], []
+            for _ in range(args.runs):
+                ms = []
+                for q in questions:
+                    t = time.perf_counter()
+                    index.answer(q, k=10, mode=mode, scope=s)
+                    ms.append((time.perf_counter() - t) * 1000)
+                p50.append(statistics.median(ms))
+                p95.append(float(np.percentile(ms, 95)))
+            rows.append([mode, name, statistics.median(p50), statistics.median(p95)])
+    table(f"Index.answer, k=10, {len(questions)} questions, median of {args.runs} runs (ms); "
+          f"{index.manifest.vectors.describe()}", ["mode", "within", "p50", "p95"], rows)
+    return 0
+
+
+def _texts(gen: Path, n: int) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{gen / 'passages.sqlite'}?mode=ro", uri=True)
+    total = db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    step = max(1, total // n)
+    return [t for (t,) in db.execute("SELECT text FROM passages WHERE id % ? = 0 LIMIT ?", (step, n))]
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with recorded("scale"):
+        code = main()
+    sys.exit(code)
