@@ -20,7 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+#: Where ``recorded`` keeps a bench's output: bench/results/, or $QA_BENCH_RESULTS (a test that runs a bench small
+#: must not replace the committed results).
+RESULTS = Path(os.environ.get("QA_BENCH_RESULTS") or ROOT / "bench" / "results")
+#: Where benches build their corpora and indexes (git-ignored): bench/data/, or $QA_BENCH_DATA.
+DATA = Path(os.environ.get("QA_BENCH_DATA") or ROOT / "bench" / "data")
 QA = str(Path(sys.executable).parent / "qa")
 
 
@@ -88,7 +92,7 @@ def recorded(name: str) -> Iterator[None]:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(f"$ {command}\n{kept.getvalue().lstrip(chr(10))}", encoding="utf-8")
     os.replace(tmp, target)
-    print(f"(kept in {target.relative_to(ROOT)})", file=sys.stderr)
+    print(f"(kept in {target})", file=sys.stderr)
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT, machine, recorded, synthetic_corpus, table
+from common import DATA, ROOT, machine, recorded, synthetic_corpus, table
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -115,7 +115,7 @@ def main() -> int:
 
     from qa.store.layout import current_generation
 
-    data = ROOT / "bench" / "data" / f"scale-{args.passages}"
+    data = DATA / f"scale-{args.passages}"
     corpus, index_dir = data / "corpus", data / "index"
     print(f"qa scale bench on {machine(f'faiss {faiss.__version__}')}")
     if args.rebuild and index_dir.exists():

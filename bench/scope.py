@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from common import ROOT, machine, recorded, synthetic_corpus, table
+from common import DATA, ROOT, machine, recorded, synthetic_corpus, table
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -43,7 +43,7 @@ def main() -> int:
     fake = HashEmbedder()
     settings = replace(Settings(), backend=HashEmbedder.backend)
     rng = np.random.default_rng(1)
-    data = ROOT / "bench" / "data" / f"scope-{args.passages}"
+    data = DATA / f"scope-{args.passages}"
     corpus, index_dir = data / "corpus", data / "index"
     started = time.perf_counter()
     if not (index_dir / "CURRENT").exists():
