@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -91,16 +90,52 @@ def processes(index_dir: Path, gen: Path, how: str, n: int, questions: list[str]
             "per_process_pss": [m["pss"] / 1024 for m in mem]}
 
 
-def build(corpus: Path, index_dir: Path) -> tuple[float, float]:
-    """Build in a child process: (seconds, its peak RSS in MB)."""
-    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
-            "from dataclasses import replace\nfrom helpers import HashEmbedder, register_fake_backend\n"
-            "from qa import build_index\nfrom qa.config import Settings\nregister_fake_backend()\n"
-            "build_index(sys.argv[2], sys.argv[3], replace(Settings(), backend=HashEmbedder.backend), "
-            "embedder=HashEmbedder())\n")
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(ROOT), str(corpus), str(index_dir)], check=True)
-    return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+#: A build in a child process, timing its stages by the phases its progress reports, with each stage's own peak RSS
+#: (VmHWM, reset between stages through /proc/self/clear_refs).
+BUILDER = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+from dataclasses import replace
+from helpers import HashEmbedder, register_fake_backend
+from qa import build_index
+from qa.config import Settings
+register_fake_backend()
+STAGE = {"reading": "read, cut, embed, insert", "pages": "read, cut, embed, insert",
+         "embedding": "read, cut, embed, insert", "lexical": "BM25 and lengths", "vectors": "FAISS: train, add, tune", "switching": "fsync, manifest, switch"}
+stages, current = [], ["list the files, load the tokenizer", time.perf_counter()]
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+def close(now):
+    if current[0] is not None:
+        stages.append([current[0], now - current[1], peak_mb()])
+    try:
+        open("/proc/self/clear_refs", "w").write("5")  # the next stage's peak is its own
+    except OSError:
+        pass
+def progress(phase, done, total):
+    stage = STAGE.get(phase, phase)
+    if stage != current[0]:
+        now = time.perf_counter()
+        close(now)
+        current[:] = [stage, now]
+started = time.perf_counter()
+report = build_index(sys.argv[2], sys.argv[3], replace(Settings(), backend=HashEmbedder.backend),
+                     embedder=HashEmbedder(), progress=progress)
+close(time.perf_counter())
+print(json.dumps({"seconds": time.perf_counter() - started, "stages": stages, "passages": report.passages}))
+"""
+
+
+def build(corpus: Path, index_dir: Path) -> dict:
+    """Build in a child process: its seconds, and each stage's seconds and peak RSS (MB)."""
+    out = subprocess.run([sys.executable, "-c", BUILDER, str(ROOT), str(corpus), str(index_dir)], check=True,
+                         stdout=subprocess.PIPE, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # the peak of the whole build is its worst stage's (resetting VmHWM between stages resets ru_maxrss too)
+    result["peak"] = max(peak for _, _, peak in result["stages"])
+    return result
 
 
 def main() -> int:
@@ -122,18 +157,16 @@ def main() -> int:
         shutil.rmtree(index_dir)
     if not corpus.exists():
         synthetic_corpus(corpus, args.passages, np.random.default_rng(1))
-    if current_generation(index_dir) is None:
-        seconds, peak = build(corpus, index_dir)
-        built = True
-    else:
-        seconds, peak, built = 0.0, 0.0, False
+    built = build(corpus, index_dir) if current_generation(index_dir) is None else None
     gen = current_generation(index_dir)
     manifest = json.loads((gen / "manifest.json").read_text())
     n = manifest["counts"]["passages"]
     if built:
-        table(f"build of {n:,} passages in {manifest['counts']['documents']:,} files (fake embedder)",
-              ["what", "seconds", "passages/s", "peak RSS MB"], [["qa index, from nothing", seconds, n / seconds,
-                                                                  peak]])
+        rows = [[stage, seconds, n / seconds, peak] for stage, seconds, peak in built["stages"]]
+        rows.append(["qa index, from nothing", built["seconds"], n / built["seconds"], built["peak"]])
+        table(f"build of {n:,} passages in {manifest['counts']['documents']:,} files (fake embedder), by stage "
+              f"(the first runs reading, cutting, embedding and SQLite inserts side by side)",
+              ["stage", "seconds", "passages/s", "peak RSS MB"], rows)
     files = sorted((p for p in gen.rglob("*") if p.is_file()), key=lambda p: -p.stat().st_size)
     table("the index on disk", ["file", "MB"], [[str(p.relative_to(gen)), p.stat().st_size / 2**20] for p in files])
     loaded = sum(p.stat().st_size for p in files if p.name != "passages.sqlite" and p.suffix != ".json") / 2**20
