@@ -237,7 +237,7 @@ class _Build:
                 lengths[i] = n_tokens
                 yield i, t.split()
 
-        lexical.build_from_terms(terms(), self.tmp / LEXICAL)
+        lexical.build_from_terms(terms, self.tmp / LEXICAL)  # read twice: it streams
         np.save(self.tmp / LENGTHS, lengths)
         fault("lexical")
         if self.progress:
