@@ -248,9 +248,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    if answer.abstained:
-        print(f"The documents do not seem to answer this (confidence {answer.confidence:.2f} < "
-              f"{answer.threshold:.2f}). Nearest passages, low confidence:\n")
+    _print_short(answer)
     if not answer.hits:
         print("No passages in the index.")
     _print_conflicts(answer)
@@ -319,6 +317,31 @@ def _lines(stream, jsonl: bool):
                 yield json.loads(line)
             except ValueError:
                 yield QAError(f"line {n} is not JSON; a .jsonl file holds one object a line")
+
+
+def _print_short(answer) -> None:
+    """The short answer first ("Answer: 194 — 2 sources · 195 — 1 source"), with its sentence; or why there is none."""
+    short = answer.short
+    if answer.abstained:
+        print(f"{answer.abstain_reason} Nearest passages, low confidence:\n")
+        return
+    if short is None:
+        return
+
+    def sources(n: int) -> str:
+        return f"{n} source" + ("s" if n != 1 else "")
+
+    values = [f"{short.text} — {sources(len(short.hits))}"]
+    values += [f"{a.text} — {sources(len(a.hits))}" for a in short.alternatives]
+    print("Answer: " + " · ".join(values) + f"  (confidence {short.confidence:.2f})")
+    hit = next((h for h in answer.hits if h.rank == short.hits[0]), None)
+    if hit is not None and hit.start <= short.sentence[0] and short.sentence[1] <= hit.end:
+        text = hit.text
+        s, e = short.sentence[0] - hit.start, short.sentence[1] - hit.start
+        a, b = short.start - hit.start, short.end - hit.start
+        print("    " + " ".join((text[s:a] + "[" + text[a:b] + "]" + text[b:e]).split()))
+    cited = ", ".join(f"[{r}]" for r in short.hits)
+    print(f"    {short.doc_id}, characters {short.start}-{short.end}; stated by {cited}\n")
 
 
 def _print_conflicts(answer) -> None:

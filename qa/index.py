@@ -425,10 +425,12 @@ class Index:
         """The ``k`` passages that best answer ``question``, best first, each with its citation."""
         return list(self.answer(question, k, mode).hits)
 
-    def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True) -> Answer:
-        """The best ``k`` distinct passages with their answer sentences, and whether to abstain. The question is
-        embedded once; its answer sentences cost dot products with vectors stored at build time. ``spans=False``
-        leaves the answer sentences (and so the conflicts between them) out."""
+    def answer(self, question: str, k: int = 5, mode: str = DEFAULT_MODE, spans: bool = True,
+               short: bool = True) -> Answer:
+        """The best ``k`` distinct passages with their answer sentences, the short answer, and whether to abstain.
+        The question is embedded once; its answer sentences cost dot products with vectors stored at build time.
+        ``spans=False`` leaves the answer sentences (and so the conflicts between them and the short answer) out;
+        ``short=False`` the short answer alone (and so its abstentions)."""
         check_mode(mode)
         k = check_k(k, most=None, text=False)
         question = check_question(question, cut_long=True)
@@ -454,19 +456,20 @@ class Index:
         signals = self._signals(query, [rows[pid] for pid, _ in kept])
         conf, threshold = confidence(signals), self.threshold(mode)
         abstained = conf < threshold
-        short, reason = None, None
-        if abstained:
-            reason = (f"The documents do not seem to answer this (confidence {conf:.2f} < {threshold:.2f}); "
-                      "the passages below are only the nearest.")
-        elif spans:
-            short, reason = self._short_answer(query, [rows[pid] for pid, _ in kept])
-            abstained = reason is not None
         disagree = () if abstained else tuple(find_conflicts(question, [
             Evidence(h.rank, h.doc_id, h.date, h.text[s - h.start:e - h.start], s)
             for h in hits for s, e in h.answer_spans]))
-        return Answer(question, mode, tuple(hits), abstained, conf, threshold, disagree, signals, short, reason)
+        found, reason = None, None
+        if abstained:
+            reason = (f"The documents do not seem to answer this (confidence {conf:.2f} < {threshold:.2f}); "
+                      "the passages below are only the nearest.")
+        elif spans and short:
+            found, reason = self._short_answer(query, [rows[pid] for pid, _ in kept], disagree)
+            if reason is not None:
+                abstained, disagree = True, ()
+        return Answer(question, mode, tuple(hits), abstained, conf, threshold, disagree, signals, found, reason)
 
-    def _short_answer(self, query: Query, top: list[dict]) -> tuple[ShortAnswer | None, str | None]:
+    def _short_answer(self, query: Query, top: list[dict], conflicts) -> tuple[ShortAnswer | None, str | None]:
         """The short answer read from the best sentences of the best hits ``top`` (``qa.rank.answers.short_answer``)."""
         terms, read = query.terms, []
         for rank, row in enumerate(top[:SHORT_HITS], 1):
@@ -477,7 +480,7 @@ class Index:
                 read.append(Sentence(rank, row["doc_id"], row["start"] + s, row["text"][s:e],
                                      float(row["evidence"][i]), order, terms.coverage(sentences.terms[i])))
         held = set().union(*(row["terms"] for row in top[:SHORT_HITS])) if top else set()
-        return short_answer(query.text, read, lambda: key_words(query.text, terms.weights, held))
+        return short_answer(query.text, read, lambda: key_words(query.text, terms.weights, held), conflicts)
 
     def _signals(self, query: Query, top: list[dict]) -> Signals:
         """What the confidence of an answer with the passages ``top`` (best first) is computed from."""

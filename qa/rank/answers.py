@@ -159,12 +159,6 @@ KEY_COVERAGE = 0.5
 #: Kinds whose absence makes an abstention (names of people and places are also written in lower case often enough
 #: -- "the king's men", "the north" -- that their absence proves nothing).
 ABSTAINING_KINDS = ("date", "number")
-#: An alternative is a value of the answer's kind whose probability is at least this share of the answer's.
-ALTERNATIVE_SHARE = 0.5
-#: At most this many alternatives are listed.
-MAX_ALTERNATIVES = 3
-
-
 @dataclass(frozen=True)
 class ShortAnswer:
     """The exact words that answer, where they are, how sure, which hits state them, and other values given."""
@@ -176,7 +170,7 @@ class ShortAnswer:
     confidence: float  # the span model's probability that this is the answer
     hits: tuple[int, ...]  # ranks of the hits that state it
     sentence: tuple[int, int]  # document offsets of the sentence it was read from
-    alternatives: tuple = ()  # qa.rank.spans.Span: other values the sources give
+    alternatives: tuple = ()  # qa.rank.spans.Span: the other values of a conflict over the answer
 
     def to_dict(self) -> dict:
         return {"text": self.text, "doc_id": self.doc_id, "start": self.start, "end": self.end,
@@ -184,11 +178,15 @@ class ShortAnswer:
                 "alternatives": [a.to_dict() for a in self.alternatives]}
 
 
-def short_answer(question: str, sentences, names: Callable[[], str]) -> tuple[ShortAnswer | None, str | None]:
+def short_answer(question: str, sentences, names: Callable[[], str],
+                 conflicts=()) -> tuple[ShortAnswer | None, str | None]:
     """The short answer read from ``sentences`` (``qa.rank.spans.Sentence``, the top sentences of the best hits),
     or why there is none: (None, "The documents mention X but do not say when.") where the question asks for a
     value (``ABSTAINING_KINDS``) that no sentence holding its key terms holds. ``names()`` says what the documents
-    mention, for that reason (computed only when needed)."""
+    mention, for that reason (computed only when needed).
+
+    Where the answer is one of the values of a conflict (``qa.rank.conflicts``), the answer is the value most hits
+    state (the span model's choice on a tie) and the conflict's other values are its alternatives."""
     asked = sp.asked_for(question)
     found = sp.candidates(question, sentences)
     if asked.kind in ABSTAINING_KINDS:
@@ -199,11 +197,21 @@ def short_answer(question: str, sentences, names: Callable[[], str]) -> tuple[Sh
     if not found:
         return None, None
     ranked = sp.rank_spans(found, sp.score(found))
-    best = ranked[0]
-    same_kind = [s for s in ranked[1:] if s.source == best.source and s.score >= ALTERNATIVE_SHARE * best.score
-                 and best.source in ("date", "number")]
+    best, alternatives = ranked[0], []
+    for conflict in conflicts:
+        spans = [next((s for s in ranked if _states(s, v)), None) for v in conflict.values]
+        held = [n for n, v in enumerate(conflict.values) if _states(best, v)]
+        if not held or any(s is None for s in spans):
+            continue
+        most = max(range(len(spans)), key=lambda n: (len(conflict.values[n].hits), n == held[0]))
+        best = spans[most]
+        alternatives = [s for n, s in enumerate(spans) if n != most]
+        break
     read = sentences[best.sentence]
-    sentence = (read.start, read.start + len(read.text))
-    return ShortAnswer(best.text, best.doc_id, best.start, best.end, best.score, best.hits, sentence,
-                       tuple(same_kind[:MAX_ALTERNATIVES])), None
+    return ShortAnswer(best.text, best.doc_id, best.start, best.end, best.score, best.hits,
+                       (read.start, read.start + len(read.text)), tuple(alternatives)), None
 
+
+def _states(span, value) -> bool:
+    """Whether a candidate span lies in one of the places where a conflict's value is stated."""
+    return any(doc == span.doc_id and s <= span.start and span.end <= e for doc, s, e in value.spans)

@@ -70,7 +70,7 @@ class Candidate:
     key: str  # what makes two candidates the same answer: a value's reading, else its normalised words
     hit: int
     sentence: int  # its sentence's position in the sentences read
-    features: tuple[float, ...]
+    features: np.ndarray  # one value for each of FEATURES
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class AskedFor:
     kind: str
     terms: frozenset[str]  # stemmed content terms
     head: str | None  # the stemmed noun after "which"/"what" ("Which university" -> "univers")
+    much: bool  # asks for an amount ("how much", "what share", "how big"), not a count
 
 
 @lru_cache(maxsize=4096)
@@ -140,7 +141,9 @@ def asked_for(question: str) -> AskedFor:
     head = None
     if m and m.group(1).lower() not in STOPWORDS:
         head = _stem([m.group(1).lower()])[0]
-    return AskedFor(question_kind(question), frozenset(question_terms(question)), head)
+    much = bool(re.search(r"(?i)\bhow\s+(?:much|far|long|big|large|tall|high|deep|wide|fast)\b|\b(?:what|which)\s+"
+                          r"(?:\w+\s+)?(?:share|percentage|proportion|amount|price|cost|area|size|rate)\b", question))
+    return AskedFor(question_kind(question), frozenset(question_terms(question)), head, much)
 
 
 # --- candidates ---------------------------------------------------------------------------------------------
@@ -161,6 +164,8 @@ def _spans_in(text: str, toks, mentions) -> list[tuple[int, int, str, str]]:
         if first > 0 and toks[first - 1].t == "cur" and toks[first - 1].e == toks[first].s:
             first -= 1  # "US$786 billion", not "786 billion"
         end_tok = max(m.qe, m.vi + 1) - 1
+        while end_tok > m.vi and toks[end_tok].t == "p":
+            end_tok -= 1  # "10-county": the value is "10"
         source = "date" if VALUE_KINDS.get(m.kind) == DATE else "number"
         out.append((toks[first].s, toks[end_tok].e, source, f"{m.kind}:{m.display}"))
     for cm in _CENTURY_RE.finditer(text):
@@ -212,6 +217,14 @@ def _spans_in(text: str, toks, mentions) -> list[tuple[int, int, str, str]]:
     for a, b in runs:
         if b - a < MAX_WORDS:
             out.append((toks[a].s, toks[b].e, "phrase", ""))
+        # and the run less its first or last word: the question's words often open or close a run
+        # ("deterministic Turing machine" for "What ... a Turing machine ...")
+        words = [k for k in range(a, b + 1) if toks[k].t != "p"]
+        if 1 < len(words) <= MAX_WORDS:
+            out.append((toks[words[1]].s, toks[words[-1]].e, "phrase", ""))
+            out.append((toks[words[0]].s, toks[words[-2]].e, "phrase", ""))
+            if len(words) > 2:
+                out.append((toks[words[1]].s, toks[words[-2]].e, "phrase", ""))
     for (a, b), (c, d) in zip(runs, runs[1:]):  # "X of Y", "X and Y"
         if c == b + 2 and toks[b + 1].low in ("of", "and", "in") and d - a < MAX_WORDS:
             out.append((toks[a].s, toks[d].e, "phrase", ""))
@@ -224,73 +237,141 @@ def _content(t) -> bool:
     return t.t == "num" or t.t == "word" and t.low not in STOPWORDS
 
 
-def candidates(question: str, sentences: Sequence[Sentence]) -> list[Candidate]:
-    """Every candidate span of ``sentences`` with its ``FEATURES``; spans made only of the question's words are
-    left out (the answer is near the question's terms, never one of them)."""
-    asked = asked_for(question)
-    raw = []  # (sentence, start, end, source, key, word range, stems)
-    for at, sent in enumerate(sentences):
-        toks, mentions = read_sentence(sent.text)
-        if not toks:
-            toks = _tokens(sent.text)
-        if not toks:
+@dataclass(frozen=True)
+class _Read:
+    """A sentence's candidates whatever the question, one array entry each, and its tokens' stems."""
+
+    stems: tuple[str | None, ...]
+    starts: np.ndarray  # character offsets into the sentence
+    ends: np.ndarray
+    first: np.ndarray  # token range, inclusive
+    last: np.ndarray
+    sources: tuple[str, ...]
+    keys: tuple[str, ...]
+    unit: np.ndarray  # a value with a unit (money, percent, measure...)
+    words: np.ndarray  # words and numbers inside
+
+
+@lru_cache(maxsize=20_000)
+def _read(text: str) -> _Read:
+    """Remembered: a corpus's answer sentences come up again and again, and reading one is most of the cost."""
+    toks, mentions = read_sentence(text)
+    if not toks:
+        toks = _tokens(text)
+    stems = tuple(_word_stems(toks)) if toks else ()
+    starts = {t.s: k for k, t in enumerate(toks)}
+    ends = {t.e: k for k, t in enumerate(toks)}
+    ends.update({t.e - 2: k for k, t in enumerate(toks) if t.poss})
+    seen, rows = set(), []
+    for s, e, source, key in _spans_in(text, toks, mentions) if toks else ():
+        if (s, e, source) in seen or s not in starts or e not in ends:
             continue
-        stems = _word_stems(toks)
-        q_at = [k for k, s in enumerate(stems) if s is not None and s in asked.terms]
-        starts = {t.s: k for k, t in enumerate(toks)}
-        ends = {t.e: k for k, t in enumerate(toks)}
-        ends.update({t.e - 2: k for k, t in enumerate(toks) if t.poss})
-        seen = set()
-        for s, e, source, key in _spans_in(sent.text, toks, mentions):
-            if (s, e, source) in seen or s not in starts or e not in ends:
-                continue
-            seen.add((s, e, source))
-            a, b = starts[s], ends[e]
-            inside = [stems[k] for k in range(a, b + 1) if stems[k] is not None]
-            if not inside or all(w in asked.terms for w in inside):
-                continue
-            raw.append((at, sent, s, e, source, key or (source[0] + ":" + squad_normalize(sent.text[s:e])), a, b,
-                        inside, q_at))
+        seen.add((s, e, source))
+        a, b = starts[s], ends[e]
+        n_words = sum(stems[k] is not None for k in range(a, b + 1))
+        if n_words:
+            rows.append((s, e, a, b, source, key or (source[0] + ":" + squad_normalize(text[s:e])),
+                         key.split(":", 1)[0] in _UNITS, n_words))
+    col = list(zip(*rows)) if rows else [()] * 8
+    return _Read(stems, np.array(col[0], dtype=np.int64), np.array(col[1], dtype=np.int64),
+                 np.array(col[2], dtype=np.int64), np.array(col[3], dtype=np.int64), tuple(col[4]), tuple(col[5]),
+                 np.array(col[6], dtype=bool), np.array(col[7], dtype=np.float64))
+
+
+_SOURCE_INDEX = {s: n for n, s in enumerate(SOURCES)}
+#: How many names and phrases are kept for ranking (besides every value): on gold/squad the first short answer
+#: is the same with all of them (bench/results/answers.txt), at a tenth of the objects made.
+KEPT = 40
+
+
+def candidates(question: str, sentences: Sequence[Sentence], limit: int | None = KEPT) -> list[Candidate]:
+    """The candidate spans of ``sentences`` with their ``FEATURES``: every date and number, and the ``limit`` best
+    of the others by the span model (all with ``limit=None``, as a fit needs them). Spans made only of the
+    question's words are left out (the answer is near the question's terms, never one of them). Features are
+    computed with array operations over each sentence's candidates: a question reads some 400 of them."""
+    asked = asked_for(question)
+    kind_row = list(KINDS).index(asked.kind)
+    parts = []  # (sentence position, read, kept indexes, features)
+    for at, sent in enumerate(sentences):
+        r = _read(sent.text)
+        if not len(r.starts):
+            continue
+        is_q = np.array([st is not None and st in asked.terms for st in r.stems], dtype=np.float64)
+        is_head = np.array([st is not None and st == asked.head for st in r.stems], dtype=np.float64)
+        cq, ch = np.concatenate([[0.0], np.cumsum(is_q)]), np.concatenate([[0.0], np.cumsum(is_head)])
+        a, b = r.first, r.last
+        inside_q = cq[b + 1] - cq[a]
+        keep = np.nonzero(inside_q < r.words)[0]
+        if not len(keep):
+            continue
+        a, b, inside_q = a[keep], b[keep], inside_q[keep]
+        q_at = np.nonzero(is_q)[0]
+        n = len(keep)
+        if len(q_at):
+            before = np.searchsorted(q_at, a) - 1  # the nearest question term before the span
+            after = np.searchsorted(q_at, b, side="right")  # and after it
+            left = np.where(before >= 0, a - q_at[np.maximum(before, 0)], 99)
+            right = np.where(after < len(q_at), q_at[np.minimum(after, len(q_at) - 1)] - b, 99)
+        else:
+            left = right = np.full(n, 99)
+        src = np.array([_SOURCE_INDEX[r.sources[i]] for i in keep])
+        unit = r.unit[keep]
+        words = r.words[keep]
+        X = np.zeros((n, len(FEATURES)))
+        X[np.arange(n), kind_row * len(SOURCES) + src] = 1.0
+        f = len(KINDS) * len(SOURCES)
+        X[:, f] = inside_q / words
+        X[:, f + 1] = (is_q[a] + is_q[b]) > 0
+        X[:, f + 2] = unit & asked.much
+        X[:, f + 3] = ~unit & asked.much & (src == _SOURCE_INDEX["number"])
+        X[:, f + 4] = (ch[b + 1] - ch[a]) > 0
+        X[:, f + 5] = np.log1p(np.minimum(left, right))
+        X[:, f + 6] = left == 1
+        X[:, f + 7] = right == 1
+        X[:, f + 8] = not len(q_at)
+        X[:, f + 9] = sent.score
+        X[:, f + 10] = sent.coverage
+        X[:, f + 11] = 1.0 / sent.hit
+        X[:, f + 12] = sent.order == 0
+        X[:, f + 15] = np.log(words)
+        X[:, f + 16] = words > 4
+        parts.append((at, sent, r, keep, X))
     support: dict[str, set[int]] = {}
-    for _, sent, _, _, _, key, *_ in raw:
-        support.setdefault(key, set()).add(sent.hit)
-    n_hits = max((len(v) for v in support.values()), default=1)
+    for _, sent, r, keep, _ in parts:
+        for i in keep:
+            support.setdefault(r.keys[i], set()).add(sent.hit)
+    most = max((len(v) for v in support.values()), default=1)
     out = []
-    for at, sent, s, e, source, key, a, b, inside, q_at in raw:
-        out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, source, key, sent.hit, at,
-                             _features(asked, sent, source, a, b, inside, q_at, len(support[key]), n_hits)))
+    f = len(KINDS) * len(SOURCES)
+    for _, _, r, keep, X in parts:
+        agreeing = np.array([len(support[r.keys[i]]) for i in keep], dtype=np.float64)
+        X[:, f + 13] = np.log(agreeing)
+        X[:, f + 14] = agreeing / most
+    if not parts:
+        return out
+    chosen = None
+    if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
+        p = score_matrix(np.vstack([X for *_, X in parts]))
+        cut = np.sort(p)[-limit] if len(p) > limit else -1.0
+        chosen = iter(p >= cut)
+    for at, sent, r, keep, X in parts:
+        for row, i in zip(X, keep):
+            wanted = next(chosen) if chosen is not None else True
+            if not wanted and r.sources[i] not in ("date", "number"):
+                continue
+            s, e = int(r.starts[i]), int(r.ends[i])
+            out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, r.sources[i],
+                                 r.keys[i], sent.hit, at, row))
     return out
 
 
-def _features(asked: AskedFor, sent: Sentence, source: str, a: int, b: int, inside: list[str], q_at: list[int],
-              agreeing: int, most: int) -> tuple[float, ...]:
-    left = min((a - k for k in q_at if k < a), default=None)
-    right = min((k - b for k in q_at if k > b), default=None)
-    near = min(x for x in (left, right, 99) if x is not None)
-    share = sum(w in asked.terms for w in inside) / len(inside)
-    kind_pairs = [float(asked.kind == k and source == s) for k in KINDS for s in SOURCES]
-    return (
-        *kind_pairs,
-        share,
-        float(asked.head is not None and asked.head in inside),
-        math.log1p(near),
-        float(left == 1),
-        float(right == 1),
-        float(not q_at),
-        sent.score,
-        sent.coverage,
-        1.0 / sent.hit,
-        float(sent.order == 0),
-        math.log(agreeing),
-        agreeing / most,
-        math.log(len(inside)),
-        float(len(inside) > 4),
-    )
-
-
-FEATURES = (*(f"kind_{k}_{s}" for k in KINDS for s in SOURCES), "question_words", "names_head", "log_distance",
+FEATURES = (*(f"kind_{k}_{s}" for k in KINDS for s in SOURCES), "question_words", "question_word_edge",
+            "unit_for_how_much", "bare_count_for_how_much", "names_head", "log_distance",
             "term_before", "term_after", "no_terms", "sentence_score", "sentence_coverage", "inverse_rank",
             "best_sentence", "log_support", "support_share", "log_words", "long")
+
+#: Values with a unit: what "how much", "what share" questions ask for (a bare count answers "how many").
+_UNITS = frozenset(("money", "percent", "pp", "measure", "multiple"))
 
 _WEIGHTS_FILE = Path(__file__).with_name("span_weights.json")
 
@@ -306,9 +387,12 @@ def score(found: Sequence[Candidate], weights: tuple[np.ndarray, float] | None =
     """Each candidate's probability of being the answer."""
     if not found:
         return np.zeros(0)
+    return score_matrix(np.vstack([c.features for c in found]), weights)
+
+
+def score_matrix(X: np.ndarray, weights: tuple[np.ndarray, float] | None = None) -> np.ndarray:
     w, bias = weights or span_weights()
-    z = np.array([c.features for c in found], dtype=np.float64) @ w + bias
-    return 1.0 / (1.0 + np.exp(-z))
+    return 1.0 / (1.0 + np.exp(-(X @ w + bias)))
 
 
 def rank_spans(found: Sequence[Candidate], probabilities: np.ndarray) -> list[Span]:
