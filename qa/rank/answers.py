@@ -155,10 +155,17 @@ def calibrate(answerable: Sequence[float], default: float, max_false: float = MA
 #: answered ("The documents mention the CPTPP but do not say when."). Chosen on held-back halves of the answerable
 #: questions of the seeds' gold set, gold/ and gold/squad (bench/results/answers.txt): the share at which at most
 #: MAX_FALSE_ABSTAIN of them are refused.
-KEY_COVERAGE = 0.5
+KEY_COVERAGE = 0.1
 #: Kinds whose absence makes an abstention (names of people and places are also written in lower case often enough
 #: -- "the king's men", "the north" -- that their absence proves nothing).
 ABSTAINING_KINDS = ("date", "number")
+#: Where no conflict is found over the answer, another value of its kind is an alternative when its probability is
+#: at least this share of the answer's (two dates of two resolutions, for a question that names neither clearly).
+ALTERNATIVE_SHARE = 0.25
+#: At most this many alternatives of that kind are listed.
+MAX_ALTERNATIVES = 3
+
+
 @dataclass(frozen=True)
 class ShortAnswer:
     """The exact words that answer, where they are, how sure, which hits state them, and other values given."""
@@ -170,7 +177,7 @@ class ShortAnswer:
     confidence: float  # the span model's probability that this is the answer
     hits: tuple[int, ...]  # ranks of the hits that state it
     sentence: tuple[int, int]  # document offsets of the sentence it was read from
-    alternatives: tuple = ()  # qa.rank.spans.Span: the other values of a conflict over the answer
+    alternatives: tuple = ()  # qa.rank.spans.Span: other values sources give (a conflict's, or ALTERNATIVE_SHARE)
 
     def to_dict(self) -> dict:
         return {"text": self.text, "doc_id": self.doc_id, "start": self.start, "end": self.end,
@@ -186,7 +193,8 @@ def short_answer(question: str, sentences, names: Callable[[], str],
     mention, for that reason (computed only when needed).
 
     Where the answer is one of the values of a conflict (``qa.rank.conflicts``), the answer is the value most hits
-    state (the span model's choice on a tie) and the conflict's other values are its alternatives."""
+    state (the span model's choice on a tie) and the conflict's other values are its alternatives; otherwise the
+    alternatives are the values of its kind the model finds nearly as likely (``ALTERNATIVE_SHARE``)."""
     asked = sp.asked_for(question)
     found = sp.candidates(question, sentences)
     if asked.kind in ABSTAINING_KINDS:
@@ -207,6 +215,10 @@ def short_answer(question: str, sentences, names: Callable[[], str],
         best = spans[most]
         alternatives = [s for n, s in enumerate(spans) if n != most]
         break
+    else:  # no conflict over the answer: other values of its kind the model finds nearly as likely
+        if best.source in ("date", "number"):
+            alternatives = [s for s in ranked[1:] if s.source == best.source
+                            and s.score >= ALTERNATIVE_SHARE * best.score][:MAX_ALTERNATIVES]
     read = sentences[best.sentence]
     return ShortAnswer(best.text, best.doc_id, best.start, best.end, best.score, best.hits,
                        (read.start, read.start + len(read.text)), tuple(alternatives)), None

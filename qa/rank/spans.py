@@ -11,8 +11,8 @@ Candidates, each with exact document offsets:
 
 Each is described by ``FEATURES`` (kind match, closeness to the question's terms in the sentence without being one
 of them, the sentence's own score and rank, agreement across hits, length) and scored by a logistic regression
-(``SPAN_WEIGHTS``, fitted by ``bench/answers.py --fit`` on the gold sets one may fit on, stored as JSON beside this
-module). The same text from several hits is one answer; its hits are the ranks that state it.
+(a conditional logit: one softmax over a question's candidates; fitted by ``bench/answers.py --fit`` on the gold
+sets one may fit on, stored as JSON beside this module: span_weights.json). The same text from several hits is one answer; its hits are the ranks that state it.
 """
 
 from __future__ import annotations
@@ -250,6 +250,7 @@ class _Read:
     keys: tuple[str, ...]
     unit: np.ndarray  # a value with a unit (money, percent, measure...)
     words: np.ndarray  # words and numbers inside
+    shape: np.ndarray  # one row of SHAPE for each candidate
 
 
 @lru_cache(maxsize=20_000)
@@ -271,11 +272,30 @@ def _read(text: str) -> _Read:
         n_words = sum(stems[k] is not None for k in range(a, b + 1))
         if n_words:
             rows.append((s, e, a, b, source, key or (source[0] + ":" + squad_normalize(text[s:e])),
-                         key.split(":", 1)[0] in _UNITS, n_words))
-    col = list(zip(*rows)) if rows else [()] * 8
+                         key.split(":", 1)[0] in _UNITS, n_words, _shape(toks, a, b)))
+    col = list(zip(*rows)) if rows else [()] * 9
     return _Read(stems, np.array(col[0], dtype=np.int64), np.array(col[1], dtype=np.int64),
                  np.array(col[2], dtype=np.int64), np.array(col[3], dtype=np.int64), tuple(col[4]), tuple(col[5]),
-                 np.array(col[6], dtype=bool), np.array(col[7], dtype=np.float64))
+                 np.array(col[6], dtype=bool), np.array(col[7], dtype=np.float64),
+                 np.array(col[8], dtype=np.float64).reshape(-1, len(SHAPE)))
+
+
+#: What a span looks like whatever the question: the word before it (a preposition, an article, a boundary), the
+#: token after it, its first letter, its digits, where it lies in the sentence.
+SHAPE = ("after_preposition", "after_article", "after_boundary", "before_boundary", "capitalised", "digits",
+         "position")
+_BY_KIND = ("capitalised", "after_preposition", "log_distance", "terms_within_3")
+_PREPOSITIONS = frozenset("of in by at from to as on for with into during under".split())
+
+
+def _shape(toks, a: int, b: int) -> tuple[float, ...]:
+    prev = toks[a - 1] if a > 0 else None
+    nxt = toks[b + 1] if b + 1 < len(toks) else None
+    return (float(prev is not None and prev.low in _PREPOSITIONS), float(prev is not None and prev.low in
+                                                                         ("the", "a", "an")),
+            float(prev is None or prev.t == "p"), float(nxt is None or nxt.t == "p"),
+            float(toks[a].raw[:1].isupper()), float(any(toks[k].t == "num" for k in range(a, b + 1))),
+            a / len(toks))
 
 
 _SOURCE_INDEX = {s: n for n, s in enumerate(SOURCES)}
@@ -292,6 +312,10 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
     asked = asked_for(question)
     kind_row = list(KINDS).index(asked.kind)
     parts = []  # (sentence position, read, kept indexes, features)
+    order = np.argsort([-x.score for x in sentences], kind="stable")
+    ranks = np.empty(len(sentences), dtype=np.int64)
+    ranks[order] = np.arange(len(sentences))
+    best_score = max((x.score for x in sentences), default=0.0)
     for at, sent in enumerate(sentences):
         r = _read(sent.text)
         if not len(r.starts):
@@ -335,6 +359,20 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
         X[:, f + 12] = sent.order == 0
         X[:, f + 15] = np.log(words)
         X[:, f + 16] = words > 4
+        n_tok = len(r.stems)
+        total = max(1, len(asked.terms))
+        X[:, f + 17] = (cq[np.minimum(b + 4, n_tok)] - cq[np.maximum(a - 3, 0)] - inside_q) / total
+        X[:, f + 18] = (cq[np.minimum(b + 9, n_tok)] - cq[np.maximum(a - 8, 0)] - inside_q) / total
+        X[:, f + 19] = 1.0 / (1 + ranks[at])
+        X[:, f + 20] = sent.score - best_score
+        X[:, f + 21] = np.log(words) * (asked.kind == PHRASE)
+        X[:, f + 22] = np.log(words) * (asked.kind in (NAME, PLACE))
+        X[:, f + 23:f + 23 + len(SHAPE)] = r.shape[keep]
+        g = f + 23 + len(SHAPE) + kind_row * len(_BY_KIND)  # the question's kind with the span's look
+        X[:, g] = r.shape[keep, SHAPE.index("capitalised")]
+        X[:, g + 1] = r.shape[keep, SHAPE.index("after_preposition")]
+        X[:, g + 2] = np.log1p(np.minimum(left, right))
+        X[:, g + 3] = X[:, f + 17]
         parts.append((at, sent, r, keep, X))
     support: dict[str, set[int]] = {}
     for _, sent, r, keep, _ in parts:
@@ -352,7 +390,7 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
     chosen = None
     if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
         p = score_matrix(np.vstack([X for *_, X in parts]))
-        cut = np.sort(p)[-limit] if len(p) > limit else -1.0
+        cut = np.sort(p)[-limit] if len(p) > limit else -np.inf
         chosen = iter(p >= cut)
     for at, sent, r, keep, X in parts:
         for row, i in zip(X, keep):
@@ -368,7 +406,10 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
 FEATURES = (*(f"kind_{k}_{s}" for k in KINDS for s in SOURCES), "question_words", "question_word_edge",
             "unit_for_how_much", "bare_count_for_how_much", "names_head", "log_distance",
             "term_before", "term_after", "no_terms", "sentence_score", "sentence_coverage", "inverse_rank",
-            "best_sentence", "log_support", "support_share", "log_words", "long")
+            "best_sentence", "log_support", "support_share", "log_words", "long", "terms_within_3",
+            "terms_within_8", "inverse_sentence_rank", "score_below_best", "log_words_phrase", "log_words_name",
+            *SHAPE, *(f"{k}_{x}" for k in KINDS for x in ("capitalised", "after_preposition", "log_distance",
+                                                          "terms_within_3")))
 
 #: Values with a unit: what "how much", "what share" questions ask for (a bare count answers "how many").
 _UNITS = frozenset(("money", "percent", "pp", "measure", "multiple"))
@@ -384,15 +425,19 @@ def span_weights() -> tuple[np.ndarray, float]:
 
 
 def score(found: Sequence[Candidate], weights: tuple[np.ndarray, float] | None = None) -> np.ndarray:
-    """Each candidate's probability of being the answer."""
+    """Each candidate's probability of being the answer, among ``found``: the span model is a conditional logit
+    (one softmax over a question's candidates), fitted so by ``bench/answers.py``."""
     if not found:
         return np.zeros(0)
-    return score_matrix(np.vstack([c.features for c in found]), weights)
+    z = score_matrix(np.vstack([c.features for c in found]), weights)
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
 
 def score_matrix(X: np.ndarray, weights: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """The span model's linear score of each row of features (higher: likelier the answer)."""
     w, bias = weights or span_weights()
-    return 1.0 / (1.0 + np.exp(-(X @ w + bias)))
+    return X @ w + bias
 
 
 def rank_spans(found: Sequence[Candidate], probabilities: np.ndarray) -> list[Span]:
