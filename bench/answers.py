@@ -80,12 +80,14 @@ def collect(index: Index, questions) -> list[dict]:
             seen.clear()
             a = index.answer(g.question, k=5)
             kind = sp.asked_for(g.question).kind
-            found, held = seen.get("found", []), None
+            found, held, held_score = seen.get("found", []), None, None
             if kind in answers_module.ABSTAINING_KINDS:
                 found = [c for c in found if c.source in sp.ANSWERS_KIND[kind]]
                 held = max((seen["sentences"][c.sentence].coverage for c in found), default=0.0)
+                held_score = max((seen["sentences"][c.sentence].score for c in found), default=0.0)
             confident = "found" in seen
             rows.append({"g": g, "found": found if confident else [], "confident": confident, "held": held,
+                         "held_score": held_score,
                          "X": np.array([c.features for c in found], dtype=np.float64).reshape(-1, len(sp.FEATURES)),
                          "y": np.array([sp.f1(c.text, g.answers) for c in found]) if g.answerable else None})
     finally:

@@ -271,8 +271,8 @@ def _read(text: str) -> _Read:
         a, b = starts[s], ends[e]
         n_words = sum(stems[k] is not None for k in range(a, b + 1))
         if n_words:
-            rows.append((s, e, a, b, source, key or (source[0] + ":" + squad_normalize(text[s:e])),
-                         key.split(":", 1)[0] in _UNITS, n_words, _shape(toks, a, b)))
+            rows.append((s, e, a, b, source, key or ("text:" + squad_normalize(text[s:e])),
+                         key.split(":", 1)[0] in _UNITS, n_words, _shape(toks, a, b, key)))
     col = list(zip(*rows)) if rows else [()] * 9
     return _Read(stems, np.array(col[0], dtype=np.int64), np.array(col[1], dtype=np.int64),
                  np.array(col[2], dtype=np.int64), np.array(col[3], dtype=np.int64), tuple(col[4]), tuple(col[5]),
@@ -283,19 +283,19 @@ def _read(text: str) -> _Read:
 #: What a span looks like whatever the question: the word before it (a preposition, an article, a boundary), the
 #: token after it, its first letter, its digits, where it lies in the sentence.
 SHAPE = ("after_preposition", "after_article", "after_boundary", "before_boundary", "capitalised", "digits",
-         "position")
+         "position", "date_precision")
 _BY_KIND = ("capitalised", "after_preposition", "log_distance", "terms_within_3")
 _PREPOSITIONS = frozenset("of in by at from to as on for with into during under".split())
 
 
-def _shape(toks, a: int, b: int) -> tuple[float, ...]:
+def _shape(toks, a: int, b: int, key: str) -> tuple[float, ...]:
     prev = toks[a - 1] if a > 0 else None
     nxt = toks[b + 1] if b + 1 < len(toks) else None
     return (float(prev is not None and prev.low in _PREPOSITIONS), float(prev is not None and prev.low in
                                                                          ("the", "a", "an")),
             float(prev is None or prev.t == "p"), float(nxt is None or nxt.t == "p"),
             float(toks[a].raw[:1].isupper()), float(any(toks[k].t == "num" for k in range(a, b + 1))),
-            a / len(toks))
+            a / len(toks), key.count("-") / 2 if key.startswith("date:") and key[5:6].isdigit() else 0.0)
 
 
 _SOURCE_INDEX = {s: n for n, s in enumerate(SOURCES)}
@@ -441,16 +441,19 @@ def score_matrix(X: np.ndarray, weights: tuple[np.ndarray, float] | None = None)
 
 
 def rank_spans(found: Sequence[Candidate], probabilities: np.ndarray) -> list[Span]:
-    """One ``Span`` for each distinct answer (its ``key``), best first: its best occurrence's place and score,
-    every hit that states it."""
+    """One ``Span`` for each distinct answer (its ``key``: a value's reading, else its normalised words), best
+    first: the summed probability of its occurrences (the same words as a name and as a phrase, or in two hits, are
+    one answer), the place of its likeliest one, every hit that states it."""
     best: dict[str, tuple[float, Candidate]] = {}
+    total: dict[str, float] = {}
     hits: dict[str, set[int]] = {}
     for c, p in zip(found, probabilities):
         hits.setdefault(c.key, set()).add(c.hit)
+        total[c.key] = total.get(c.key, 0.0) + float(p)
         if c.key not in best or p > best[c.key][0]:
             best[c.key] = (float(p), c)
-    spans = [Span(c.text, c.doc_id, c.start, c.end, c.source, key, tuple(sorted(hits[key])), p, c.sentence)
-             for key, (p, c) in best.items()]
+    spans = [Span(c.text, c.doc_id, c.start, c.end, c.source, key, tuple(sorted(hits[key])), min(1.0, total[key]),
+                  c.sentence) for key, (_, c) in best.items()]
     spans.sort(key=lambda s: (-s.score, s.hits[0], s.start))
     return spans
 
