@@ -30,13 +30,13 @@ from scipy.optimize import minimize
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import machine, recorded, table  # noqa: E402
+from common import machine, recorded, table
 
-import qa.rank.answers as answers_module  # noqa: E402
-import qa.rank.spans as sp  # noqa: E402
-from qa import Index, Settings  # noqa: E402
-from qa.evaluate import load_gold, wilson  # noqa: E402
-from qa.service import ensure_index  # noqa: E402
+import qa.rank.answers as answers_module
+import qa.rank.spans as sp
+from qa import Index, Settings
+from qa.evaluate import load_gold, wilson
+from qa.service import ensure_index
 
 WEIGHTS = ROOT / "qa" / "rank" / "span_weights.json"
 L2 = 1.0

@@ -29,7 +29,7 @@ _PLACE_NOUNS = (r"(?:country|countries|city|cities|town|towns|place|region|provi
 #: start (after an optional preposition), so "What year" is a date but "What happened that year" a phrase.
 TABLE: tuple[tuple[str, str], ...] = (
     (rf"when\b|{_P}?\s*{_WHAT}\s+(?:\w+\s+)?{_DATE_NOUNS}\b|how\s+long\s+ago\b", DATE),
-    (rf"how\s+(?:many|much|far|long|old|big|large|tall|high|deep|wide|often|fast)\b", NUMBER),
+    (r"how\s+(?:many|much|far|long|old|big|large|tall|high|deep|wide|often|fast)\b", NUMBER),
     (rf"{_P}?\s*{_WHAT}\s+(?:\w+\s+)?{_NUMBER_NOUNS}\b|what\s+(?:is|was|are|were)\s+the\s+(?:\w+\s+)?"
      rf"(?:{_NUMBER_NOUNS})\s+of\b", NUMBER),
     (r"(?:who|whom|whose)\b", NAME),

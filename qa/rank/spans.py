@@ -18,11 +18,11 @@ sets one may fit on, stored as JSON beside this module: span_weights.json). The 
 from __future__ import annotations
 
 import json
-import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ SOURCES = ("date", "number", "name", "phrase")
 #: sentences that hold its terms is not answered).
 ANSWERS_KIND = {DATE: ("date",), NUMBER: ("number",), NAME: ("name",), PLACE: ("name",), PHRASE: SOURCES}
 #: Words that may join capitalised words into one name ("University of Paris", "Charles de Gaulle").
-_NAME_JOINERS = frozenset("of de du da del della di van von der den la le y and for".split())
+_NAME_JOINERS = frozenset(["of", "de", "du", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "y", "and", "for"])
 #: The longest phrase candidate, in words (SQuAD's answers: 90 % have at most 6 words).
 MAX_WORDS = 8
 _CENTURY_RE = re.compile(r"(?i)\b(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|"
@@ -252,6 +252,10 @@ class _Read:
     words: np.ndarray  # words and numbers inside
     shape: np.ndarray  # one row of SHAPE for each candidate
 
+    @cached_property
+    def source_index(self) -> np.ndarray:
+        return np.array([_SOURCE_INDEX[s] for s in self.sources], dtype=np.int64)
+
 
 @lru_cache(maxsize=20_000)
 def _read(text: str) -> _Read:
@@ -285,7 +289,7 @@ def _read(text: str) -> _Read:
 SHAPE = ("after_preposition", "after_article", "after_boundary", "before_boundary", "capitalised", "digits",
          "position", "date_precision")
 _BY_KIND = ("capitalised", "after_preposition", "log_distance", "terms_within_3")
-_PREPOSITIONS = frozenset("of in by at from to as on for with into during under".split())
+_PREPOSITIONS = frozenset(["of", "in", "by", "at", "from", "to", "as", "on", "for", "with", "into", "during", "under"])
 
 
 def _shape(toks, a: int, b: int, key: str) -> tuple[float, ...]:
@@ -308,85 +312,125 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
     """The candidate spans of ``sentences`` with their ``FEATURES``: every date and number, and the ``limit`` best
     of the others by the span model (all with ``limit=None``, as a fit needs them). Spans made only of the
     question's words are left out (the answer is near the question's terms, never one of them). Features are
-    computed with array operations over each sentence's candidates: a question reads some 400 of them."""
+    computed with array operations over all the sentences' candidates at once: a question reads some 400."""
     asked = asked_for(question)
     kind_row = list(KINDS).index(asked.kind)
-    parts = []  # (sentence position, read, kept indexes, features)
-    order = np.argsort([-x.score for x in sentences], kind="stable")
-    ranks = np.empty(len(sentences), dtype=np.int64)
-    ranks[order] = np.arange(len(sentences))
-    best_score = max((x.score for x in sentences), default=0.0)
-    for at, sent in enumerate(sentences):
-        r = _read(sent.text)
-        if not len(r.starts):
-            continue
-        is_q = np.array([st is not None and st in asked.terms for st in r.stems], dtype=np.float64)
-        is_head = np.array([st is not None and st == asked.head for st in r.stems], dtype=np.float64)
-        cq, ch = np.concatenate([[0.0], np.cumsum(is_q)]), np.concatenate([[0.0], np.cumsum(is_head)])
-        a, b = r.first, r.last
-        inside_q = cq[b + 1] - cq[a]
-        keep = np.nonzero(inside_q < r.words)[0]
-        if not len(keep):
-            continue
-        a, b, inside_q = a[keep], b[keep], inside_q[keep]
-        q_at = np.nonzero(is_q)[0]
-        n = len(keep)
-        if len(q_at):
-            before = np.searchsorted(q_at, a) - 1  # the nearest question term before the span
-            after = np.searchsorted(q_at, b, side="right")  # and after it
-            left = np.where(before >= 0, a - q_at[np.maximum(before, 0)], 99)
-            right = np.where(after < len(q_at), q_at[np.minimum(after, len(q_at) - 1)] - b, 99)
-        else:
-            left = right = np.full(n, 99)
-        src = np.array([_SOURCE_INDEX[r.sources[i]] for i in keep])
-        unit = r.unit[keep]
-        words = r.words[keep]
-        X = np.zeros((n, len(FEATURES)))
-        X[np.arange(n), kind_row * len(SOURCES) + src] = 1.0
-        f = len(KINDS) * len(SOURCES)
-        X[:, f] = inside_q / words
-        X[:, f + 1] = (is_q[a] + is_q[b]) > 0
-        X[:, f + 2] = unit & asked.much
-        X[:, f + 3] = ~unit & asked.much & (src == _SOURCE_INDEX["number"])
-        X[:, f + 4] = (ch[b + 1] - ch[a]) > 0
-        X[:, f + 5] = np.log1p(np.minimum(left, right))
-        X[:, f + 6] = left == 1
-        X[:, f + 7] = right == 1
-        X[:, f + 8] = not len(q_at)
-        X[:, f + 9] = sent.score
-        X[:, f + 10] = sent.coverage
-        X[:, f + 11] = 1.0 / sent.hit
-        X[:, f + 12] = sent.order == 0
-        X[:, f + 15] = np.log(words)
-        X[:, f + 16] = words > 4
-        n_tok = len(r.stems)
-        total = max(1, len(asked.terms))
-        X[:, f + 17] = (cq[np.minimum(b + 4, n_tok)] - cq[np.maximum(a - 3, 0)] - inside_q) / total
-        X[:, f + 18] = (cq[np.minimum(b + 9, n_tok)] - cq[np.maximum(a - 8, 0)] - inside_q) / total
-        X[:, f + 19] = 1.0 / (1 + ranks[at])
-        X[:, f + 20] = sent.score - best_score
-        X[:, f + 21] = np.log(words) * (asked.kind == PHRASE)
-        X[:, f + 22] = np.log(words) * (asked.kind in (NAME, PLACE))
-        X[:, f + 23:f + 23 + len(SHAPE)] = r.shape[keep]
-        g = f + 23 + len(SHAPE) + kind_row * len(_BY_KIND)  # the question's kind with the span's look
-        X[:, g] = r.shape[keep, SHAPE.index("capitalised")]
-        X[:, g + 1] = r.shape[keep, SHAPE.index("after_preposition")]
-        X[:, g + 2] = np.log1p(np.minimum(left, right))
-        X[:, g + 3] = X[:, f + 17]
-        parts.append((at, sent, r, keep, X))
-    support: dict[str, set[int]] = {}
-    for _, sent, r, keep, _ in parts:
-        for i in keep:
-            support.setdefault(r.keys[i], set()).add(sent.hit)
-    most = max((len(v) for v in support.values()), default=1)
-    out = []
+    reads = [(at, _read(sent.text)) for at, sent in enumerate(sentences)]
+    reads = [(at, r) for at, r in reads if len(r.starts)]
+    if not reads:
+        return []
+    ntok = np.array([len(r.stems) for _, r in reads])
+    tok_off = np.concatenate([[0], np.cumsum(ntok)])
+    counts = np.array([len(r.starts) for _, r in reads])
+    part = np.repeat(np.arange(len(reads)), counts)  # each candidate's sentence, as a position in ``reads``
+    stems = [st for _, r in reads for st in r.stems]
+    is_q = np.fromiter((st in asked.terms for st in stems), dtype=np.float64, count=len(stems))
+    is_head = np.fromiter((asked.head is not None and st == asked.head for st in stems), dtype=np.float64,
+                          count=len(stems))
+    cq, ch = np.concatenate([[0.0], np.cumsum(is_q)]), np.concatenate([[0.0], np.cumsum(is_head)])
+    A = np.concatenate([r.first for _, r in reads]) + tok_off[part]
+    B = np.concatenate([r.last for _, r in reads]) + tok_off[part]
+    words = np.concatenate([r.words for _, r in reads])
+    inside_q = cq[B + 1] - cq[A]
+    keep = np.nonzero(inside_q < words)[0]
+    if not len(keep):
+        return []
+    A, B, inside_q, words, part = A[keep], B[keep], inside_q[keep], words[keep], part[keep]
+    TS, TE = tok_off[part], tok_off[part + 1]  # the sentence's tokens: [TS, TE)
+    q_at = np.nonzero(is_q)[0]
+    n = len(keep)
+    if len(q_at):
+        before = np.searchsorted(q_at, A) - 1  # the nearest question term before the span, in its sentence
+        nb = q_at[np.maximum(before, 0)]
+        left = np.where((before >= 0) & (nb >= TS), A - nb, 99)
+        after = np.searchsorted(q_at, B, side="right")  # and after it
+        na = q_at[np.minimum(after, len(q_at) - 1)]
+        right = np.where((after < len(q_at)) & (na < TE), na - B, 99)
+    else:
+        left = right = np.full(n, 99)
+    src = np.concatenate([r.source_index for _, r in reads])[keep]
+    unit = np.concatenate([r.unit for _, r in reads])[keep]
+    shape = np.vstack([r.shape for _, r in reads])[keep]
+    score_of = np.array([sentences[at].score for at, _ in reads])
+    order = np.argsort(-score_of, kind="stable")
+    ranks = np.empty(len(reads), dtype=np.int64)
+    ranks[order] = np.arange(len(reads))
+    hit_of = np.array([sentences[at].hit for at, _ in reads])
+    X = np.zeros((n, len(FEATURES)))
+    X[np.arange(n), kind_row * len(SOURCES) + src] = 1.0
     f = len(KINDS) * len(SOURCES)
-    for _, _, r, keep, X in parts:
-        agreeing = np.array([len(support[r.keys[i]]) for i in keep], dtype=np.float64)
-        X[:, f + 13] = np.log(agreeing)
-        X[:, f + 14] = agreeing / most
-    if not parts:
-        return out
+    X[:, f] = inside_q / words
+    X[:, f + 1] = (is_q[A] + is_q[B]) > 0
+    X[:, f + 2] = unit & asked.much
+    X[:, f + 3] = ~unit & asked.much & (src == _SOURCE_INDEX["number"])
+    X[:, f + 4] = (ch[B + 1] - ch[A]) > 0
+    X[:, f + 5] = np.log1p(np.minimum(left, right))
+    X[:, f + 6] = left == 1
+    X[:, f + 7] = right == 1
+    X[:, f + 8] = (cq[TE] - cq[TS]) == 0
+    X[:, f + 9] = score_of[part]
+    X[:, f + 10] = np.array([sentences[at].coverage for at, _ in reads])[part]
+    X[:, f + 11] = 1.0 / hit_of[part]
+    X[:, f + 12] = np.array([sentences[at].order == 0 for at, _ in reads])[part]
+    X[:, f + 15] = np.log(words)
+    X[:, f + 16] = words > 4
+    total = max(1, len(asked.terms))
+    X[:, f + 17] = (cq[np.minimum(B + 4, TE)] - cq[np.maximum(A - 3, TS)] - inside_q) / total
+    X[:, f + 18] = (cq[np.minimum(B + 9, TE)] - cq[np.maximum(A - 8, TS)] - inside_q) / total
+    X[:, f + 19] = 1.0 / (1 + ranks[part])
+    X[:, f + 20] = score_of[part] - score_of.max()
+    X[:, f + 21] = np.log(words) * (asked.kind == PHRASE)
+    X[:, f + 22] = np.log(words) * (asked.kind in (NAME, PLACE))
+    X[:, f + 23:f + 23 + len(SHAPE)] = shape
+    g = f + 23 + len(SHAPE) + kind_row * len(_BY_KIND)  # the question's kind with the span's look
+    X[:, g] = shape[:, SHAPE.index("capitalised")]
+    X[:, g + 1] = shape[:, SHAPE.index("after_preposition")]
+    X[:, g + 2] = X[:, f + 5]
+    X[:, g + 3] = X[:, f + 17]
+    # agreement: how many hits state each answer (a key counted once per hit)
+    all_keys = [k for _, r in reads for k in r.keys]
+    keys = [all_keys[i] for i in keep.tolist()]
+    hits = hit_of[part].tolist()
+    support = Counter(k for _, k in set(zip(hits, keys)))
+    agreeing = np.fromiter((support[k] for k in keys), dtype=np.float64, count=n)
+    X[:, f + 13] = np.log(agreeing)
+    X[:, f + 14] = agreeing / agreeing.max()
+    if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
+        p = score_matrix(X)
+        cut = np.sort(p)[-limit] if len(p) > limit else -np.inf
+        value = (src == _SOURCE_INDEX["date"]) | (src == _SOURCE_INDEX["number"])
+        chosen = np.nonzero((p >= cut) | value)[0]
+    else:
+        chosen = np.arange(n)
+    starts = np.concatenate([r.starts for _, r in reads])[keep]
+    ends = np.concatenate([r.ends for _, r in reads])[keep]
+    out = []
+    for j in chosen.tolist():
+        at = reads[part[j]][0]
+        sent, s, e = sentences[at], int(starts[j]), int(ends[j])
+        out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, SOURCES[src[j]], keys[j],
+                             sent.hit, at, X[j]))
+    return out
+    sizes = np.array([len(keep) for *_, keep, _ in parts])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
+        X_all = np.vstack([X for *_, X in parts])
+        p = score_matrix(X_all)
+        cut = np.sort(p)[-limit] if len(p) > limit else -np.inf
+        value = X_all[:, :len(KINDS) * len(SOURCES)].reshape(len(p), len(KINDS), len(SOURCES))[
+            :, :, [_SOURCE_INDEX["date"], _SOURCE_INDEX["number"]]].any(axis=(1, 2))
+        chosen = np.nonzero((p >= cut) | value)[0]
+    else:
+        chosen = np.arange(offsets[-1])
+    where = np.searchsorted(offsets, chosen, side="right") - 1
+    for g, n in zip(chosen.tolist(), where.tolist()):
+        at, sent, r, keep, X = parts[n]
+        j = g - offsets[n]
+        i = keep[j]
+        s, e = int(r.starts[i]), int(r.ends[i])
+        out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, r.sources[i],
+                             r.keys[i], sent.hit, at, X[j]))
+    return out
     chosen = None
     if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
         p = score_matrix(np.vstack([X for *_, X in parts]))
@@ -463,8 +507,25 @@ def has_kind(found: Sequence[Candidate], kind: str) -> bool:
     return any(c.source in ANSWERS_KIND[kind] for c in found)
 
 
-__all__ = ["ANSWERS_KIND", "Candidate", "FEATURES", "NAME", "NUMBER", "PHRASE", "PLACE", "Sentence", "Span",
-           "asked_for", "candidates", "exact_match", "f1", "has_kind", "rank_spans", "score", "squad_normalize"]
+__all__ = [
+    "ANSWERS_KIND",
+    "FEATURES",
+    "NAME",
+    "NUMBER",
+    "PHRASE",
+    "PLACE",
+    "Candidate",
+    "Sentence",
+    "Span",
+    "asked_for",
+    "candidates",
+    "exact_match",
+    "f1",
+    "has_kind",
+    "rank_spans",
+    "score",
+    "squad_normalize",
+]
 
 
 def key_words(question: str, weights: dict[str, float], held: set[str] | frozenset[str]) -> str:
