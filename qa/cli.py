@@ -334,7 +334,7 @@ def _print_short(answer) -> None:
     values = [f"{short.text} — {sources(len(short.hits))}"]
     values += [f"{a.text} — {sources(len(a.hits))}" for a in short.alternatives]
     print("Answer: " + " · ".join(values) + f"  (confidence {short.confidence:.2f})")
-    hit = next((h for h in answer.hits if h.rank == short.hits[0]), None)
+    hit = next((h for h in answer.hits if h.doc_id == short.doc_id and h.start <= short.start < h.end), None)
     if hit is not None and hit.start <= short.sentence[0] and short.sentence[1] <= hit.end:
         text = hit.text
         s, e = short.sentence[0] - hit.start, short.sentence[1] - hit.start

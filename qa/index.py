@@ -244,9 +244,11 @@ SHORT_SENTENCES = 3
 def answering(row: dict) -> list[int]:
     """A candidate's sentences that can answer, best first: headings and bare list markers are context, never an
     answer (``qa.rank.sentences.is_heading``)."""
-    order = np.argsort(-row["evidence"], kind="stable")
-    spans, text = row["sentences"].spans, row["text"]
-    return [int(i) for i in order if not is_heading(text, *spans[i])]
+    if "answering" not in row:  # asked for the hit's answer sentences and again for the short answer
+        order = np.argsort(-row["evidence"], kind="stable")
+        spans, text = row["sentences"].spans, row["text"]
+        row["answering"] = [int(i) for i in order if not is_heading(text, *spans[i])]
+    return row["answering"]
 
 
 def answer_sentences(row: dict) -> tuple[tuple[int, int], ...]:

@@ -37,9 +37,9 @@ def test_resolution_59_issued_january_24_2025_with_december_22_2024_as_the_alter
 
 
 def test_a_when_question_whose_documents_hold_no_date_near_its_terms_abstains_with_a_reason(seeds_search):
-    # "When did Vietnam sign the CPTPP?" (the example) is answered "2025" at the KEY_COVERAGE chosen held
+    # "When did Vietnam sign the CPTPP?" (the example) is answered "2024" at the KEY_COVERAGE chosen held
     # back: sentences holding "Vietnam" and "signed" carry other years (docs/answers.md)
-    answer = seeds_search.answer("When did the EVFTA come into force?")
+    answer = seeds_search.answer("When was To Lam elected Party General Secretary?")
     assert answer.abstained and answer.short is None and answer.hits
     assert answer.abstain_reason.startswith("The documents mention ") and answer.abstain_reason.endswith(
         " but do not say when.")
@@ -67,7 +67,7 @@ def test_without_the_short_answer_the_rest_is_the_same(seeds_search):
 
 
 TRAIL = {
-    "heron.md": "# Heron Valley Trail guide\n\n## Length\n\n- The trail is 14.5 km long and climbs 300 m.\n\n"
+    "heron.md": "# Heron Valley Trail guide\n\n## Length\n\n- The Heron Valley Trail is 14.5 km long and climbs 300 m.\n\n"
                 "Walkers should carry water.\n",
     "parks.md": "# Parks bulletin\n\nThe Heron Valley Trail is 16 km long, the park office says.\n",
 }

@@ -40,7 +40,7 @@ def render_answer_box(answer: Answer) -> str:
                         if r in by_rank)
 
     sentence = ""
-    hit = by_rank.get(short.hits[0]) if short.hits else None
+    hit = next((h for h in answer.hits if h.doc_id == short.doc_id and h.start <= short.start < h.end), None)
     if hit is not None and hit.start <= short.sentence[0] <= short.start <= short.end <= short.sentence[1] <= hit.end:
         def piece(a: int, b: int) -> str:
             return html.escape(hit.text[a - hit.start:b - hit.start])
