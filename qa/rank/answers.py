@@ -152,7 +152,7 @@ def calibrate(answerable: Sequence[float], default: float, max_false: float = MA
 
 #: A sentence "holds the question's key terms" when it holds at least this IDF-weighted share of them; a question
 #: that asks for a kind of value (qa.rank.kinds) and finds no candidate of that kind in any such sentence is not
-#: answered ("The documents mention the CPTPP but do not say when."). Chosen by bench/answers.py on held-back halves
+#: answered ("The documents mention Party General Secretary but do not say when."). Chosen by bench/answers.py on held-back halves
 #: of the 833 answerable questions of the seeds' gold set, gold/'s paraphrases and gold/squad: the largest share
 #: that refuses at most MAX_FALSE_ABSTAIN of one half (0.25 and 0.20; the smaller is kept). Higher shares catch more
 #: of gold/near-topic.jsonl's 33 questions but refuse more answerable ones (bench/results/answers.txt).
