@@ -15,6 +15,18 @@ from .service import build_index, ensure_index
 from .store.build import BuildReport
 
 __all__ = [
-    "Answer", "BuildReport", "Document", "DocumentInfo", "Hit", "Index", "MODES", "Passage", "QAError", "Settings",
-    "StaleIndexError", "build_index", "ensure_index", "load_documents",
+    "MODES",
+    "Answer",
+    "BuildReport",
+    "Document",
+    "DocumentInfo",
+    "Hit",
+    "Index",
+    "Passage",
+    "QAError",
+    "Settings",
+    "StaleIndexError",
+    "build_index",
+    "ensure_index",
+    "load_documents",
 ]

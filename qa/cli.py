@@ -265,9 +265,7 @@ def cmd_ask(args) -> int:
         return 0
     if not answer.scope.everything:
         print(f"Within {answer.scope.describe()}:\n")
-    if answer.abstained:
-        print(f"The documents do not seem to answer this (confidence {answer.confidence:.2f} < "
-              f"{answer.threshold:.2f}). Nearest passages, low confidence:\n")
+    _print_short(answer)
     if not answer.hits:
         print("No passages in the index.")
     _print_conflicts(answer)
@@ -338,6 +336,31 @@ def _lines(stream, jsonl: bool):
                 yield QAError(f"line {n} is not JSON; a .jsonl file holds one object a line")
 
 
+def _print_short(answer) -> None:
+    """The short answer first ("Answer: 194 — 2 sources · 195 — 1 source"), with its sentence; or why there is none."""
+    short = answer.short
+    if answer.abstained:
+        print(f"{answer.abstain_reason} Nearest passages, low confidence:\n")
+        return
+    if short is None:
+        return
+
+    def sources(n: int) -> str:
+        return f"{n} source" + ("s" if n != 1 else "")
+
+    values = [f"{short.text} — {sources(len(short.hits))}"]
+    values += [f"{a.text} — {sources(len(a.hits))}" for a in short.alternatives]
+    print("Answer: " + " · ".join(values) + f"  (confidence {short.confidence:.2f})")
+    hit = next((h for h in answer.hits if h.doc_id == short.doc_id and h.start <= short.start < h.end), None)
+    if hit is not None and hit.start <= short.sentence[0] and short.sentence[1] <= hit.end:
+        text = hit.text
+        s, e = short.sentence[0] - hit.start, short.sentence[1] - hit.start
+        a, b = short.start - hit.start, short.end - hit.start
+        print("    " + " ".join((text[s:a] + "[" + text[a:b] + "]" + text[b:e]).split()))
+    cited = ", ".join(f"[{r}]" for r in short.hits)
+    print(f"    {short.doc_id}, characters {short.start}-{short.end}; stated by {cited}\n")
+
+
 def _print_conflicts(answer) -> None:
     """The "Sources disagree:" block: each value, its words, and the hits (with their documents' dates) that say so."""
     if not answer.conflicts:
@@ -401,6 +424,7 @@ def cmd_eval(args) -> int:
         print(format_table(results, GOLD_COLUMNS))
         if format_scopes(results):
             print(f"\nper scope (a question's scope is its gold line's \"scope\"):\n{format_scopes(results)}")
+        report["abstained_wrongly"] = _print_false_abstention(results)
         offtopic = Path(args.unanswerable) if args.unanswerable else (
             PROJECT_ROOT / "gold" / "offtopic.jsonl" if index.corpus == default_corpus() else None)
         report["abstention"] = _print_abstention(index, gold, gold_path, modes,
@@ -408,18 +432,44 @@ def cmd_eval(args) -> int:
     if args.failures and not args.beir:
         for mode, r in results.items():
             missed = [q for q in r.per_question if (q["answerable"] and q["first_relevant_rank"] != 1)
-                      or (q["answerable"] == q["abstained"])]
-            print(f"\n{mode}: {len(missed)} questions missed (no relevant passage first, or wrong abstention)")
+                      or (q["answerable"] == q["abstained"]) or (q["answerable"] and not q["em"])]
+            print(f"\n{mode}: {len(missed)} questions missed (no relevant passage first, wrong abstention, or a "
+                  "short answer that is not exactly the gold one)")
             for q in missed:
                 why = ("abstained wrongly" if q["answerable"] and q["abstained"] else
-                       "not abstained" if not q["answerable"] else f"first relevant at {q['first_relevant_rank']}")
+                       "not abstained" if not q["answerable"] else
+                       f"first relevant at {q['first_relevant_rank']}" if q["first_relevant_rank"] != 1 else
+                       "short answer")
                 print(f"  {q['id']} [{why}; confidence {q['confidence']}] {q['question']}")
+                if q["answerable"]:
+                    print(f"      answer: {q['answer'] or '(none)'!r}  EM {q['em']:.0f}  F1 {q['f1']:.2f}"
+                          + (f"  ({q['abstain_reason']})" if q["abstained"] else ""))
                 for hit in q["retrieved"][:2]:
                     print(f"      -> {hit['doc_id']} {hit['start']}-{hit['end']}: {' '.join(hit['text'].split())[:110]}")
     report["modes"] = {mode: r.summary() for mode, r in results.items()}
     if args.json:
         _write_json(Path(args.json), report)
     return 0
+
+
+def _print_false_abstention(results) -> dict:
+    """How many answerable questions each mode refused (for low confidence, or for want of a value of the kind
+    asked), with a 95 % interval."""
+    from .evaluate import text_table, wilson
+
+    rows, report = [], {}
+    for mode, r in results.items():
+        answerable = [q for q in r.per_question if q["answerable"]]
+        wrong = sum(q["abstained"] for q in answerable)
+        by_kind = sum(q["abstained"] and "do not say" in (q["abstain_reason"] or "") for q in answerable)
+        lo, hi = wilson(wrong, len(answerable))
+        rows.append([mode, f"{wrong}/{len(answerable)} = {wrong / max(1, len(answerable)):.1%} ({lo:.1%}-{hi:.1%})",
+                     str(by_kind)])
+        report[mode] = {"wrong": wrong, "answerable": len(answerable), "interval": [round(lo, 4), round(hi, 4)],
+                        "by_kind": by_kind}
+    print("\nanswerable questions abstained on (this gold set, thresholds as in use)")
+    print(text_table(["mode", "abstained wrongly (95% interval)", "of them: no value of the kind asked"], rows))
+    return report
 
 
 def _print_abstention(index, gold, gold_path: Path, modes: list[str], offtopic: list, offtopic_path) -> dict:

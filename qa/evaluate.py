@@ -20,6 +20,7 @@ from .index import MODES, SCORING_KEY, Index
 from .models.embedding import Embedder
 from .rank.answers import DEFAULT_THRESHOLDS, calibrate
 from .rank.scope import EVERYTHING, Scope
+from .rank.spans import exact_match, f1
 from .read.documents import sha256_file
 from .store.layout import Generation
 from .store.manifest import FORMAT, Abstention, HeldBack, Manifest, ModeCalibration
@@ -27,8 +28,9 @@ from .text import normalize
 
 GOLD_METRICS = {"hit@1": "Success@1", "hit@3": "Success@3", "hit@5": "Success@5", "mrr@10": "RR@10",
                 "ndcg@10": "nDCG@10"}
-#: What a gold-set table shows: the metrics, then how unanswerable questions fared.
-GOLD_COLUMNS = [*GOLD_METRICS, "abstain_caught", "abstain_wrong"]
+#: What a gold-set table shows: the metrics, the first short answer's exact match and F1 (SQuAD's normalisation,
+#: over the answerable questions; an abstention scores 0), then how unanswerable questions fared.
+GOLD_COLUMNS = [*GOLD_METRICS, "em", "f1", "abstain_caught", "abstain_wrong"]
 BEIR_METRICS = {"ndcg@10": "nDCG@10", "map": "AP", "recall@100": "R@100", "mrr@10": "RR@10"}
 
 
@@ -136,7 +138,8 @@ def _measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
 
 def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: int = 10,
                   progress=None) -> dict[str, ModeResult]:
-    """Hit@1/3/5, MRR@10, nDCG@10, abstention and latency of each mode on a gold set.
+    """Hit@1/3/5, MRR@10, nDCG@10, the short answer's exact match and F1, abstention and latency of each mode on a
+    gold set (the latency is that of the whole answer, the short one included).
 
     ``progress(done, total)`` is called after each question."""
     passages = index.passages()
@@ -155,12 +158,16 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
             if progress:
                 progress(len(run) + modes.index(mode) * len(gold), len(gold) * len(modes))
             started = time.perf_counter()
-            answer = index.answer(g.question, k=k, mode=mode, spans=False, scope=g.scope)
+            answer = index.answer(g.question, k=k, mode=mode, scope=g.scope)
             latencies.append((time.perf_counter() - started) * 1000)
             run[g.id] = {str(pid_of[(h.doc_id, h.start)]): float(k - i) for i, h in enumerate(answer.hits)}
             first = next((h.rank for h in answer.hits if is_relevant(g, h.doc_id, h.text)), None)
+            said = answer.short.text if answer.short else ""
             rows.append({"id": g.id, "question": g.question, "answerable": g.answerable,
                          "first_relevant_rank": first, "abstained": answer.abstained,
+                         "abstain_reason": answer.abstain_reason, "answer": said,
+                         "em": exact_match(said, g.answers) if g.answerable else None,
+                         "f1": round(f1(said, g.answers), 4) if g.answerable else None,
                          "confidence": round(answer.confidence, 4),
                          "retrieved": [{"doc_id": h.doc_id, "start": h.start, "end": h.end,
                                         "text": h.text} for h in answer.hits[:3]]})
@@ -169,6 +176,8 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
         unanswerable = [r for r in rows if not r["answerable"]]
         metrics["abstain_caught"] = sum(r["abstained"] for r in unanswerable) / max(1, len(unanswerable))
         metrics["abstain_wrong"] = sum(r["abstained"] for r in answerable) / max(1, len(answerable))
+        metrics["em"] = sum(r["em"] for r in answerable) / max(1, len(answerable))
+        metrics["f1"] = sum(r["f1"] for r in answerable) / max(1, len(answerable))
         results[mode] = ModeResult(mode, metrics, latencies, rows, _per_scope(gold, qrels, run))
     return results
 

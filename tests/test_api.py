@@ -24,5 +24,8 @@ def test_api_ask_equals_qa_ask_json(tmp_path):
         assert cli.returncode == 0, cli.stderr
         assert by_api == json.loads(cli.stdout)
         assert by_api["hits"][0]["doc_id"] == "003_ac1e5deb08e04087.txt" and by_api["hits"][0]["answer_spans"]
+        short = by_api["answer"]
+        assert short["text"] == "Gustave Eiffel University" and by_api["abstain_reason"] is None
+        assert (corpus / short["doc_id"]).read_text(encoding="utf-8")[short["start"]:short["end"]] == short["text"]
     finally:
         server.stop()

@@ -9,6 +9,7 @@ float32 scale per row: a quarter of float32's bytes, and a cosine within ~0.001 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -70,3 +71,33 @@ def unpack(blob: bytes, n: int, dimension: int) -> np.ndarray:
     scales = np.frombuffer(blob, dtype=np.float32, count=n)
     quantised = np.frombuffer(blob, dtype=np.int8, offset=4 * n).reshape(n, dimension)
     return quantised.astype(np.float32) * scales[:, None]
+
+
+#: A line that is only a list marker ("-", "*", "3.", "(a)"), or the marker that opens a list item.
+_MARKER_RE = re.compile(r"(?:[-*+•▪◦‣]|\(?\d{1,3}[.)]|\(?[a-z][.)])(?=\s|$)\s*")
+_FINAL_PUNCTUATION = tuple('.!?:;"”’)]…')
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a heading or a bare list marker rather than a sentence that can answer: a
+    Markdown heading ("# Heron Valley Trail guide"), or a whole line without final punctuation whose words are mostly
+    capitalised or at most three (an HTML, Word or PDF heading, an article's title line), or a marker alone. A
+    heading stays in its passage as context; it is never an answer sentence."""
+    piece = text[start:end].strip()
+    marker = _MARKER_RE.match(piece)
+    if not piece or marker and marker.end() == len(piece):
+        return True
+    if piece.startswith("#"):
+        return True
+    whole_line = (start == 0 or text[:start].rstrip(" \t").endswith("\n") or not text[:start].strip()) and \
+        (end >= len(text) or text[end:].lstrip(" \t").startswith("\n") or not text[end:].strip())
+    if not whole_line or piece.endswith(_FINAL_PUNCTUATION):
+        return False
+    words = re.findall(r"[^\W\d_][\w'’-]*", piece)
+    return len(words) <= 3 or sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def marker_end(text: str, start: int, end: int) -> int:
+    """Where a sentence begins once the list marker that opens it ("- ", "2. ") is left out."""
+    m = _MARKER_RE.match(text, start, end)
+    return m.end() if m and m.end() < end else start

@@ -263,14 +263,14 @@ _AGENCY_RE = re.compile(r"[A-Z]{2,6}(/[A-Z]{2,6})*")  # a lone byline such as "V
 # Photo credits, which mark a line as a caption: "... (Photo: VNA)", "- Illustrative image (Photo: VNA)",
 # "Illustrative image (Source: VNA)", "VNA/VNS Photo Công Trường |".
 _CREDIT_RES = (
-    re.compile(r"\s*(?:[-–—]\s*)?(?:Illustrative (?:image|photo)\s*)?\((?:Photo|Source|Image|Ảnh)\s*:[^)]*\)\W*$", re.I),
+    re.compile(r"\s*(?:[-–—]\s*)?(?:Illustrative (?:image|photo)\s*)?\((?:Photo|Source|Image|Ảnh)\s*:[^)]*\)\W*$", re.IGNORECASE),
     re.compile(r"\s*\b[A-Z]{2,}(?:/[A-Z]{2,})*\s+Photo\b.*$"),
-    re.compile(r"\s*(?:[-–—]\s*)?\bIllustrative (?:image|photo)\W*$", re.I),
+    re.compile(r"\s*(?:[-–—]\s*)?\bIllustrative (?:image|photo)\W*$", re.IGNORECASE),
 )
 _SOURCE_RE = re.compile(r"(?i)(?:source|nguồn|url|link)\s*:\s*(.+)")
 _URL_RE = re.compile(r"https?://\S+")
 _MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], 1)}
 _DMY = r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
 _ISO = r"(?P<Y>\d{4})-(?P<M>\d{2})-(?P<D>\d{2})"
 _MDY = r"(?P<mn>[A-Za-z]+)\.?\s+(?P<md>\d{1,2}),?\s+(?P<my>\d{4})"
@@ -284,7 +284,7 @@ _DATE_LINE_RE = re.compile(
 )
 # "Hanoi (VNA) – " at the start of a wire story: not part of a title.
 _DATELINE_RE = re.compile(r"^[A-Z][\w .,'-]{0,40}?\s*\([A-Z]{2,8}\)\s*[-–—:]\s*")
-_FRONT_MATTER_RE = re.compile(r"\A(?:\ufeff)?---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER_RE = re.compile(r"\A(?:\ufeff)?---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
 def _parse_date(m: re.Match) -> str | None:

@@ -86,7 +86,7 @@ class _Block:
 
 def _pdfium():
     import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     return pdfium, raw
 
@@ -525,8 +525,8 @@ def _is_heading(block: _Block, body: float) -> bool:
 
 #: Words that often start a compound broken at its own hyphen ("well-" / "known"), and the endings that make a
 #: plain word of them instead ("ill-" / "ness" is "illness").
-_COMPOUND_HEADS = frozenset("well self ill half cross long short low full".split())
-_SUFFIXES = frozenset("s es ed er ers est ing ings ly ness ment ments ity ful less ship ward wards age ish y".split())
+_COMPOUND_HEADS = frozenset(["well", "self", "ill", "half", "cross", "long", "short", "low", "full"])
+_SUFFIXES = frozenset(["s", "es", "ed", "er", "ers", "est", "ing", "ings", "ly", "ness", "ment", "ments", "ity", "ful", "less", "ship", "ward", "wards", "age", "ish", "y"])
 _WORD_RE = re.compile(r"[^\W\d_]+(?:[-‐][^\W\d_]+)*")
 
 

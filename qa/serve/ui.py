@@ -19,8 +19,9 @@ from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
 from ..service import LiveIndex
 from ..text import term_spans
+from .answer_box import ANSWER_CSS, render_answer_box
 
-CSS = """
+CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
 .qa-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: 12px 14px;
            overflow-wrap: anywhere; min-width: 0; }
@@ -71,6 +72,15 @@ element.addEventListener('toggle', (ev) => {
   const mark = box.querySelector('.qa-doc-passage');
   if (mark) mark.scrollIntoView({block: 'center'});
 }, true);
+element.addEventListener('click', (ev) => {
+  const copy = ev.target.closest && ev.target.closest('.qa-copy');
+  if (!copy) return;
+  const text = copy.getAttribute('data-copy') || '';
+  const done = () => { copy.textContent = 'Copied'; setTimeout(() => { copy.textContent = 'Copy'; }, 1500); };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => {});
+  else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t); t.select();
+         try { document.execCommand('copy'); done(); } catch (e) {} t.remove(); }
+});
 """
 
 EXAMPLES = [
@@ -225,7 +235,10 @@ def render_answer(answer: Answer, seconds: float | None = None, index: Index | N
         return '<p class="qa-note">The index has no passages.</p>'
     took = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
     head = f'<p class="qa-note qa-took">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
-    if answer.abstained:
+    box = render_answer_box(answer)
+    if box:
+        head = box + head
+    elif answer.abstained:
         head = (
             '<div class="qa-abstain" role="status"><strong>The documents do not seem to answer this.</strong> '
             f"Confidence {answer.confidence:.2f} is below {answer.threshold:.2f}; the nearest passages below are "
@@ -478,8 +491,11 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                  for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
             rows = results[DEFAULT_MODE].per_question
             qtable = pd.DataFrame([[r["id"], r["question"], _verdict(r), r["first_relevant_rank"] or "",
-                                    "yes" if r["abstained"] else "no"] for r in rows],
-                                  columns=["id", "question", "result", "first relevant rank", "abstained"])
+                                    "yes" if r["abstained"] else "no", r["answer"],
+                                    "" if r["em"] is None else int(r["em"]), "" if r["f1"] is None else r["f1"]]
+                                   for r in rows],
+                                  columns=["id", "question", "result", "first relevant rank", "abstained",
+                                           "short answer", "EM", "F1"])
             note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
                     f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
                     f"and no abstention, or an unanswerable one abstained on.")

@@ -34,7 +34,7 @@ INSTALL = "Ray is not installed; install it with: pip install 'qa[ray]' (or pip 
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401  (Ray Data's actor pools do the work)
+        import ray.data
     except ImportError:
         raise QAError(f"--ray needs Ray. {INSTALL}") from None
     return ray

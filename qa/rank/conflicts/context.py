@@ -69,9 +69,7 @@ def _describe(m: _Mention, toks: list[_Tok], mentions: list[_Mention], starts: l
                 if head is None and tk.plural:
                     head = k
                 k += 1
-            elif tk.raw in ("-", "–") and unit and k + 1 < n and toks[k + 1].content:
-                k += 1
-            elif tk.low == "and" and unit and k + 1 < n and toks[k + 1].content and not toks[k + 1].cap and (
+            elif tk.raw in ("-", "–") and unit and k + 1 < n and toks[k + 1].content or tk.low == "and" and unit and k + 1 < n and toks[k + 1].content and not toks[k + 1].cap and (
                     head is None or toks[k + 1].plural):
                 k += 1
             else:

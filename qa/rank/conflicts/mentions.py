@@ -253,9 +253,7 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str) -> _Mention | None:
         measure, j = _MEASURES[toks[j].lem], j + 1
     if measure is not None:
         kind = "measure"
-    elif j < n and toks[j].raw == "%":
-        kind, j = "percent", j + 1
-    elif j < n and toks[j].low in ("percent", "pct"):
+    elif j < n and toks[j].raw == "%" or j < n and toks[j].low in ("percent", "pct"):
         kind, j = "percent", j + 1
     elif j + 1 < n and toks[j].low == "per" and toks[j + 1].low == "cent":
         kind, j = "percent", j + 2

@@ -11,7 +11,7 @@ from .tokens import _sentence_starts, _Tok, _tokens, _uncap_sentence_starts
 from .vocabulary import _ORDINAL_WORDS, _SMALL
 
 _MAY_HOLD_A_VALUE = re.compile(
-    r"\d|\b(?:" + "|".join([*_SMALL, *_ORDINAL_WORDS, "dozen", "hundred", "twice", "thrice"]) + r")\b", re.I)
+    r"\d|\b(?:" + "|".join([*_SMALL, *_ORDINAL_WORDS, "dozen", "hundred", "twice", "thrice"]) + r")\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=20_000)

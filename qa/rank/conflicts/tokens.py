@@ -19,7 +19,7 @@ from .vocabulary import (
 
 
 class _Tok:
-    __slots__ = ("s", "e", "raw", "t", "low", "lem", "cap", "date", "plural", "poss")
+    __slots__ = ("cap", "date", "e", "lem", "low", "plural", "poss", "raw", "s", "t")
 
     def __init__(self, s, e, raw, t, date_value=None):
         self.s, self.e, self.raw, self.t, self.date = s, e, raw, t, date_value
@@ -58,9 +58,7 @@ def _lemma(w: str) -> tuple[str, bool]:
         w, plural = w[:-3] + "y", True
     elif len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes")):
         w, plural = w[:-2], True
-    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w, plural = w[:-1], True
-    elif w.isupper() and len(w) > 2 and w.endswith("s"):
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) or w.isupper() and len(w) > 2 and w.endswith("s"):
         w, plural = w[:-1], True
     return _SYNONYMS.get(w, w), plural
 
@@ -141,5 +139,5 @@ def _sentence_starts(toks: list[_Tok]) -> list[bool]:
 
 def _acronym(raw: str) -> bool:
     """'GDP', 'FTAs', 'UN'."""
-    core = raw[:-1] if raw.endswith("s") else raw
+    core = raw.removesuffix("s")
     return len(core) > 1 and core.isupper() and core.isalpha()
