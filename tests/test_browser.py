@@ -383,3 +383,85 @@ def test_hostile_text_around_a_disagreement_is_shown_as_text(page, disagreeing_s
     page.wait_for_timeout(500)
     assert page.dialogs == []
     assert page.evaluate("document.querySelectorAll('#results script, #results img').length") == 0
+
+
+# --- every view: both themes, a laptop and a phone ----------------------------------------------------------------
+
+#: (theme, width, height): Gradio follows the system's dark setting and ?__theme=dark; both are set.
+VIEWS = [("light", 1366, 900), ("dark", 1366, 900), ("light", 390, 844), ("dark", 390, 844)]
+
+
+@pytest.fixture(params=VIEWS, ids=lambda v: f"{v[0]}-{v[1]}")
+def view(request, browser):
+    theme, width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=theme)
+    pg = context.new_page()
+    pg.theme, pg.width = theme, width
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    context.close()
+
+
+def themed(page, url: str) -> str:
+    return url + ("?__theme=dark" if page.theme == "dark" else "?__theme=light")
+
+
+def next_answer(page, act) -> None:
+    """Do ``act`` and wait for the answer it brings (the previous one marked as old first)."""
+    page.evaluate("document.querySelectorAll('#results > * , #results .qa-took').forEach("
+                  "(e) => e.setAttribute('data-old', '1'))")
+    act()
+    page.wait_for_selector("#results .qa-took:not([data-old])", timeout=60_000)
+
+
+def gold_questions(path: Path) -> list[str]:
+    import json
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["question"] for r in rows if r["answers"]]
+
+
+def test_each_example_fills_the_box_and_answers(view, seeds_server):
+    page = view
+    page.goto(themed(page, seeds_server.url))
+    buttons = page.locator("#examples button")
+    buttons.first.wait_for(timeout=30_000)
+    expected = gold_questions(SEEDS / "gold.jsonl")[:5]
+    assert buttons.count() == 5
+    for i, question in enumerate(expected):
+        next_answer(page, lambda: buttons.nth(i).click())
+        assert page.get_by_label("Question").input_value() == question
+        assert page.locator("#results .qa-card").count() == 5
+    assert no_horizontal_scroll(page)
+    assert page.dialogs == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"examples-{page.theme}-{page.width}.png"))
+
+
+def test_each_conflict_link_reaches_and_marks_its_card(view, seeds_server):
+    page = view
+    page.goto(themed(page, seeds_server.url))
+    box = page.get_by_label("Question")
+    box.fill("How many countries does Vietnam have diplomatic relations with?")
+    next_answer(page, lambda: box.press("Enter"))
+    links = page.locator("#results .qa-conflicts a.qa-jump")
+    assert links.count() >= 2
+    for i in range(links.count()):
+        link = links.nth(i)
+        rank = link.get_attribute("data-rank")
+        page.mouse.wheel(0, -10_000)
+        link.click()
+        card = page.locator(f"#qa-hit-{rank}")
+        page.wait_for_function(f"document.querySelector('#qa-hit-{rank}').classList.contains('qa-targeted')")
+        assert page.locator(".qa-card.qa-targeted").count() == 1  # the one it jumped to, no other
+        top = card.bounding_box()["y"]
+        assert 0 <= top < page.viewport_size["height"], top
+
+
+def test_a_folder_without_a_gold_set_offers_no_examples(page, hostile_server):
+    page.goto(hostile_server.url)
+    page.get_by_label("Question").wait_for()
+    page.wait_for_timeout(500)
+    assert page.locator("#examples button").count() == 0
+    assert "Vietnam" not in page.locator("body").inner_text()

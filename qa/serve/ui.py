@@ -19,6 +19,7 @@ from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
 from ..service import LiveIndex
 from ..text import term_spans
+from .pageparts import JUMP_JS, POLL_SECONDS, gold_examples, header_html, notice_html, stale_note
 
 CSS = """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -72,14 +73,6 @@ element.addEventListener('toggle', (ev) => {
   if (mark) mark.scrollIntoView({block: 'center'});
 }, true);
 """
-
-EXAMPLES = [
-    "How many countries does Vietnam have diplomatic relations with?",
-    "Which university is Tran Le Hung from?",
-    "When was Resolution 59 issued?",
-    "What did Nguyen Hong Dien say about free trade agreements?",
-    "Who won the 2022 FIFA World Cup?",
-]
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
@@ -346,10 +339,10 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
 
 
 def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
-              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True):
+              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True, watching: bool = False):
     """The page's Gradio app. The Evaluate run and the rebuild exist as events only when allowed (a page's events
     can be called by anyone who reaches the port). ``delete_cache`` = (every, older than) seconds: uploaded files
-    are removed."""
+    are removed. ``watching``: the server follows the folder (``qa serve --watch``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     import pandas as pd
@@ -361,10 +354,11 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
     m = live.current.manifest
 
     with gr.Blocks(title="qa: ask the documents", delete_cache=delete_cache) as app:
-        # HTML, escaped: a folder name may hold Markdown or markup of its own
-        gr.HTML(f'<h2 class="qa-h">Ask the documents</h2><p>{m.counts.documents} documents, {m.counts.passages} '
-                f"passages from <code>{html.escape(m.corpus)}</code>. Every answer is a passage you can check, "
-                f"cited to the character.</p>", elem_id="qa-header")
+        following = live.following()
+        header = gr.HTML(header_html(following, m.corpus), elem_id="qa-header")
+        notice = gr.HTML(notice_html(following, watching), elem_id="qa-notice")
+        shown = gr.State(following.generation)  # the generation this page's header and Library show
+        timer = gr.Timer(POLL_SECONDS)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
@@ -373,8 +367,10 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
                     mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
                 button = gr.Button("Search", variant="primary")
-                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS)
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                asked = gold_examples(live.corpus)
+                examples = gr.Dataset(components=[question], samples=[[q] for q in asked], label="Examples",
+                                      elem_id="examples", visible=bool(asked), samples_per_page=len(asked) or 1)
+                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS + JUMP_JS)
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
@@ -423,12 +419,24 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                 checked_mode = check_mode(search_mode or DEFAULT_MODE)
             except QAError as e:
                 return f'<p class="qa-note">{html.escape(str(e))}</p>'
-            return answer(live.current, q, k_value, checked_mode)
+            return ("" if watching else stale_note(live)) + answer(live.current, q, k_value, checked_mode)
 
         # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
         # answer a bad k from a raw API call with an empty error)
         button.click(search, [question, k, mode], results, api_name="search", preprocess=False)
         question.submit(search, [question, k, mode], results, preprocess=False, **private)
+        examples.click(lambda sample: sample[0], examples, question, **private).then(
+            search, [question, k, mode], results, preprocess=False, **private)
+
+        def follow(seen: str):
+            """The notice, and the header and Library once a new generation is live (else left as they are)."""
+            now = live.following()
+            if now.generation == seen:
+                return notice_html(now, watching), gr.skip(), gr.skip(), gr.skip()
+            rows = pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS)
+            return notice_html(now, watching), header_html(now, m.corpus), rows, now.generation
+
+        timer.tick(follow, shown, [notice, header, docs, shown], show_progress="hidden", **private)
 
         def open_document(evt: gr.SelectData):
             row = evt.row_value if evt.row_value else None

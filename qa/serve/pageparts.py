@@ -1,0 +1,90 @@
+"""What the page shows around the answers: the corpus's own example questions, the header's counts, the notice that
+the index is behind the folder (or being updated), and the page's own style and script beyond the answer cards'.
+
+Like qa.serve.ui, it renders what the service layer says and holds no retrieval logic; every text is escaped once.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from ..config import GOLD
+from ..errors import QAError
+from ..evaluate import load_gold
+from ..service import Following, LiveIndex
+
+#: The page offers this many of the corpus's gold questions as examples.
+EXAMPLES = 5
+#: How often an open page asks whether the index changed (seconds): a poll reads a cached status (see
+#: LiveIndex.changes_now), so many pages cost one folder listing a second.
+POLL_SECONDS = 2.0
+
+
+def gold_examples(corpus: Path, most: int = EXAMPLES) -> list[str]:
+    """The first answerable questions of the corpus's gold.jsonl; none when it has no (readable) gold set."""
+    path = Path(corpus) / GOLD
+    if not path.is_file():
+        return []
+    try:
+        gold = load_gold(path, max_questions=500)
+    except QAError:
+        return []
+    return [g.question for g in gold if g.answerable][:most]
+
+
+def header_html(following: Following, corpus: str) -> str:
+    # HTML, escaped: a folder name may hold Markdown or markup of its own
+    return (f'<h2 class="qa-h">Ask the documents</h2><p><span class="qa-counts" data-generation="'
+            f'{html.escape(following.generation, quote=True)}">{following.documents} documents, '
+            f"{following.passages} passages</span> from <code>{html.escape(corpus)}</code>. Every answer is a "
+            f"passage you can check, cited to the character.</p>")
+
+
+def notice_html(following: Following, watching: bool) -> str:
+    """A banner while the index is behind its folder or being updated; nothing when it is fresh."""
+    if following.state == "updating":
+        phase, done, total = following.work
+        step = f" ({html.escape(phase)} {done}/{total})" if total else f" ({html.escape(phase)})"
+        return (f'<div class="qa-banner qa-updating" role="status">Updating the index{step}; questions are '
+                f"answered from the current one meanwhile.</div>")
+    if following.state == "gone":
+        return ('<div class="qa-banner qa-behind" role="status">The corpus folder is gone; answers come from the '
+                "index as it was built.</div>")
+    failed = (f" The last update failed: {html.escape(following.error)}" if following.error else "")
+    if following.state == "behind":
+        then = ("it will be updated in a moment." if watching else
+                "answers come from the index as built; rebuild it on the Index tab (or start qa serve with --watch).")
+        return (f'<div class="qa-banner qa-behind" role="status">The folder changed since the index was built '
+                f"({following.n_changed}: {html.escape(following.changed)}): {then}{failed}</div>")
+    return f'<div class="qa-banner qa-behind" role="status">{failed.strip()}</div>' if failed else ""
+
+
+def stale_note(live: LiveIndex) -> str:
+    """Above an answer given while the folder differs from the index (the page is not following it)."""
+    changes = live.changes_now()
+    if not changes:
+        return ""
+    return (f'<div class="qa-banner qa-behind qa-stale" role="note">The folder changed since the index was built '
+            f"({len(changes)}: {html.escape(changes.describe())}); this answer comes from the index as built."
+            f"</div>")
+
+
+PAGE_CSS = """
+.qa-banner { border: 1px solid #b45309; background: #fffbeb; color: #1f2937; border-radius: 8px;
+             padding: 8px 12px; margin: 0 0 8px; overflow-wrap: anywhere; }
+.dark .qa-banner { background: #3b2a06; color: #fef3c7; border-color: #f59e0b; }
+.qa-card.qa-targeted { outline: 3px solid #2563eb; outline-offset: 2px; }
+.qa-card { scroll-margin-top: 12px; }
+"""
+
+#: The page's script beyond SCROLL_JS: a conflict link marks the card it jumps to.
+JUMP_JS = """
+element.addEventListener('click', (ev) => {
+  const link = ev.target.closest && ev.target.closest('a.qa-jump');
+  if (!link) return;
+  element.querySelectorAll('.qa-card.qa-targeted').forEach((c) => c.classList.remove('qa-targeted'));
+  const card = element.querySelector('#qa-hit-' + link.dataset.rank);
+  if (card) { card.classList.add('qa-targeted'); card.scrollIntoView({block: 'start'}); ev.preventDefault(); }
+});
+"""
