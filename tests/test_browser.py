@@ -465,3 +465,96 @@ def test_a_folder_without_a_gold_set_offers_no_examples(page, hostile_server):
     page.wait_for_timeout(500)
     assert page.locator("#examples button").count() == 0
     assert "Vietnam" not in page.locator("body").inner_text()
+
+
+# --- following the folder (the fake embedder: the build logic, not the model, is under test) -----------------------
+
+DURIAN = "Durian farms\nThe durian harvest in Dak Lak province reached 90,000 tonnes this summer.\n"
+
+
+def header_counts(page) -> str:
+    return page.locator("#qa-header .qa-counts").inner_text()
+
+
+def ask_here(page, question: str) -> list[str]:
+    """Ask on the open page; the documents of the cards that come back."""
+    box = page.get_by_label("Question")
+    box.fill(question)
+    next_answer(page, lambda: box.press("Enter"))
+    return [c.get_attribute("data-doc-id") for c in page.locator("#results .qa-card").all()]
+
+
+def test_a_watched_folder_is_followed_by_the_open_page_while_16_clients_ask(browser, tmp_path):
+    import threading
+    import time
+
+    from helpers import fetch, serve_seeds
+
+    server = serve_seeds(tmp_path, "--watch")
+    corpus = tmp_path / "seeds"
+    stop, seen, errors = threading.Event(), [], []
+
+    def client(n: int) -> None:
+        while not stop.is_set():
+            status, _, body = fetch(server.url + f"api/ask?q=durian+harvest+Dak+Lak+{n}&k=3", timeout=30)
+            (seen if status == 200 else errors).append((status, body[:200]))
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    try:
+        page.goto(server.url)
+        assert header_counts(page).startswith("5 documents")
+        for t in threads:
+            t.start()
+        started = time.monotonic()
+        write(corpus, "durian.txt", DURIAN)
+        page.wait_for_function("document.querySelector('#qa-header .qa-counts').innerText.startsWith('6 documents')",
+                               timeout=10_000)
+        assert ask_here(page, "How big was the durian harvest in Dak Lak?")[0] == "durian.txt"
+        added = time.monotonic() - started
+        assert added < 10, added
+        print(f"a file added was answerable on the open page after {added:.1f} s")
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#library-table").get_by_text("durian.txt").first.wait_for(timeout=5_000)  # no reload
+
+        page.get_by_role("tab", name="Ask").click()
+        (corpus / "durian.txt").unlink()
+        page.wait_for_function("document.querySelector('#qa-header .qa-counts').innerText.startsWith('5 documents')",
+                               timeout=10_000)
+        assert "durian.txt" not in ask_here(page, "How big was the durian harvest in Dak Lak?")
+        deadline = time.monotonic() + 10  # the answering processes switch within a second of the build
+        while time.monotonic() < deadline:
+            status, _, body = fetch(server.url + "api/ask?q=durian+harvest+Dak+Lak&k=5")
+            if b"durian.txt" not in body:
+                break
+            time.sleep(0.2)
+        assert status == 200 and b"durian.txt" not in body
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        context.close()
+        server.stop()
+    print(f"{len(seen)} answers to 16 clients, {len(errors)} errors")
+    assert errors == [] and len(seen) >= 16
+
+
+def test_without_watch_an_answer_says_the_folder_changed(page, tmp_path):
+    from helpers import serve_seeds
+
+    server = serve_seeds(tmp_path)
+    try:
+        page.goto(server.url)
+        page.get_by_label("Question").wait_for()
+        ask_here(page, "How big was the durian harvest in Dak Lak?")
+        assert page.locator("#results .qa-stale").count() == 0
+        write(tmp_path / "seeds", "durian.txt", DURIAN)
+        page.wait_for_timeout(1100)  # the folder's listing serves for a second (CHANGES_MAX_AGE)
+        ask_here(page, "How big was the durian harvest in Dak Lak?")
+        note = page.locator("#results .qa-stale").inner_text()
+        assert "The folder changed" in note and "durian.txt added" in note
+        page.locator("#qa-notice .qa-behind").wait_for(timeout=10_000)  # and the page says so without a question
+        assert "rebuild it on the Index tab" in page.locator("#qa-notice").inner_text()
+    finally:
+        server.stop()
