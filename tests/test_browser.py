@@ -558,3 +558,59 @@ def test_without_watch_an_answer_says_the_folder_changed(page, tmp_path):
         assert "rebuild it on the Index tab" in page.locator("#qa-notice").inner_text()
     finally:
         server.stop()
+
+
+# --- adding documents from the page --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def upload_server(tmp_path_factory):
+    from helpers import FAKE_QA
+
+    root = tmp_path_factory.mktemp("upload")
+    write(root / "c", "note.txt", "Shipping note\nSea freight rates from Hai Phong fell in the spring.\n")
+    server = Server(root / "c", root / "index", "--allow-upload", "--max-file-mb", "1", command=FAKE_QA)
+    server.root, server.corpus = root, root / "c"
+    yield server
+    server.stop()
+
+
+def add_from_the_page(page, files: list[dict]) -> str:
+    page.get_by_role("tab", name="Library").click()
+    with page.expect_response(lambda r: "/upload" in r.url and r.request.method == "POST", timeout=60_000):
+        page.locator("#add-files input[type=file]").set_input_files(files)
+    page.locator("#add-files td.filename").first.wait_for(timeout=30_000)
+    page.evaluate("document.querySelector('#add-note').setAttribute('data-old', '1')")
+    page.get_by_role("button", name="Add to the library").click()
+    page.wait_for_function("(() => { const n = document.querySelector('#add-note');"
+                           " return n && n.innerText.trim() && !n.querySelector('.progress-text, .eta-bar'); })()",
+                           timeout=60_000)
+    page.wait_for_timeout(300)
+    return page.locator("#add-note").inner_text()
+
+
+def test_a_pdf_added_from_the_page_is_answerable(page, upload_server, browser):
+    pdf = print_pdfs({"handbook": HANDBOOK_PDF}, browser)["handbook"]
+    page.goto(upload_server.url)
+    note = add_from_the_page(page, [{"name": "Logistics handbook.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    assert "Added and indexed Logistics handbook.pdf" in note and "2 documents" in note, note
+    page.get_by_role("tab", name="Ask").click()
+    assert ask_here(page, "How much air freight did the Tan Son Nhat cargo terminal handle?")[0] == \
+        "Logistics handbook.pdf"
+    page.wait_for_function("document.querySelector('#qa-header .qa-counts').innerText.startsWith('2 documents')",
+                           timeout=10_000)
+
+
+def test_an_exe_an_oversize_file_and_a_path_are_refused_with_their_reasons(page, upload_server):
+    before = sorted(p.name for p in upload_server.corpus.iterdir())
+    page.goto(upload_server.url)
+    note = add_from_the_page(page, [
+        {"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" + b"\0" * 100},
+        {"name": "big.txt", "mimeType": "text/plain", "buffer": b"rice " * 400_000},
+        {"name": "../../x.txt", "mimeType": "text/plain", "buffer": b"Escaped\nThis file must not leave.\n"}])
+    assert "tool.exe: .exe is not a kind qa reads" in note, note
+    assert "big.txt: 1.9 MB is over the 1 MB a file may have" in note, note
+    assert "x.txt: a name may not hold a folder" in note, note
+    assert sorted(p.name for p in upload_server.corpus.iterdir()) == before
+    assert not any(p.name == "x.txt" for p in upload_server.root.rglob("*"))
+    assert not (upload_server.root.parent / "x.txt").exists()

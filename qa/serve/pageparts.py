@@ -13,6 +13,7 @@ from ..config import GOLD
 from ..errors import QAError
 from ..evaluate import load_gold
 from ..service import Following, LiveIndex
+from .adding import add_files
 
 #: The page offers this many of the corpus's gold questions as examples.
 EXAMPLES = 5
@@ -88,3 +89,34 @@ element.addEventListener('click', (ev) => {
   if (card) { card.classList.add('qa-targeted'); card.scrollIntoView({block: 'start'}); ev.preventDefault(); }
 });
 """
+
+
+def add_documents(live: LiveIndex, files: list[tuple[str, Path]], progress=None) -> str:
+    """Write the uploaded ``files`` (name offered, uploaded path) into the corpus folder and index them; what
+    happened, as the page shows it. ``progress(phase, done, total)`` follows the indexing."""
+    outcomes = add_files(live.corpus, files, live.settings.max_file_mb)
+    written = [o.written for o in outcomes if o.written]
+    refused = "".join(f"<li><code>{html.escape(o.offered)}</code>: {html.escape(o.reason)}</li>"
+                      for o in outcomes if o.reason)
+    parts = []
+    if written:
+        try:
+            report = live.update(progress)
+        except QAError as e:
+            parts.append(f"<p>Added {_names(written)}, but indexing failed: {html.escape(str(e))}</p>")
+        else:
+            skipped = {s.doc_id: s.reason for s in (report.skipped if report else ())}
+            read = [w for w in written if w not in skipped]
+            m = live.current.manifest
+            if read:
+                parts.append(f'<p class="qa-added">Added and indexed {_names(read)}: the index now has '
+                             f"{m.counts.documents} documents, {m.counts.passages} passages.</p>")
+            parts += [f"<p>Added <code>{html.escape(w)}</code> but could not read it: {html.escape(skipped[w] or '')}"
+                      f"</p>" for w in written if w in skipped]
+    if refused:
+        parts.append(f'<div class="qa-refused"><p>Refused:</p><ul>{refused}</ul></div>')
+    return "".join(parts) or '<p class="qa-note">Choose files to add first.</p>'
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"<code>{html.escape(n)}</code>" for n in names)

@@ -19,7 +19,9 @@ from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
 from ..service import LiveIndex
 from ..text import term_spans
-from .pageparts import JUMP_JS, POLL_SECONDS, gold_examples, header_html, notice_html, stale_note
+from ..read.documents import SUFFIXES
+from .adding import MAX_ADD_FILES
+from .pageparts import JUMP_JS, POLL_SECONDS, add_documents, gold_examples, header_html, notice_html, stale_note
 
 CSS = """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -339,10 +341,12 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
 
 
 def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
-              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True, watching: bool = False):
+              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True, watching: bool = False,
+              allow_upload: bool = False):
     """The page's Gradio app. The Evaluate run and the rebuild exist as events only when allowed (a page's events
     can be called by anyone who reaches the port). ``delete_cache`` = (every, older than) seconds: uploaded files
-    are removed. ``watching``: the server follows the folder (``qa serve --watch``)."""
+    are removed. ``watching``: the server follows the folder (``qa serve --watch``); ``allow_upload``: documents
+    may be added from the page."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     import pandas as pd
@@ -374,6 +378,13 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
+                if allow_upload:
+                    with gr.Row():
+                        adding = gr.File(label=f"Add documents ({', '.join(SUFFIXES)}; at most "
+                                               f"{live.settings.max_file_mb:g} MB each, {MAX_ADD_FILES} at a time)",
+                                         file_count="multiple", elem_id="add-files", scale=3)
+                        add_button = gr.Button("Add to the library", variant="primary", scale=1, elem_id="add-button")
+                    add_note = gr.HTML(elem_id="add-note", js_on_load=None)
                 docs = gr.Dataframe(
                     value=pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS),
                     interactive=False, wrap=True, elem_id="library-table")
@@ -446,6 +457,30 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             return library_document(live.current, chosen, int(page or 1)) if chosen else ""
 
         docs.select(open_document, None, [doc_view, doc_id, doc_page], **private)
+
+        if allow_upload:
+            def add(files, progress=gr.Progress()):
+                """Raw values (preprocess=False): the name each file was offered under, which Gradio's own
+                preprocessing would have cut to its last part (so ``../../x.txt`` would pass as ``x.txt``)."""
+                pairs, foreign = [], []
+                for f in files if isinstance(files, list) else []:
+                    path = f.get("path") if isinstance(f, dict) else None
+                    if isinstance(path, str) and _uploaded(Path(path)):
+                        pairs.append((str(f.get("orig_name") or Path(path).name), Path(path)))
+                    else:
+                        foreign.append(str(path))
+                try:
+                    note = add_documents(live, pairs, lambda phase, done, total: progress(
+                        done / total if total else None, desc=phase))
+                finally:
+                    for _, path in pairs:
+                        path.unlink(missing_ok=True)
+                if foreign:
+                    note += '<p class="qa-note">Only files uploaded to this page can be added.</p>'
+                return note, None
+
+            add_button.click(add, adding, [add_note, adding], preprocess=False, concurrency_limit=1,
+                             concurrency_id="add", **private)
         doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
 
         def evaluate(file, progress=gr.Progress()):
