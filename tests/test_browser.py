@@ -136,10 +136,23 @@ def test_every_tab_fits_the_width_and_works(browser, seeds_server, width):
             page.get_by_role("tab", name="Evaluate").click()
             page.get_by_role("button", name="Run evaluation").click()
             metrics = page.locator("#eval-metrics")
+            # one progress bar, and it moves: the bars drawn in the tab and the share each says, while it runs
+            bars, shares = set(), set()
+            while "questions from" not in page.locator("#eval-note").inner_text():
+                drawn = page.evaluate("Array.from(document.querySelectorAll('.progress-text')).filter("
+                                      "(e) => e.offsetParent !== null).map((e) => [e.closest('[id]').id, "
+                                      "(e.parentElement.querySelector('.progress-level') || e).innerText])")
+                bars.add(tuple(sorted(d[0] for d in drawn)))
+                shares.update(d[1] for d in drawn)
+                page.wait_for_timeout(250)
             metrics.get_by_text("hybrid").first.wait_for(timeout=180_000)
+            assert max(len(b) for b in bars) == 1 and len(shares) >= 2, (bars, shares)
             questions = page.locator("#eval-questions")
             questions.get_by_text("q11").first.click()
-            page.locator("#eval-retrieved").get_by_text("When was Resolution 59 issued?").wait_for(timeout=30_000)
+            retrieved = page.locator("#eval-retrieved")
+            retrieved.get_by_text("When was Resolution 59 issued?").wait_for(timeout=30_000)
+            marks = retrieved.locator("li > strong").all_inner_texts()
+            assert marks and set(marks) <= {"relevant", "not relevant"} and "relevant" in marks
             assert no_horizontal_scroll(page)
             page.screenshot(path=str(SHOTS / f"evaluate-{width}.png"), full_page=True)
     finally:
@@ -309,6 +322,7 @@ def pdf_server(tmp_path_factory, browser):
     write(corpus, "handbook.pdf", print_pdfs({"handbook": HANDBOOK_PDF}, browser)["handbook"])
     write(corpus, "note.txt", "Shipping note\nSea freight rates from Hai Phong fell in the spring.\n")
     server = Server(corpus, root / "index")
+    server.corpus = corpus
     yield server
     server.stop()
 
@@ -330,6 +344,8 @@ def test_a_pdf_hit_shows_its_page_and_opens_on_that_page(page, pdf_server):
     page.screenshot(path=str(SHOTS / "pdf-hit.png"), full_page=True)
     # the Library shows the PDF page by page
     page.get_by_role("tab", name="Library").click()
+    size = (pdf_server.corpus / "handbook.pdf").stat().st_size  # the file's size, not its text's
+    assert f"{size / 1024:.1f} KB" in page.locator("#library-table").inner_text()
     page.locator("#library-table").get_by_text("handbook.pdf", exact=True).filter(visible=True).first.click()
     page.locator("#library-document").get_by_text("page 1 of 3").wait_for(timeout=30_000)
     box = page.locator("#library-page input")
@@ -337,6 +353,10 @@ def test_a_pdf_hit_shows_its_page_and_opens_on_that_page(page, pdf_server):
     box.press("Enter")
     page.locator("#library-document").get_by_text("page 3 of 3").wait_for(timeout=30_000)
     assert "Binh Duong" in page.locator("#library-document").inner_text()
+    box.fill("9")  # beyond the last: the last page, and the box says 3
+    box.press("Enter")
+    page.wait_for_function("document.querySelector('#library-page input').value === '3'", timeout=30_000)
+    assert "page 3 of 3" in page.locator("#library-document").inner_text()
 
 
 def test_the_disagreement_panel_shows_both_values_and_jumps_to_the_cards(page, seeds_server):
@@ -346,7 +366,10 @@ def test_the_disagreement_panel_shows_both_values_and_jumps_to_the_cards(page, s
     text = panel.inner_text()
     assert "Sources disagree" in text and "194" in text and "> 195" in text
     assert "more than 195 countries and territories" in text
-    assert "002_8820c71eb08b3067.txt" in text and "000_55b591c08ae884b4.txt" in text
+    # titles, not file ids (the id on hover); none of these sources has a date, so the panel asks for none
+    assert "Recently, in the Draft Political Report" in text and "002_8820c71eb08b3067.txt" not in text
+    assert panel.locator('a.qa-jump[title="002_8820c71eb08b3067.txt"]').count() == 1
+    assert "check the sources." in text and "their dates" not in text
     last = panel.locator("a.qa-jump").last
     rank = last.get_attribute("data-rank")
     card = page.locator(f"#qa-hit-{rank}")
@@ -379,7 +402,8 @@ def test_hostile_text_around_a_disagreement_is_shown_as_text(page, disagreeing_s
     ask(page, disagreeing_server.url, "How many countries does Vietnam have diplomatic relations with?")
     panel = page.locator("#results .qa-conflicts")
     panel.wait_for()
-    assert "<img src=x onerror=alert(1)>.txt" in panel.inner_text()
+    assert "Ministry note" in panel.inner_text() and "Press digest" in panel.inner_text()
+    assert panel.locator("a.qa-jump").first.get_attribute("title") in DISAGREEING
     page.wait_for_timeout(500)
     assert page.dialogs == []
     assert page.evaluate("document.querySelectorAll('#results script, #results img').length") == 0
@@ -614,3 +638,74 @@ def test_an_exe_an_oversize_file_and_a_path_are_refused_with_their_reasons(page,
     assert sorted(p.name for p in upload_server.corpus.iterdir()) == before
     assert not any(p.name == "x.txt" for p in upload_server.root.rglob("*"))
     assert not (upload_server.root.parent / "x.txt").exists()
+
+
+# --- readable in both themes, tables that fit -----------------------------------------------------------------
+
+#: The contrast of an element's text against what is painted behind it: the backgrounds of it and its ancestors
+#: composed (alpha included) down to the first opaque one, the text's colour and the opacity on the way folded in.
+CONTRAST_JS = """(el) => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const v = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3]));
+  const layers = []; let opacity = 1;
+  for (let e = el; e; e = e.parentElement) {
+    const style = getComputedStyle(e); opacity *= Number(style.opacity);
+    const b = parse(style.backgroundColor); if (b && b[3] > 0) layers.push(b); if (b && b[3] >= 1) break; }
+  let bg = document.documentElement.classList.contains('dark') || document.body.classList.contains('dark')
+    ? [0, 0, 0] : [255, 255, 255];
+  for (const layer of layers.reverse()) bg = over(layer, bg);
+  const fg = parse(getComputedStyle(el).color); const text = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+  const lum = (c) => { const [r, g, b] = c.map((x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(text), lum(bg)].sort((x, y) => y - x); return (a + 0.05) / (b + 0.05);
+}"""
+
+
+def contrast(locator) -> float:
+    return locator.first.evaluate(CONTRAST_JS)
+
+
+def headers_on_one_line(page, table: str) -> list[str]:
+    """The header labels of ``table`` that wrap (taller than one line)."""
+    return page.evaluate(f"""Array.from(document.querySelectorAll('{table} th span.header')).filter((e) =>
+        e.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(e).lineHeight || '20')
+    ).map((e) => e.innerText)""")
+
+
+def test_marked_words_answers_and_banners_are_readable_and_tables_fit(view, seeds_server):
+    page = view
+    page.goto(themed(page, seeds_server.url))
+    box = page.get_by_label("Question")
+    box.fill("How many countries does Vietnam have diplomatic relations with?")
+    next_answer(page, lambda: box.press("Enter"))
+    assert page.evaluate("document.body.classList.contains('dark')") == (page.theme == "dark")
+    measured = {what: contrast(page.locator(f"#results {selector}")) for what, selector in (
+        ("marked word", "mark.qa-term"), ("answer sentence", ".qa-answer"), ("conflict banner", ".qa-conflicts"),
+        ("conflict value", ".qa-value"), ("card text", ".qa-card .qa-text"))}
+    box.fill("Who won the 2022 FIFA World Cup?")
+    next_answer(page, lambda: box.press("Enter"))
+    measured["abstention banner"] = contrast(page.locator("#results .qa-abstain"))
+    print(page.theme, page.width, {k: round(v, 2) for k, v in measured.items()})
+    assert all(v >= 4.5 for v in measured.values()), measured
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library-table").get_by_text("003_ac1e5deb08e04087.txt").first.wait_for()
+    assert headers_on_one_line(page, "#library-table") == []
+    assert no_horizontal_scroll(page)
+    cell = page.locator("#library-table .qa-cell[title]").first
+    assert cell.get_attribute("title") and cell.inner_text() in cell.get_attribute("title")  # full value on hover
+    assert " KB" in page.locator("#library-table").inner_text()
+    if page.width >= 1366:  # every column shows within the table's box at a laptop's width
+        right = page.evaluate("Math.max(...Array.from(document.querySelectorAll('#library-table th')).map("
+                              "(e) => e.getBoundingClientRect().right))")
+        assert right <= page.evaluate("document.querySelector('#library-table').getBoundingClientRect().right") + 1
+    page.screenshot(path=str(SHOTS / f"library-{page.theme}-{page.width}.png"))
+
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("#eval-metrics th").first.wait_for(state="attached")
+    page.wait_for_timeout(300)
+    labels = [t.strip() for t in page.locator("#eval-metrics th span.header").all_inner_texts()]
+    assert labels[0] == "mode" and "1" not in labels  # named headers before any run, not "1 2 3"
+    assert headers_on_one_line(page, "#eval-metrics") == [] and headers_on_one_line(page, "#eval-questions") == []
+    assert no_horizontal_scroll(page)

@@ -75,8 +75,30 @@ PAGE_CSS = """
 .qa-banner { border: 1px solid #b45309; background: #fffbeb; color: #1f2937; border-radius: 8px;
              padding: 8px 12px; margin: 0 0 8px; overflow-wrap: anywhere; }
 .dark .qa-banner { background: #3b2a06; color: #fef3c7; border-color: #f59e0b; }
+/* readable in both themes (>= 4.5:1, measured in tests/test_browser.py): marked words are dark on yellow in both,
+   links and passage marks lighter on a dark page */
+.qa-text mark, .qa-doc-text mark.qa-term { color: #1f2937; }
+.dark .qa-text mark, .dark .qa-doc-text mark.qa-term { background: #fcd34d; color: #111827; }
+.dark details.qa-doc > summary, .dark .qa-pb, .dark a.qa-jump, .dark a.qa-source { color: #93c5fd; }
+.qa-relevant > strong { color: #166534; }
+.qa-irrelevant > strong { color: #991b1b; }
+.dark .qa-relevant > strong { color: #86efac; }
+.dark .qa-irrelevant > strong { color: #fca5a5; }
+/* the status poll is silent: no spinner over the header, the notice or the Library when it ticks */
+#qa-header [data-testid="status-tracker"], #qa-notice [data-testid="status-tracker"],
+#library-table [data-testid="status-tracker"] { display: none !important; }
 .qa-card.qa-targeted { outline: 3px solid #2563eb; outline-offset: 2px; }
 .qa-card { scroll-margin-top: 12px; }
+/* tables: header labels on one line, cells cut to their column (the full value on hover), read-only cells that
+   look read-only (no edit box, no text cursor); a table wider than its box scrolls inside it, never the page */
+.qa-table th span.header, .qa-table th .header-content { white-space: nowrap !important; word-break: keep-all; }
+.qa-table td .cell-wrap { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.qa-cell { display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.qa-table td, .qa-table td * { cursor: pointer; user-select: text; }
+.qa-table td:focus, .qa-table td:focus-within, .qa-table .cell-selected {
+  outline: none !important; box-shadow: none !important; animation: none !important; }
+.qa-table .selection-button { display: none !important; }
+.qa-table .cell-menu-button { display: none !important; }
 """
 
 #: The page's script beyond SCROLL_JS: a conflict link marks the card it jumps to.

@@ -239,26 +239,29 @@ def render_answer(answer: Answer, seconds: float | None = None, index: Index | N
 
 
 def render_conflicts(answer: Answer) -> str:
-    """The "Sources disagree" panel: each value with its quote, the documents that state it with their dates (a
-    newer article may explain the difference), and links that scroll to their cards."""
+    """The "Sources disagree" panel: each value with its quote, the documents that state it by title with their
+    dates (a newer article may explain the difference; the file on hover), and links that scroll to their cards."""
     if not answer.conflicts:
         return ""
     by_rank = {h.rank: h for h in answer.hits}
-    parts = []
+    parts, dated = [], False
     for conflict in answer.conflicts:
         rows = []
         for value in conflict.values:
+            hits = [by_rank[r] for r in value.hits if r in by_rank]
+            dated = dated or any(h.date for h in hits)
             sources = ", ".join(
-                f'<a class="qa-jump" href="#qa-hit-{r}" data-rank="{r}">[{r}] <code>{html.escape(by_rank[r].doc_id)}'
-                f'</code>{" · " + html.escape(by_rank[r].date) if by_rank[r].date else ""}</a>'
-                for r in value.hits if r in by_rank)
+                f'<a class="qa-jump" href="#qa-hit-{h.rank}" data-rank="{h.rank}" '
+                f'title="{html.escape(h.doc_id, quote=True)}">[{h.rank}] {html.escape(h.title or h.doc_id)}'
+                f'{" · " + html.escape(h.date) if h.date else ""}</a>' for h in hits)
             rows.append(f'<li><strong class="qa-value">{html.escape(value.value)}</strong> '
                         f'<q>{html.escape(value.quote)}</q> — {sources}</li>')
         parts.append(f'<div class="qa-conflict"><p>About {html.escape(conflict.about)}:</p><ul>{"".join(rows)}</ul>'
                      f'</div>')
+    check = "check the sources and their dates" if dated else "check the sources"
     return ('<section class="qa-conflicts" role="note" aria-label="Sources disagree"><strong>Sources disagree.'
-            '</strong> The passages below give different values for the same thing; check the sources and their '
-            f'dates.{"".join(parts)}</section>')
+            f'</strong> The passages below give different values for the same thing; {check}.{"".join(parts)}'
+            '</section>')
 
 
 def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:
@@ -276,12 +279,50 @@ def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, do
 # --- library, evaluation, status -----------------------------------------------------------------------------
 
 
+#: The Evaluate tab's tables (their headers show before the first run) and the questions table's widths in pixels.
+METRIC_COLUMNS = ["mode", *GOLD_COLUMNS, "p50 ms"]
+QUESTION_COLUMNS = ["id", "question", "result", "first relevant rank", "abstained"]
+QUESTION_WIDTHS = [70, 560, 80, 170, 100]
+
+
+def cut_words(text: str, most: int) -> str:
+    """``text`` with its spaces folded, cut at the last word boundary within ``most`` characters (… when cut)."""
+    flat = " ".join(text.split())
+    if len(flat) <= most:
+        return flat
+    cut = flat[:most + 1].rsplit(" ", 1)[0] if " " in flat[:most + 1] else flat[:most]
+    return cut.rstrip(" ,;:") + "…"
+
+
 LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "Size"]
 
 
+#: The Library's column widths in pixels (1,130 in all: at 1366 px every column shows; on a phone the table scrolls
+#: inside its box, its header labels still on one line) and the kind of each column: Title and Source are HTML, cut
+#: to the cell with the full value on hover.
+LIBRARY_WIDTHS = [340, 230, 110, 170, 80, 100, 100]
+LIBRARY_TYPES = ["html", "str", "str", "html", "str", "str", "str"]
+
+
 def library_rows(index: Index) -> list[list]:
-    return [[d.title, d.doc_id, d.date or "", d.source or "", d.pages or "", d.n_passages,
-             f"{len(d.text) / 1024:.1f} KB"] for d in index.documents()]
+    """One row per document; Size is the file's own (a PDF's, not its text's)."""
+    files = index.manifest.files()
+    rows = []
+    for d in index.documents():
+        size = files[d.doc_id].size if d.doc_id in files else len(d.text.encode())
+        source = _safe_url(d.source)
+        rows.append([_hover(d.title, d.title), d.doc_id, d.date or "",
+                     _hover(urlparse(source).netloc, source) if source else "", d.pages or None, d.n_passages,
+                     _size(size)])
+    return rows
+
+
+def _hover(text: str, full: str) -> str:
+    return f'<span class="qa-cell" title="{html.escape(full, quote=True)}">{html.escape(text)}</span>'
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} KB"
 
 
 def library_document(index: Index, doc_id: str, page: int = 1) -> str:
@@ -387,7 +428,8 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                     add_note = gr.HTML(elem_id="add-note", js_on_load=None)
                 docs = gr.Dataframe(
                     value=pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS),
-                    interactive=False, wrap=True, elem_id="library-table")
+                    interactive=False, wrap=False, elem_id="library-table", column_widths=LIBRARY_WIDTHS,
+                    datatype=LIBRARY_TYPES, elem_classes=["qa-table"])
                 doc_page = gr.Number(label="Page (of a PDF)", value=1, minimum=1, precision=0, elem_id="library-page")
                 doc_view = gr.HTML(elem_id="library-document", js_on_load=None)
                 doc_id = gr.State("")
@@ -405,13 +447,16 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                      interactive=allow_evaluate)
                     run_eval = gr.Button("Run evaluation", variant="primary", scale=1, interactive=allow_evaluate)
                 eval_note = gr.Markdown(elem_id="eval-note")
-                metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")
+                metrics = gr.Dataframe(pd.DataFrame(columns=METRIC_COLUMNS), label="Metrics per mode",
+                                       interactive=False, elem_id="eval-metrics", elem_classes=["qa-table"])
                 # one bar per (metric, mode): side by side, never stacked
                 chart = gr.BarPlot(x="metric · mode", y="value", color="mode", label="Metrics", elem_id="eval-chart",
                                    y_lim=[0, 1], sort=None, x_label_angle=-45)
-                questions = gr.Dataframe(label="Questions (choose a row to see what was retrieved)",
-                                         interactive=False, wrap=True, elem_id="eval-questions",
-                                         column_widths=["8%", "56%", "10%", "14%", "12%"])
+                questions = gr.Dataframe(pd.DataFrame(columns=QUESTION_COLUMNS),
+                                         label="Questions (choose a row to see what was retrieved)",
+                                         interactive=False, wrap=False, elem_id="eval-questions",
+                                         column_widths=QUESTION_WIDTHS, datatype=["str", "html", "str", "str", "str"],
+                                         elem_classes=["qa-table"])
                 retrieved = gr.HTML(elem_id="eval-retrieved", js_on_load=None)
                 per_question = gr.State([])
 
@@ -453,8 +498,17 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             row = evt.row_value if evt.row_value else None
             return (library_document(live.current, row[1]), row[1], 1) if row else ("", "", 1)
 
-        def turn_page(chosen: str, page: float | None) -> str:
-            return library_document(live.current, chosen, int(page or 1)) if chosen else ""
+        def turn_page(chosen: str, page: float | None):
+            """The page asked for, or the nearest one there is: a number beyond the last shows the last page and
+            the box says so."""
+            if not chosen:
+                return "", gr.skip()
+            asked = int(page or 1)
+            try:
+                shown = min(max(1, asked), live.current.document(chosen).pages or 1)
+            except QAError:
+                shown = asked
+            return library_document(live.current, chosen, shown), (shown if shown != asked else gr.skip())
 
         docs.select(open_document, None, [doc_view, doc_id, doc_page], **private)
 
@@ -481,7 +535,7 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
             add_button.click(add, adding, [add_note, adding], preprocess=False, concurrency_limit=1,
                              concurrency_id="add", **private)
-        doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
+        doc_page.change(turn_page, [doc_id, doc_page], [doc_view, doc_page], **private)
 
         def evaluate(file, progress=gr.Progress()):
             """A generator, so that it stops when the visitor leaves (see ``_while_watched``); bounded by the upload
@@ -504,25 +558,27 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                     Path(file).unlink(missing_ok=True)
             modes = sorted(MODES)
             progress(0, desc="evaluating")
+            # the run's thread only records how far it got: Gradio's progress reaches the page from this one
+            done = [0, 1]
             run = _while_watched(lambda alive: evaluate_gold(
-                live.current, gold, modes, progress=lambda done, total: (
-                    alive(), progress(done / max(1, total), desc="evaluating"))))
+                live.current, gold, modes, progress=lambda n, total: (alive(), done.__setitem__(slice(None), [n, total]))))
             results = None
             for results in run:
                 if results is None:
+                    progress(done[0] / max(1, done[1]), desc=f"evaluating: {done[0]} of {done[1]}")
                     yield (gr.skip(),) * 5
             if results is None:
                 return
             keys = GOLD_COLUMNS
             table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
                                    r.summary()["latency_p50_ms"]] for mode, r in results.items()],
-                                 columns=["mode", *keys, "p50 ms"])
+                                 columns=METRIC_COLUMNS)
             long = pd.DataFrame([[mode, f"{key} · {mode}", r.metrics[key]] for key in GOLD_METRICS
                                  for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
             rows = results[DEFAULT_MODE].per_question
-            qtable = pd.DataFrame([[r["id"], r["question"], _verdict(r), r["first_relevant_rank"] or "",
-                                    "yes" if r["abstained"] else "no"] for r in rows],
-                                  columns=["id", "question", "result", "first relevant rank", "abstained"])
+            qtable = pd.DataFrame([[r["id"], _hover(r["question"], r["question"]), _verdict(r),
+                                    r["first_relevant_rank"] or "", "yes" if r["abstained"] else "no"] for r in rows],
+                                  columns=QUESTION_COLUMNS)
             note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
                     f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
                     f"and no abstention, or an unanswerable one abstained on.")
@@ -530,15 +586,17 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
         if allow_evaluate:
             run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
-                           concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
+                           show_progress_on=[eval_note], concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
 
         def show_retrieved(rows: list, evt: gr.SelectData) -> str:
             if not rows or evt.index is None:
                 return ""
             r = rows[evt.index[0]]
             items = "".join(
-                f'<li><code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
-                f'<span class="qa-text">{html.escape(" ".join(h["text"].split())[:400])}</span></li>'
+                f'<li class="{"qa-relevant" if h.get("relevant") else "qa-irrelevant"}">'
+                f'<strong>{"relevant" if h.get("relevant") else "not relevant"}</strong> · '
+                f'<code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
+                f'<span class="qa-text">{html.escape(cut_words(h["text"], 400))}</span></li>'
                 for h in r["retrieved"])
             return (f"<p><strong>{html.escape(r['id'])}</strong> {html.escape(r['question'])} — "
                     f"{_verdict(r)}</p><ol>{items}</ol>")
