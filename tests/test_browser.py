@@ -454,7 +454,7 @@ def test_each_example_fills_the_box_and_answers(view, seeds_server):
     expected = gold_questions(SEEDS / "gold.jsonl")[:5]
     assert buttons.count() == 5
     for i, question in enumerate(expected):
-        next_answer(page, lambda: buttons.nth(i).click())
+        next_answer(page, lambda i=i: buttons.nth(i).click())
         assert page.get_by_label("Question").input_value() == question
         assert page.locator("#results .qa-card").count() == 5
     assert no_horizontal_scroll(page)
@@ -709,3 +709,54 @@ def test_marked_words_answers_and_banners_are_readable_and_tables_fit(view, seed
     assert labels[0] == "mode" and "1" not in labels  # named headers before any run, not "1 2 3"
     assert headers_on_one_line(page, "#eval-metrics") == [] and headers_on_one_line(page, "#eval-questions") == []
     assert no_horizontal_scroll(page)
+
+
+# --- share and keep -------------------------------------------------------------------------------------------
+
+
+def test_a_shared_link_answers_on_load_and_copy_yields_the_citations(view, seeds_server):
+    from urllib.parse import quote
+
+    page = view
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=seeds_server.url.rstrip("/"))
+    question = "Which university is Tran Le Hung from?"
+    page.goto(themed(page, seeds_server.url) + f"&q={quote(question)}&k=3&mode=lexical")
+    page.wait_for_selector("#results .qa-card", timeout=60_000)
+    assert page.get_by_label("Question").input_value() == question
+    assert page.locator("#results .qa-card").count() == 3 and "(lexical)" in page.locator(".qa-took").inner_text()
+    first = page.locator("#results .qa-card").first
+    assert first.get_attribute("data-doc-id") == "003_ac1e5deb08e04087.txt"
+
+    page.get_by_role("button", name="Copy answer with citations").click()
+    page.wait_for_function("document.querySelector('#copy-answer').dataset.copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#copy-answer").get_attribute("data-copied")
+    lines = copied.splitlines()
+    assert lines[0] == f"Question: {question}" and "Gustave Eiffel University" in lines[1]
+    title = first.locator(".qa-title").inner_text()
+    chars = first.locator(".qa-cite").inner_text().split("characters ")[1]
+    assert f"[1] {title} — 003_ac1e5deb08e04087.txt, characters {chars}" in copied
+    assert sum(line.startswith("[") for line in lines) == 3
+
+    page.goto(themed(page, seeds_server.url) + "&q=rice&k=99")  # a bad link gets the page's note, not an error
+    page.locator("#results .qa-note").wait_for(timeout=30_000)
+    assert "k must be" in page.locator("#results").inner_text()
+
+
+def test_the_questions_of_this_browser_are_listed_and_reopen(page, seeds_server):
+    page.goto(seeds_server.url)
+    for question in ("When was Resolution 59 issued?", "Which university is Tran Le Hung from?"):
+        ask_here(page, question)
+    listed = page.locator("#recent .qa-recent a")
+    assert listed.all_inner_texts() == ["Which university is Tran Le Hung from?", "When was Resolution 59 issued?"]
+    stored = page.evaluate("JSON.parse(localStorage.getItem('qa-recent'))")
+    assert stored[0] == "Which university is Tran Le Hung from?"
+    page.reload()  # kept in the browser: listed again after a reload, and a click answers it
+    listed.last.click()
+    page.wait_for_selector("#results .qa-card", timeout=60_000)
+    assert page.get_by_label("Question").input_value() == "When was Resolution 59 issued?"
+    page.evaluate("localStorage.setItem('qa-recent', JSON.stringify(['<img src=x onerror=alert(1)>']))")
+    page.reload()
+    assert page.locator("#recent .qa-recent a").inner_text() == "<img src=x onerror=alert(1)>"
+    page.wait_for_timeout(300)
+    assert page.dialogs == [] and page.locator("#recent img").count() == 0

@@ -88,7 +88,10 @@ def test_a_watched_folder_is_followed_through_adds_renames_and_deletes(corpus, t
     live = LiveIndex.of(index)
     assert live.following().state == "fresh"
     watcher = FolderWatcher(live, debounce=300, step=50)
-    docs = lambda: {d.doc_id for d in live.current.documents()}  # noqa: E731
+
+    def docs():
+        return {d.doc_id for d in live.current.documents()}
+
     try:
         before = live.current.generation.path
         write(corpus, "new.txt", "Mekong rice\nA new article about rice exports from the Mekong delta.\n")

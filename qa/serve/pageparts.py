@@ -71,6 +71,23 @@ def stale_note(live: LiveIndex) -> str:
             f"</div>")
 
 
+def cut_words(text: str, most: int) -> str:
+    """``text`` with its spaces folded, cut at the last word boundary within ``most`` characters (… when cut)."""
+    flat = " ".join(text.split())
+    if len(flat) <= most:
+        return flat
+    cut = flat[:most + 1].rsplit(" ", 1)[0] if " " in flat[:most + 1] else flat[:most]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def hover(text: str, full: str) -> str:
+    return f'<span class="qa-cell" title="{html.escape(full, quote=True)}">{html.escape(text)}</span>'
+
+
+def size_label(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} KB"
+
+
 PAGE_CSS = """
 .qa-banner { border: 1px solid #b45309; background: #fffbeb; color: #1f2937; border-radius: 8px;
              padding: 8px 12px; margin: 0 0 8px; overflow-wrap: anywhere; }
@@ -87,6 +104,9 @@ PAGE_CSS = """
 /* the status poll is silent: no spinner over the header, the notice or the Library when it ticks */
 #qa-header [data-testid="status-tracker"], #qa-notice [data-testid="status-tracker"],
 #library-table [data-testid="status-tracker"] { display: none !important; }
+.qa-recent { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 0.9em; min-width: 0; }
+.qa-recent a { max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.qa-recent-head { opacity: 0.85; }
 .qa-card.qa-targeted { outline: 3px solid #2563eb; outline-offset: 2px; }
 .qa-card { scroll-margin-top: 12px; }
 /* tables: header labels on one line, cells cut to their column (the full value on hover), read-only cells that
@@ -142,3 +162,84 @@ def add_documents(live: LiveIndex, files: list[tuple[str, Path]], progress=None)
 
 def _names(names: list[str]) -> str:
     return ", ".join(f"<code>{html.escape(n)}</code>" for n in names)
+
+
+#: This browser keeps its last this many questions.
+RECENT = 10
+#: Before a question is sent: keep it in this browser's list of recent questions (localStorage only; the server
+#: never sees the list), then pass the values on unchanged.
+REMEMBER_JS = """(q, k, m) => {
+  try {
+    const text = (q || '').trim();
+    if (text) {
+      const kept = JSON.parse(localStorage.getItem('qa-recent') || '[]').filter((x) => x !== text);
+      localStorage.setItem('qa-recent', JSON.stringify([text, ...kept].slice(0, RECENT)));
+      window.dispatchEvent(new Event('qa-recent'));
+    }
+  } catch (e) {}
+  return [q, k, m];
+}""".replace("RECENT", str(RECENT))
+
+#: The recent questions of this browser, each a link that opens the page with it answered (?q=); built with
+#: textContent, so a question's markup stays text.
+RECENT_JS = """
+const show = () => {
+  let list = [];
+  try { list = JSON.parse(localStorage.getItem('qa-recent') || '[]'); } catch (e) {}
+  const box = document.createElement('div');
+  box.className = 'qa-recent';
+  if (list.length) {
+    const head = document.createElement('span');
+    head.className = 'qa-recent-head';
+    head.textContent = 'Asked in this browser: ';
+    box.appendChild(head);
+    list.forEach((q) => {
+      const a = document.createElement('a');
+      a.href = '?q=' + encodeURIComponent(q);
+      a.textContent = q;
+      a.title = q;
+      box.appendChild(a);
+    });
+  }
+  element.replaceChildren(box);
+};
+window.addEventListener('qa-recent', show);
+show();
+"""
+
+#: "Copy answer": the question, the answer sentences and each card's citation (title, file, page, characters), read
+#: from the cards on the page, put on the clipboard (and kept on the button as data-copied).
+COPY_JS = """() => {
+  const cards = Array.from(document.querySelectorAll('#results .qa-card'));
+  const button = document.querySelector('#copy-answer');
+  if (!cards.length) { if (button) button.dataset.copied = ''; return; }
+  const field = document.querySelector('#question textarea, #question input');
+  const lines = ['Question: ' + (field ? field.value.trim() : '')];
+  const abstained = document.querySelector('#results .qa-abstain');
+  const said = Array.from(cards[0].querySelectorAll('.qa-text .qa-answer')).map((e) => e.innerText).join(' ');
+  lines.push(abstained ? 'Answer: the documents do not seem to answer this.' : 'Answer: ' + (said || '(see the passages)'));
+  lines.push('Sources:');
+  cards.forEach((card) => {
+    const cite = card.querySelector('.qa-cite').innerText;
+    const page = (cite.match(/pages? [0-9–-]+/) || [''])[0];
+    const chars = (cite.match(/characters [0-9]+–[0-9]+/) || [''])[0];
+    const rank = card.querySelector('.qa-rank').innerText;
+    const title = card.querySelector('.qa-title').innerText;
+    lines.push('[' + rank + '] ' + title + ' — ' + [card.dataset.docId, page, chars].filter(Boolean).join(', '));
+    const quote = Array.from(card.querySelectorAll('.qa-text .qa-answer')).map((e) => e.innerText).join(' ');
+    if (quote && !abstained) lines.push('    "' + quote + '"');
+  });
+  const text = lines.join('\\n');
+  if (button) button.dataset.copied = text;
+  if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
+}"""
+
+
+def shared_question(params, check) -> tuple | None:
+    """The (question, k, mode) of a shared link ``/?q=...&k=&mode=``; None without ``q``. ``check(k, mode)``
+    returns them checked or raises QAError (the message is then shown)."""
+    q = params.get("q") if params else None
+    if not q or not q.strip():
+        return None
+    k, mode = check(params.get("k") or 5, params.get("mode") or None)
+    return q, k, mode

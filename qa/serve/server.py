@@ -22,8 +22,8 @@ from .api import add_error_handlers, create_api
 from .asking import Asker
 from .guard import LOOPBACK, MAX_UPLOAD_MB, Guard, Network, bound_queue
 from .mcp import create_mcp, http_routes
-from .pool import AnswerPool
 from .pageparts import PAGE_CSS
+from .pool import AnswerPool
 from .ui import CSS, build_app
 
 #: Uploaded files are deleted when they are this old (seconds), checked this often, and when the server stops.

@@ -17,11 +17,26 @@ from ..config import GOLD
 from ..errors import QAError
 from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
+from ..read.documents import SUFFIXES
 from ..service import LiveIndex
 from ..text import term_spans
-from ..read.documents import SUFFIXES
 from .adding import MAX_ADD_FILES
-from .pageparts import JUMP_JS, POLL_SECONDS, add_documents, gold_examples, header_html, notice_html, stale_note
+from .pageparts import (
+    COPY_JS,
+    JUMP_JS,
+    POLL_SECONDS,
+    RECENT_JS,
+    REMEMBER_JS,
+    add_documents,
+    cut_words,
+    gold_examples,
+    header_html,
+    hover,
+    notice_html,
+    shared_question,
+    size_label,
+    stale_note,
+)
 
 CSS = """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -285,15 +300,6 @@ QUESTION_COLUMNS = ["id", "question", "result", "first relevant rank", "abstaine
 QUESTION_WIDTHS = [70, 560, 80, 170, 100]
 
 
-def cut_words(text: str, most: int) -> str:
-    """``text`` with its spaces folded, cut at the last word boundary within ``most`` characters (… when cut)."""
-    flat = " ".join(text.split())
-    if len(flat) <= most:
-        return flat
-    cut = flat[:most + 1].rsplit(" ", 1)[0] if " " in flat[:most + 1] else flat[:most]
-    return cut.rstrip(" ,;:") + "…"
-
-
 LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "Size"]
 
 
@@ -311,18 +317,10 @@ def library_rows(index: Index) -> list[list]:
     for d in index.documents():
         size = files[d.doc_id].size if d.doc_id in files else len(d.text.encode())
         source = _safe_url(d.source)
-        rows.append([_hover(d.title, d.title), d.doc_id, d.date or "",
-                     _hover(urlparse(source).netloc, source) if source else "", d.pages or None, d.n_passages,
-                     _size(size)])
+        rows.append([hover(d.title, d.title), d.doc_id, d.date or "",
+                     hover(urlparse(source).netloc, source) if source else "", d.pages or None, d.n_passages,
+                     size_label(size)])
     return rows
-
-
-def _hover(text: str, full: str) -> str:
-    return f'<span class="qa-cell" title="{html.escape(full, quote=True)}">{html.escape(text)}</span>'
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} KB"
 
 
 def library_document(index: Index, doc_id: str, page: int = 1) -> str:
@@ -407,15 +405,17 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
-                    question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
+                    question = gr.Textbox(label="Question", elem_id="question", placeholder="Ask something the documents might say…",
                                           scale=5, min_width=260, autofocus=True, max_length=10_000, lines=1)
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
                     mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
-                button = gr.Button("Search", variant="primary")
+                button = gr.Button("Search", variant="primary", elem_id="search-button")
+                gr.HTML(elem_id="recent", js_on_load=RECENT_JS)  # filled by its script from localStorage
                 asked = gold_examples(live.corpus)
                 examples = gr.Dataset(components=[question], samples=[[q] for q in asked], label="Examples",
                                       elem_id="examples", visible=bool(asked), samples_per_page=len(asked) or 1)
                 results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS + JUMP_JS)
+                copy = gr.Button("Copy answer with citations", size="sm", elem_id="copy-answer")
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
@@ -479,8 +479,23 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
         # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
         # answer a bad k from a raw API call with an empty error)
-        button.click(search, [question, k, mode], results, api_name="search", preprocess=False)
-        question.submit(search, [question, k, mode], results, preprocess=False, **private)
+        button.click(search, [question, k, mode], results, api_name="search", preprocess=False, js=REMEMBER_JS)
+        question.submit(search, [question, k, mode], results, preprocess=False, js=REMEMBER_JS, **private)
+        copy.click(None, None, None, js=COPY_JS)
+
+        def open_shared(request: gr.Request):
+            """A link /?q=...&k=&mode= opens the page with that question answered."""
+            try:
+                shared = shared_question(dict(request.query_params), lambda top_k, m: (
+                    check_k(top_k), check_mode(m or DEFAULT_MODE)))
+            except QAError as e:
+                return gr.skip(), gr.skip(), gr.skip(), f'<p class="qa-note">{html.escape(str(e))}</p>'
+            if shared is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            q, top_k, m = shared
+            return q, top_k, m, search(q, top_k, m)
+
+        app.load(open_shared, None, [question, k, mode, results], **private)
         examples.click(lambda sample: sample[0], examples, question, **private).then(
             search, [question, k, mode], results, preprocess=False, **private)
 
@@ -576,7 +591,7 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
             long = pd.DataFrame([[mode, f"{key} · {mode}", r.metrics[key]] for key in GOLD_METRICS
                                  for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
             rows = results[DEFAULT_MODE].per_question
-            qtable = pd.DataFrame([[r["id"], _hover(r["question"], r["question"]), _verdict(r),
+            qtable = pd.DataFrame([[r["id"], hover(r["question"], r["question"]), _verdict(r),
                                     r["first_relevant_rank"] or "", "yes" if r["abstained"] else "no"] for r in rows],
                                   columns=QUESTION_COLUMNS)
             note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
