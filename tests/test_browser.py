@@ -760,3 +760,23 @@ def test_the_questions_of_this_browser_are_listed_and_reopen(page, seeds_server)
     assert page.locator("#recent .qa-recent a").inner_text() == "<img src=x onerror=alert(1)>"
     page.wait_for_timeout(300)
     assert page.dialogs == [] and page.locator("#recent img").count() == 0
+
+
+def test_the_ask_controls_and_the_index_refresh_work(view, seeds_server):
+    page = view
+    page.goto(themed(page, seeds_server.url))
+    page.get_by_label("Mode").click()
+    page.get_by_role("option", name="lexical").click()
+    passages = page.locator("input[type=number]").first  # the Passages slider's box
+    passages.fill("2")
+    passages.press("Enter")
+    box = page.get_by_label("Question")
+    box.fill("Which university is Tran Le Hung from?")
+    next_answer(page, lambda: page.get_by_role("button", name="Search").click())
+    assert page.locator("#results .qa-card").count() == 2 and "(lexical)" in page.locator(".qa-took").inner_text()
+    page.get_by_role("tab", name="Index").click()
+    # the status is the same, so the page redraws nothing: the event itself must be taken and answered
+    with page.expect_response(lambda r: "/queue/join" in r.url and r.request.method == "POST") as joined:
+        page.get_by_role("button", name="Refresh status").click()
+    assert joined.value.status == 200
+    assert "fresh" in page.locator("#index-status .qa-fresh").inner_text()
