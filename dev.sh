@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README:
 #   ./dev.sh serve [qa serve options]   set up .venv if needed, index seeds/ on first run, serve the web page
+#                                       (following the folder: --watch)
 #   ./dev.sh test  [pytest options]     set up .venv (and Debian's chromium for the browser tests), run the tests
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,7 +30,7 @@ browser() {
 }
 
 case "${1:-}" in
-    serve) shift; setup; exec "$VENV/bin/qa" serve --allow-evaluate "$@" ;;  # this machine's own user: Evaluate on
+    serve) shift; setup; exec "$VENV/bin/qa" serve --allow-evaluate --watch "$@" ;;  # this machine's own user: Evaluate on, the folder followed
     test) shift; setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     *) echo "usage: ./dev.sh serve|test [options]" >&2; exit 2 ;;
 esac

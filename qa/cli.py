@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "host name (repeatable; loopback names and the --host address are always allowed)")
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS", help="believe X-Forwarded-* "
                    "headers from this proxy address (repeatable; default: from nobody)")
+    p.add_argument("--max-file-mb", type=float, help="skip files larger than this when building, and refuse "
+                   "larger uploads (default 10)")
+    p.add_argument("--allow-upload", action="store_true", help="let visitors add documents from the page: files of "
+                   "the readable kinds, up to --max-file-mb each, written into the folder and indexed (on with --auth)")
+    p.add_argument("--watch", action="store_true", help="follow the folder: update the index (incrementally, in the "
+                   "background) when files are added, changed, renamed or deleted; the page shows it without a reload")
     p.add_argument("--replica", action="store_true", help="serve the index another process builds: never build it "
                    "(not even when it is stale), switch to each new generation a build makes")
     p.add_argument("--processes", type=int, metavar="N", help="answer /api/ask in N worker processes, each with the "
@@ -512,11 +518,13 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def cmd_serve(args) -> int:
-    settings = _settings(args)
+    settings = _settings(args, max_file_mb=args.max_file_mb)
     if not 0 < args.port < 65536:
         raise QAError(f"--port must be between 1 and 65535, got {args.port}")
     if args.processes is not None and args.processes < 0:
         raise QAError(f"--processes must be 0 or more, got {args.processes}")
+    if args.watch and args.replica:
+        raise QAError("--watch builds the index and --replica never does; give one of them")
     auth = _auth(args)
     from .serve.server import bind, serve
     from .service import LiveIndex
@@ -531,7 +539,8 @@ def cmd_serve(args) -> int:
         index = _open_index(_corpus(args), args.index_dir, settings, rebuild_stale=True)
     serve(LiveIndex.of(index), host=args.host, port=args.port, allow_rebuild=args.allow_rebuild, auth=auth,
           allow_evaluate=args.allow_evaluate, processes=args.processes, allow_hosts=tuple(args.allow_host),
-          trusted_proxies=tuple(args.trusted_proxy), sock=sock)
+          trusted_proxies=tuple(args.trusted_proxy), sock=sock, follow=args.watch,
+          allow_upload=args.allow_upload)
     return 0
 
 

@@ -169,8 +169,8 @@ def evaluate_gold(index: Index, gold: list[GoldQuestion], modes: list[str], k: i
                          "em": exact_match(said, g.answers) if g.answerable else None,
                          "f1": round(f1(said, g.answers), 4) if g.answerable else None,
                          "confidence": round(answer.confidence, 4),
-                         "retrieved": [{"doc_id": h.doc_id, "start": h.start, "end": h.end,
-                                        "text": h.text} for h in answer.hits[:3]]})
+                         "retrieved": [{"doc_id": h.doc_id, "start": h.start, "end": h.end, "text": h.text,
+                                        "relevant": is_relevant(g, h.doc_id, h.text)} for h in answer.hits[:3]]})
         metrics = _measure(qrels, {q: run[q] for q in qrels}, GOLD_METRICS)
         answerable = [r for r in rows if r["answerable"]]
         unanswerable = [r for r in rows if not r["answerable"]]

@@ -2,12 +2,13 @@
 stale), and LiveIndex, the index a server answers from while builds switch generations beside it."""
 
 import shutil
+import time
 
 import pytest
 from helpers import SEEDS, write
 
 from qa.errors import QAError, StaleIndexError
-from qa.service import LiveIndex, Watcher, build_index, ensure_index, open_index
+from qa.service import FolderWatcher, LiveIndex, Watcher, build_index, ensure_index, open_index
 from qa.store.layout import current_generation
 
 
@@ -71,3 +72,55 @@ def test_one_rebuild_at_a_time(corpus, tmp_path, fake_settings, fake):
     finally:
         live._rebuild_lock.release()
     assert live.rebuild().documents == 5
+
+
+def _until(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_watched_folder_is_followed_through_adds_renames_and_deletes(corpus, tmp_path, fake_settings, fake):
+    index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    live = LiveIndex.of(index)
+    assert live.following().state == "fresh"
+    watcher = FolderWatcher(live, debounce=300, step=50)
+
+    def docs():
+        return {d.doc_id for d in live.current.documents()}
+
+    try:
+        before = live.current.generation.path
+        write(corpus, "new.txt", "Mekong rice\nA new article about rice exports from the Mekong delta.\n")
+        assert _until(lambda: "new.txt" in docs()), watcher.errors
+        assert live.current.generation.path != before and live.following().state == "fresh"
+        assert live.following().documents == 6
+        (corpus / "new.txt").rename(corpus / "renamed.txt")
+        assert _until(lambda: "renamed.txt" in docs() and "new.txt" not in docs()), watcher.errors
+        (corpus / "renamed.txt").unlink()
+        assert _until(lambda: docs() == {d.doc_id for d in index.documents()}), watcher.errors
+        hits = live.current.answer("rice exports from the Mekong delta", k=5).hits
+        assert all(h.doc_id not in ("new.txt", "renamed.txt") for h in hits)
+        write(corpus, ".hidden.txt", "ignored")  # not part of the corpus: no build
+        time.sleep(1.0)
+        assert watcher.errors == [] and watcher.updates == 3
+    finally:
+        watcher.stop()
+    assert not watcher._thread.is_alive()
+
+
+def test_following_says_behind_then_fresh_and_update_builds_only_what_changed(corpus, tmp_path, fake_settings, fake):
+    index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    live = LiveIndex.of(index)
+    assert live.update() is None  # nothing changed: no build
+    write(corpus, "new.txt", "Mekong rice\nA new article about rice exports from the Mekong delta.\n")
+    seen = live.following()
+    assert seen.state == "behind" and seen.n_changed == 1 and "new.txt added" in seen.changed
+    phases = []
+    report = live.update(lambda phase, done, total: phases.append(phase))
+    assert report.incremental and report.read == 1 and phases
+    after = live.following()
+    assert after.state == "fresh" and after.documents == seen.documents + 1 and after.generation != seen.generation

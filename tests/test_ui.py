@@ -142,3 +142,31 @@ def test_a_long_run_stops_when_nobody_asks_for_more():
     assert next(run) is None  # the visitor is there for a moment, then leaves
     assert finished.wait(5) and len(steps) < 100
     assert list(_while_watched(lambda alive: "quick", poll=0.01))[-1] == "quick"  # a watched run completes
+
+
+def test_retrieved_passages_are_cut_at_a_word_boundary():
+    from qa.serve.ui import cut_words
+
+    text = "The   Tan Son Nhat cargo terminal handled 412,000 tonnes of air freight in 2024."
+    assert cut_words(text, 200) == " ".join(text.split())
+    cut = cut_words(text, 30)
+    assert cut == "The Tan Son Nhat cargo…" and len(cut) <= 31
+    assert cut_words("x" * 50, 10) == "x" * 10 + "…"  # one long word: cut where it must be
+
+
+def test_conflict_sources_are_named_by_title_and_dates_asked_for_only_when_known():
+    from qa.index import Answer, Hit
+    from qa.rank.conflicts import Conflict, Value
+    from qa.serve.ui import render_conflicts
+
+    def answer(date):
+        hits = tuple(Hit(r, 0.5, f"About {n} things.", f"{r}.txt", f"Title {r}", None, 0, 20, date, 1, 1)
+                     for r, n in ((1, 194), (2, 195)))
+        conflict = Conflict("count", (Value("194", "194", (1,), (("1.txt", 6, 9),)),
+                                      Value("195", "195", (2,), (("2.txt", 6, 9),))))
+        return Answer("q", "hybrid", hits, False, 0.9, 0.4, (conflict,))
+
+    undated = render_conflicts(answer(None))
+    assert "[1] Title 1</a>" in undated and 'title="1.txt"' in undated and "their dates" not in undated
+    dated = render_conflicts(answer("2025-01-24"))
+    assert "Title 2 · 2025-01-24" in dated and "check the sources and their dates" in dated

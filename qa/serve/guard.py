@@ -292,9 +292,10 @@ class Guard:
     """ASGI middleware around the whole app (see the module's docstring)."""
 
     def __init__(self, app, blocks, allowed_api_names: set[str], network: Network,
-                 auth: tuple[str, str] | None = None):
+                 auth: tuple[str, str] | None = None, upload_mb: float = MAX_UPLOAD_MB):
         self.app, self.blocks, self.allowed_api_names = app, blocks, allowed_api_names
         self.network, self.auth = network, auth
+        self.upload_mb = upload_mb  # one upload's most (a server that takes documents: the build's --max-file-mb)
         self.credentials = Window(CREDENTIAL_ATTEMPTS, CREDENTIAL_WINDOW)
         self.uploads = Window(UPLOAD_CLIENT_MB * 2**20, UPLOAD_WINDOW, UPLOAD_TOTAL_MB * 2**20)
         self.events = _Events()
@@ -336,7 +337,7 @@ class Guard:
                 return await _json(send, status, message, extra)
         elif self.auth and path.startswith(LOGIN_REQUIRED) and not self._logged_in(scope):
             return await _json(send, 401, "log in first")
-        limit = _body_limit(path)
+        limit = _body_limit(path, self.upload_mb)
         if method in ("POST", "PUT", "PATCH") and limit is not None:
             length = dict(scope["headers"]).get(b"content-length")
             if length is not None and length.isdigit() and int(length) > limit:
@@ -544,9 +545,9 @@ def _parameter_names(fn) -> list[str]:
         return []
 
 
-def _body_limit(path: str) -> int | None:
+def _body_limit(path: str, upload_mb: float = MAX_UPLOAD_MB) -> int | None:
     if path.startswith("/gradio_api/upload"):
-        return MAX_UPLOAD_MB * 2**20 + 64 * 1024  # the file and its multipart envelope
+        return int(upload_mb * 2**20) + 64 * 1024  # the file and its multipart envelope
     if path.rstrip("/") == "/api/ask/batch":
         return MAX_BATCH_BODY
     if path.startswith(("/api/", "/gradio_api/", "/mcp")) or path.rstrip("/").endswith("/login"):

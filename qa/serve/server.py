@@ -17,11 +17,12 @@ from pathlib import Path
 
 from ..config import cores
 from ..errors import QAError
-from ..service import LiveIndex, Watcher
+from ..service import FolderWatcher, LiveIndex, Watcher
 from .api import add_error_handlers, create_api
 from .asking import Asker
 from .guard import LOOPBACK, MAX_UPLOAD_MB, Guard, Network, bound_queue
 from .mcp import create_mcp, http_routes
+from .pageparts import PAGE_CSS
 from .pool import AnswerPool
 from .ui import CSS, build_app
 
@@ -30,10 +31,12 @@ UPLOAD_MAX_AGE, UPLOAD_SWEEP = 600, 60
 
 
 def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, str] | None = None,
-               allow_evaluate: bool = False, pool: AnswerPool | None = None, network: Network | None = None):
+               allow_evaluate: bool = False, pool: AnswerPool | None = None, network: Network | None = None,
+               watching: bool = False, allow_upload: bool = False):
     """The FastAPI app `qa serve` runs: /api/ and the page, behind the guard. The page's Evaluate runs only where
     the server was started to allow it, or its visitors log in (``auth``): anonymous callers of the port cannot
-    start one."""
+    start one. Documents may be added from the page with ``allow_upload`` or ``auth``; one upload may then be as large
+    as a file the build reads (``--max-file-mb``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from fastapi import FastAPI
@@ -53,14 +56,16 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
     app.include_router(create_api(live, asker))
     app.router.routes.extend(http_routes(tools))  # /mcp, before the page that is mounted at /
     blocks = build_app(live, allow_rebuild, delete_cache=(UPLOAD_SWEEP, UPLOAD_MAX_AGE),
-                       allow_evaluate=allow_evaluate or auth is not None)
+                       allow_evaluate=allow_evaluate or auth is not None, watching=watching,
+                       allow_upload=allow_upload or auth is not None)
     blocks.queue(default_concurrency_limit=4)
     bound_queue(blocks)
-    app = gr.mount_gradio_app(app, blocks, path="/", auth=auth, max_file_size=f"{MAX_UPLOAD_MB}mb",
-                              show_error=False, css=CSS)
+    upload_mb = max(MAX_UPLOAD_MB, live.settings.max_file_mb) if allow_upload or auth else MAX_UPLOAD_MB
+    app = gr.mount_gradio_app(app, blocks, path="/", auth=auth, max_file_size=int(upload_mb * 2**20),
+                              show_error=False, css=CSS + PAGE_CSS)
     named = {fn.api_name for fn in blocks.fns.values() if fn.api_name and fn.api_visibility == "public"}
     app.add_middleware(Guard, blocks=blocks, allowed_api_names=named, network=network or Network.of("127.0.0.1"),
-                       auth=auth)
+                       auth=auth, upload_mb=upload_mb)
     return app
 
 
@@ -98,11 +103,13 @@ class Sweeper:
 def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebuild: bool = False,
           auth: tuple[str, str] | None = None, watch: bool = True, allow_evaluate: bool = False,
           processes: int | None = None, allow_hosts: tuple[str, ...] = (),
-          trusted_proxies: tuple[str, ...] = (), sock=None) -> None:
+          trusted_proxies: tuple[str, ...] = (), sock=None, follow: bool = False,
+          allow_upload: bool = False) -> None:
     """Serve the page and the API until stopped. ``/api/ask`` is answered by ``processes`` worker processes (default:
     one per core where there are several; 0: by threads of this process). Only requests for loopback names, the
     address bound and ``allow_hosts`` are answered; forwarding headers only from ``trusted_proxies``. ``sock``: the
-    listening socket, when the caller bound it already (``bind``)."""
+    listening socket, when the caller bound it already (``bind``). ``follow``: watch the corpus folder and update the
+    index as it changes (``FolderWatcher``)."""
     import uvicorn
 
     sock = sock or bind(host, port)
@@ -117,8 +124,10 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
     processes = cores() if processes is None and cores() > 1 else processes or 0
     pool = AnswerPool(live, processes) if processes else None
-    app = create_app(live, allow_rebuild, auth, allow_evaluate, pool, network)
+    app = create_app(live, allow_rebuild, auth, allow_evaluate, pool, network, watching=follow,
+                     allow_upload=allow_upload)
     watcher = Watcher(live) if watch else None
+    follower = FolderWatcher(live) if follow else None
     sweeper = Sweeper(uploads)
     shown = f"[{host}]" if ":" in host else host
     print(f"qa: serving {live.corpus} on http://{shown}:{port}/ (API: http://{shown}:{port}/api/docs)",
@@ -133,6 +142,8 @@ def serve(live: LiveIndex, host: str = "127.0.0.1", port: int = 7860, allow_rebu
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sweeper.stop()
+        if follower:
+            follower.stop()
         if watcher:
             watcher.stop()
         if pool:

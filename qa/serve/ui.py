@@ -17,8 +17,26 @@ from ..config import GOLD
 from ..errors import QAError
 from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
+from ..read.documents import SUFFIXES
 from ..service import LiveIndex
 from ..text import term_spans
+from .adding import MAX_ADD_FILES
+from .pageparts import (
+    COPY_JS,
+    JUMP_JS,
+    POLL_SECONDS,
+    RECENT_JS,
+    REMEMBER_JS,
+    add_documents,
+    cut_words,
+    gold_examples,
+    header_html,
+    hover,
+    notice_html,
+    shared_question,
+    size_label,
+    stale_note,
+)
 from .answer_box import ANSWER_CSS, render_answer_box
 
 CSS = ANSWER_CSS + """
@@ -82,14 +100,6 @@ element.addEventListener('click', (ev) => {
          try { document.execCommand('copy'); done(); } catch (e) {} t.remove(); }
 });
 """
-
-EXAMPLES = [
-    "How many countries does Vietnam have diplomatic relations with?",
-    "Which university is Tran Le Hung from?",
-    "When was Resolution 59 issued?",
-    "What did Nguyen Hong Dien say about free trade agreements?",
-    "Who won the 2022 FIFA World Cup?",
-]
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
@@ -257,26 +267,29 @@ def render_answer(answer: Answer, seconds: float | None = None, index: Index | N
 
 
 def render_conflicts(answer: Answer) -> str:
-    """The "Sources disagree" panel: each value with its quote, the documents that state it with their dates (a
-    newer article may explain the difference), and links that scroll to their cards."""
+    """The "Sources disagree" panel: each value with its quote, the documents that state it by title with their
+    dates (a newer article may explain the difference; the file on hover), and links that scroll to their cards."""
     if not answer.conflicts:
         return ""
     by_rank = {h.rank: h for h in answer.hits}
-    parts = []
+    parts, dated = [], False
     for conflict in answer.conflicts:
         rows = []
         for value in conflict.values:
+            hits = [by_rank[r] for r in value.hits if r in by_rank]
+            dated = dated or any(h.date for h in hits)
             sources = ", ".join(
-                f'<a class="qa-jump" href="#qa-hit-{r}" data-rank="{r}">[{r}] <code>{html.escape(by_rank[r].doc_id)}'
-                f'</code>{" · " + html.escape(by_rank[r].date) if by_rank[r].date else ""}</a>'
-                for r in value.hits if r in by_rank)
+                f'<a class="qa-jump" href="#qa-hit-{h.rank}" data-rank="{h.rank}" '
+                f'title="{html.escape(h.doc_id, quote=True)}">[{h.rank}] {html.escape(h.title or h.doc_id)}'
+                f'{" · " + html.escape(h.date) if h.date else ""}</a>' for h in hits)
             rows.append(f'<li><strong class="qa-value">{html.escape(value.value)}</strong> '
                         f'<q>{html.escape(value.quote)}</q> — {sources}</li>')
         parts.append(f'<div class="qa-conflict"><p>About {html.escape(conflict.about)}:</p><ul>{"".join(rows)}</ul>'
                      f'</div>')
+    check = "check the sources and their dates" if dated else "check the sources"
     return ('<section class="qa-conflicts" role="note" aria-label="Sources disagree"><strong>Sources disagree.'
-            '</strong> The passages below give different values for the same thing; check the sources and their '
-            f'dates.{"".join(parts)}</section>')
+            f'</strong> The passages below give different values for the same thing; {check}.{"".join(parts)}'
+            '</section>')
 
 
 def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:
@@ -294,12 +307,33 @@ def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, do
 # --- library, evaluation, status -----------------------------------------------------------------------------
 
 
+#: The Evaluate tab's tables (their headers show before the first run) and the questions table's widths in pixels.
+METRIC_COLUMNS = ["mode", *GOLD_COLUMNS, "p50 ms"]
+QUESTION_COLUMNS = ["id", "question", "result", "first relevant rank", "abstained", "short answer", "EM", "F1"]
+QUESTION_WIDTHS = [60, 420, 70, 150, 90, 200, 50, 60]
+
+
 LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "Size"]
 
 
+#: The Library's column widths in pixels (1,130 in all: at 1366 px every column shows; on a phone the table scrolls
+#: inside its box, its header labels still on one line) and the kind of each column: Title and Source are HTML, cut
+#: to the cell with the full value on hover.
+LIBRARY_WIDTHS = [340, 230, 110, 170, 80, 100, 100]
+LIBRARY_TYPES = ["html", "str", "str", "html", "str", "str", "str"]
+
+
 def library_rows(index: Index) -> list[list]:
-    return [[d.title, d.doc_id, d.date or "", d.source or "", d.pages or "", d.n_passages,
-             f"{len(d.text) / 1024:.1f} KB"] for d in index.documents()]
+    """One row per document; Size is the file's own (a PDF's, not its text's)."""
+    files = index.manifest.files()
+    rows = []
+    for d in index.documents():
+        size = files[d.doc_id].size if d.doc_id in files else len(d.text.encode())
+        source = _safe_url(d.source)
+        rows.append([hover(d.title, d.title), d.doc_id, d.date or "",
+                     hover(urlparse(source).netloc, source) if source else "", d.pages or None, d.n_passages,
+                     size_label(size)])
+    return rows
 
 
 def library_document(index: Index, doc_id: str, page: int = 1) -> str:
@@ -359,10 +393,12 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
 
 
 def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: Path | None = None,
-              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True):
+              delete_cache: tuple[int, int] | None = None, allow_evaluate: bool = True, watching: bool = False,
+              allow_upload: bool = False):
     """The page's Gradio app. The Evaluate run and the rebuild exist as events only when allowed (a page's events
     can be called by anyone who reaches the port). ``delete_cache`` = (every, older than) seconds: uploaded files
-    are removed."""
+    are removed. ``watching``: the server follows the folder (``qa serve --watch``); ``allow_upload``: documents
+    may be added from the page."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     import pandas as pd
@@ -374,26 +410,39 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
     m = live.current.manifest
 
     with gr.Blocks(title="qa: ask the documents", delete_cache=delete_cache) as app:
-        # HTML, escaped: a folder name may hold Markdown or markup of its own
-        gr.HTML(f'<h2 class="qa-h">Ask the documents</h2><p>{m.counts.documents} documents, {m.counts.passages} '
-                f"passages from <code>{html.escape(m.corpus)}</code>. Every answer is a passage you can check, "
-                f"cited to the character.</p>", elem_id="qa-header")
+        following = live.following()
+        header = gr.HTML(header_html(following, m.corpus), elem_id="qa-header")
+        notice = gr.HTML(notice_html(following, watching), elem_id="qa-notice")
+        shown = gr.State(following.generation)  # the generation this page's header and Library show
+        timer = gr.Timer(POLL_SECONDS)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row():
-                    question = gr.Textbox(label="Question", placeholder="Ask something the documents might say…",
+                    question = gr.Textbox(label="Question", elem_id="question", placeholder="Ask something the documents might say…",
                                           scale=5, min_width=260, autofocus=True, max_length=10_000, lines=1)
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
                     mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
-                button = gr.Button("Search", variant="primary")
-                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS)
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                button = gr.Button("Search", variant="primary", elem_id="search-button")
+                gr.HTML(elem_id="recent", js_on_load=RECENT_JS)  # filled by its script from localStorage
+                asked = gold_examples(live.corpus)
+                examples = gr.Dataset(components=[question], samples=[[q] for q in asked], label="Examples",
+                                      elem_id="examples", visible=bool(asked), samples_per_page=len(asked) or 1)
+                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS + JUMP_JS)
+                copy = gr.Button("Copy answer with citations", size="sm", elem_id="copy-answer")
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
+                if allow_upload:
+                    with gr.Row():
+                        adding = gr.File(label=f"Add documents ({', '.join(SUFFIXES)}; at most "
+                                               f"{live.settings.max_file_mb:g} MB each, {MAX_ADD_FILES} at a time)",
+                                         file_count="multiple", elem_id="add-files", scale=3)
+                        add_button = gr.Button("Add to the library", variant="primary", scale=1, elem_id="add-button")
+                    add_note = gr.HTML(elem_id="add-note", js_on_load=None)
                 docs = gr.Dataframe(
                     value=pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS),
-                    interactive=False, wrap=True, elem_id="library-table")
+                    interactive=False, wrap=False, elem_id="library-table", column_widths=LIBRARY_WIDTHS,
+                    datatype=LIBRARY_TYPES, elem_classes=["qa-table"])
                 doc_page = gr.Number(label="Page (of a PDF)", value=1, minimum=1, precision=0, elem_id="library-page")
                 doc_view = gr.HTML(elem_id="library-document", js_on_load=None)
                 doc_id = gr.State("")
@@ -411,13 +460,16 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                      interactive=allow_evaluate)
                     run_eval = gr.Button("Run evaluation", variant="primary", scale=1, interactive=allow_evaluate)
                 eval_note = gr.Markdown(elem_id="eval-note")
-                metrics = gr.Dataframe(label="Metrics per mode", interactive=False, elem_id="eval-metrics")
+                metrics = gr.Dataframe(pd.DataFrame(columns=METRIC_COLUMNS), label="Metrics per mode",
+                                       interactive=False, elem_id="eval-metrics", elem_classes=["qa-table"])
                 # one bar per (metric, mode): side by side, never stacked
                 chart = gr.BarPlot(x="metric · mode", y="value", color="mode", label="Metrics", elem_id="eval-chart",
                                    y_lim=[0, 1], sort=None, x_label_angle=-45)
-                questions = gr.Dataframe(label="Questions (choose a row to see what was retrieved)",
-                                         interactive=False, wrap=True, elem_id="eval-questions",
-                                         column_widths=["8%", "56%", "10%", "14%", "12%"])
+                questions = gr.Dataframe(pd.DataFrame(columns=QUESTION_COLUMNS),
+                                         label="Questions (choose a row to see what was retrieved)",
+                                         interactive=False, wrap=False, elem_id="eval-questions",
+                                         column_widths=QUESTION_WIDTHS, datatype=["str", "html", "str", "str", "str", "str", "str", "str"],
+                                         elem_classes=["qa-table"])
                 retrieved = gr.HTML(elem_id="eval-retrieved", js_on_load=None)
                 per_question = gr.State([])
 
@@ -436,22 +488,82 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                 checked_mode = check_mode(search_mode or DEFAULT_MODE)
             except QAError as e:
                 return f'<p class="qa-note">{html.escape(str(e))}</p>'
-            return answer(live.current, q, k_value, checked_mode)
+            return ("" if watching else stale_note(live)) + answer(live.current, q, k_value, checked_mode)
 
         # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
         # answer a bad k from a raw API call with an empty error)
-        button.click(search, [question, k, mode], results, api_name="search", preprocess=False)
-        question.submit(search, [question, k, mode], results, preprocess=False, **private)
+        button.click(search, [question, k, mode], results, api_name="search", preprocess=False, js=REMEMBER_JS)
+        question.submit(search, [question, k, mode], results, preprocess=False, js=REMEMBER_JS, **private)
+        copy.click(None, None, None, js=COPY_JS)
+
+        def open_shared(request: gr.Request):
+            """A link /?q=...&k=&mode= opens the page with that question answered."""
+            try:
+                shared = shared_question(dict(request.query_params), lambda top_k, m: (
+                    check_k(top_k), check_mode(m or DEFAULT_MODE)))
+            except QAError as e:
+                return gr.skip(), gr.skip(), gr.skip(), f'<p class="qa-note">{html.escape(str(e))}</p>'
+            if shared is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            q, top_k, m = shared
+            return q, top_k, m, search(q, top_k, m)
+
+        app.load(open_shared, None, [question, k, mode, results], **private)
+        examples.click(lambda sample: sample[0], examples, question, **private).then(
+            search, [question, k, mode], results, preprocess=False, **private)
+
+        def follow(seen: str):
+            """The notice, and the header and Library once a new generation is live (else left as they are)."""
+            now = live.following()
+            if now.generation == seen:
+                return notice_html(now, watching), gr.skip(), gr.skip(), gr.skip()
+            rows = pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS)
+            return notice_html(now, watching), header_html(now, m.corpus), rows, now.generation
+
+        timer.tick(follow, shown, [notice, header, docs, shown], show_progress="hidden", **private)
 
         def open_document(evt: gr.SelectData):
             row = evt.row_value if evt.row_value else None
             return (library_document(live.current, row[1]), row[1], 1) if row else ("", "", 1)
 
-        def turn_page(chosen: str, page: float | None) -> str:
-            return library_document(live.current, chosen, int(page or 1)) if chosen else ""
+        def turn_page(chosen: str, page: float | None):
+            """The page asked for, or the nearest one there is: a number beyond the last shows the last page and
+            the box says so."""
+            if not chosen:
+                return "", gr.skip()
+            asked = int(page or 1)
+            try:
+                shown = min(max(1, asked), live.current.document(chosen).pages or 1)
+            except QAError:
+                shown = asked
+            return library_document(live.current, chosen, shown), (shown if shown != asked else gr.skip())
 
         docs.select(open_document, None, [doc_view, doc_id, doc_page], **private)
-        doc_page.change(turn_page, [doc_id, doc_page], doc_view, **private)
+
+        if allow_upload:
+            def add(files, progress=gr.Progress()):
+                """Raw values (preprocess=False): the name each file was offered under, which Gradio's own
+                preprocessing would have cut to its last part (so ``../../x.txt`` would pass as ``x.txt``)."""
+                pairs, foreign = [], []
+                for f in files if isinstance(files, list) else []:
+                    path = f.get("path") if isinstance(f, dict) else None
+                    if isinstance(path, str) and _uploaded(Path(path)):
+                        pairs.append((str(f.get("orig_name") or Path(path).name), Path(path)))
+                    else:
+                        foreign.append(str(path))
+                try:
+                    note = add_documents(live, pairs, lambda phase, done, total: progress(
+                        done / total if total else None, desc=phase))
+                finally:
+                    for _, path in pairs:
+                        path.unlink(missing_ok=True)
+                if foreign:
+                    note += '<p class="qa-note">Only files uploaded to this page can be added.</p>'
+                return note, None
+
+            add_button.click(add, adding, [add_note, adding], preprocess=False, concurrency_limit=1,
+                             concurrency_id="add", **private)
+        doc_page.change(turn_page, [doc_id, doc_page], [doc_view, doc_page], **private)
 
         def evaluate(file, progress=gr.Progress()):
             """A generator, so that it stops when the visitor leaves (see ``_while_watched``); bounded by the upload
@@ -474,28 +586,29 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                     Path(file).unlink(missing_ok=True)
             modes = sorted(MODES)
             progress(0, desc="evaluating")
+            # the run's thread only records how far it got: Gradio's progress reaches the page from this one
+            done = [0, 1]
             run = _while_watched(lambda alive: evaluate_gold(
-                live.current, gold, modes, progress=lambda done, total: (
-                    alive(), progress(done / max(1, total), desc="evaluating"))))
+                live.current, gold, modes, progress=lambda n, total: (alive(), done.__setitem__(slice(None), [n, total]))))
             results = None
             for results in run:
                 if results is None:
+                    progress(done[0] / max(1, done[1]), desc=f"evaluating: {done[0]} of {done[1]}")
                     yield (gr.skip(),) * 5
             if results is None:
                 return
             keys = GOLD_COLUMNS
             table = pd.DataFrame([[mode, *(round(r.summary()[k], 3) for k in keys),
                                    r.summary()["latency_p50_ms"]] for mode, r in results.items()],
-                                 columns=["mode", *keys, "p50 ms"])
+                                 columns=METRIC_COLUMNS)
             long = pd.DataFrame([[mode, f"{key} · {mode}", r.metrics[key]] for key in GOLD_METRICS
                                  for mode, r in results.items()], columns=["mode", "metric · mode", "value"])
             rows = results[DEFAULT_MODE].per_question
-            qtable = pd.DataFrame([[r["id"], r["question"], _verdict(r), r["first_relevant_rank"] or "",
-                                    "yes" if r["abstained"] else "no", r["answer"],
+            qtable = pd.DataFrame([[r["id"], hover(r["question"], r["question"]), _verdict(r),
+                                    r["first_relevant_rank"] or "", "yes" if r["abstained"] else "no", r["answer"],
                                     "" if r["em"] is None else int(r["em"]), "" if r["f1"] is None else r["f1"]]
                                    for r in rows],
-                                  columns=["id", "question", "result", "first relevant rank", "abstained",
-                                           "short answer", "EM", "F1"])
+                                  columns=QUESTION_COLUMNS)
             note = (f"{len(gold)} questions from `{html.escape(path.name)}`; questions table: "
                     f"{DEFAULT_MODE} mode. Pass = an answerable question with a relevant passage in the top 5 "
                     f"and no abstention, or an unanswerable one abstained on.")
@@ -503,15 +616,17 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
         if allow_evaluate:
             run_eval.click(evaluate, [upload], [eval_note, metrics, chart, questions, per_question],
-                           concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
+                           show_progress_on=[eval_note], concurrency_limit=1, concurrency_id="evaluate", time_limit=EVALUATE_SECONDS, **private)
 
         def show_retrieved(rows: list, evt: gr.SelectData) -> str:
             if not rows or evt.index is None:
                 return ""
             r = rows[evt.index[0]]
             items = "".join(
-                f'<li><code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
-                f'<span class="qa-text">{html.escape(" ".join(h["text"].split())[:400])}</span></li>'
+                f'<li class="{"qa-relevant" if h.get("relevant") else "qa-irrelevant"}">'
+                f'<strong>{"relevant" if h.get("relevant") else "not relevant"}</strong> · '
+                f'<code>{html.escape(h["doc_id"])}</code> characters {h["start"]}–{h["end"]}: '
+                f'<span class="qa-text">{html.escape(cut_words(h["text"], 400))}</span></li>'
                 for h in r["retrieved"])
             return (f"<p><strong>{html.escape(r['id'])}</strong> {html.escape(r['question'])} — "
                     f"{_verdict(r)}</p><ol>{items}</ol>")
