@@ -780,3 +780,45 @@ def test_the_ask_controls_and_the_index_refresh_work(view, seeds_server):
         page.get_by_role("button", name="Refresh status").click()
     assert joined.value.status == 200
     assert "fresh" in page.locator("#index-status .qa-fresh").inner_text()
+
+
+@pytest.fixture(scope="module")
+def folders_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("within")
+    corpus = make_corpus(root / "c", {
+        "reports/harbour.md": "# Harbour report\n\nThe harbour crane lifts 40 tonnes of cargo each hour.\n",
+        "reports/airport.txt": "Airport report\nThe airport crane lifts 12 tonnes of cargo each hour.\n",
+        "notes/market.html": "<html><head><title>Market notes</title></head><body><p>The market crane lifts "
+                             "7 tonnes of cargo each hour.</p></body></html>"})
+    server = Server(corpus, root / "index")
+    yield server
+    server.stop()
+
+
+def test_search_within_a_folder_or_a_document_from_the_page(page, folders_server):
+    page.goto(folders_server.url)
+    page.get_by_text("Search within").click()
+    folders = page.locator("#within-folders input")
+    folders.click()
+    page.get_by_role("option", name="notes").click()
+    page.keyboard.press("Escape")
+    box = page.get_by_label("Question")
+    box.fill("How many tonnes does the crane lift each hour?")
+    box.press("Enter")
+    page.wait_for_selector("#results .qa-card", timeout=60_000)
+    cards = page.locator("#results .qa-card")
+    assert cards.count() == 1 and "notes/market.html" in cards.first.inner_text()
+    page.goto(folders_server.url)  # a fresh page: nothing chosen
+    page.get_by_text("Search within").click()
+    page.get_by_label("Question").fill("How many tonnes does the crane lift each hour?")
+    docs = page.locator("#within-docs input")
+    docs.click()
+    page.get_by_role("option", name="Airport report · reports/airport.txt").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_function("document.querySelectorAll('#results .qa-card').length === 1 && "
+                           "document.querySelector('#results').innerText.includes('reports/airport.txt')",
+                           timeout=60_000)
+    assert "notes/market.html" not in page.locator("#results").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "search-within.png"), full_page=True)

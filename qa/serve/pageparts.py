@@ -168,7 +168,7 @@ def _names(names: list[str]) -> str:
 RECENT = 10
 #: Before a question is sent: keep it in this browser's list of recent questions (localStorage only; the server
 #: never sees the list), then pass the values on unchanged.
-REMEMBER_JS = """(q, k, m) => {
+REMEMBER_JS = """(q, k, m, ...rest) => {
   try {
     const text = (q || '').trim();
     if (text) {
@@ -177,7 +177,7 @@ REMEMBER_JS = """(q, k, m) => {
       window.dispatchEvent(new Event('qa-recent'));
     }
   } catch (e) {}
-  return [q, k, m];
+  return [q, k, m, ...rest];
 }""".replace("RECENT", str(RECENT))
 
 #: The recent questions of this browser, each a link that opens the page with it answered (?q=); built with

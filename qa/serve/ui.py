@@ -17,10 +17,12 @@ from ..config import GOLD
 from ..errors import QAError
 from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
 from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
+from ..rank.scope import EVERYTHING, Scope
 from ..read.documents import SUFFIXES
 from ..service import LiveIndex
 from ..text import term_spans
 from .adding import MAX_ADD_FILES
+from .answer_box import ANSWER_CSS, render_answer_box
 from .pageparts import (
     COPY_JS,
     JUMP_JS,
@@ -37,7 +39,6 @@ from .pageparts import (
     size_label,
     stale_note,
 )
-from .answer_box import ANSWER_CSS, render_answer_box
 
 CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -292,13 +293,14 @@ def render_conflicts(answer: Answer) -> str:
             '</section>')
 
 
-def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True) -> str:
+def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True,
+           scope: Scope = EVERYTHING) -> str:
     """What the page shows for a question: cited, escaped passages, or a gentle note."""
     if not isinstance(question, str) or not question.strip():
         return '<p class="qa-note">Type a question to search the documents.</p>'
     started = time.perf_counter()
     try:
-        result = index.answer(check_question(question, cut_long=True), k=int(k), mode=mode)
+        result = index.answer(check_question(question, cut_long=True), k=int(k), mode=mode, scope=scope)
     except QAError as e:
         return f'<p class="qa-note">{html.escape(str(e))}</p>'
     return render_answer(result, time.perf_counter() - started, index if documents else None)
@@ -321,6 +323,15 @@ LIBRARY_COLUMNS = ["Title", "Document", "Date", "Source", "Pages", "Passages", "
 #: to the cell with the full value on hover.
 LIBRARY_WIDTHS = [340, 230, 110, 170, 80, 100, 100]
 LIBRARY_TYPES = ["html", "str", "str", "html", "str", "str", "str"]
+
+
+def scope_choices(index: Index) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """What the page's "Search within" offers: the documents (title and id), the folders that hold them, and their
+    file types."""
+    docs = index.documents()
+    folders = sorted({"/".join(d.doc_id.split("/")[:n]) for d in docs for n in range(1, d.doc_id.count("/") + 1)})
+    types = sorted({Path(d.doc_id).suffix.lstrip(".").lower() for d in docs} - {""})
+    return [(f"{d.title} · {d.doc_id}", d.doc_id) for d in docs], folders, types
 
 
 def library_rows(index: Index) -> list[list]:
@@ -422,6 +433,15 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                           scale=5, min_width=260, autofocus=True, max_length=10_000, lines=1)
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1, min_width=150)
                     mode = gr.Dropdown(sorted(MODES), value=DEFAULT_MODE, label="Mode", scale=1, min_width=120)
+                within_docs, within_folders, within_types = scope_choices(live.current)
+                with gr.Accordion("Search within", open=False, elem_id="within"):
+                    with gr.Row():
+                        scope_docs = gr.Dropdown(within_docs, multiselect=True, label="Documents", scale=3,
+                                                 elem_id="within-docs")
+                        scope_folders = gr.Dropdown(within_folders, multiselect=True, label="Folders", scale=2,
+                                                    elem_id="within-folders", visible=bool(within_folders))
+                        scope_types = gr.Dropdown(within_types, multiselect=True, label="File types", scale=1,
+                                                  elem_id="within-types")
                 button = gr.Button("Search", variant="primary", elem_id="search-button")
                 gr.HTML(elem_id="recent", js_on_load=RECENT_JS)  # filled by its script from localStorage
                 asked = gold_examples(live.corpus)
@@ -481,19 +501,29 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                                         elem_id="rebuild")
                 rebuild_note = gr.Markdown(elem_id="rebuild-note")
 
-        def search(q: str | None = None, top_k: float | None = 5, search_mode: str | None = DEFAULT_MODE) -> str:
-            # anyone may call this route with anything: a bad k or mode gets the page's note, never an error
+        def ask_within(q: str | None = None, top_k: float | None = 5, search_mode: str | None = DEFAULT_MODE,
+                       docs_in=None, folders_in=None, types_in=None) -> str:
+            # anyone may call this route with anything: a bad k, mode or scope gets the page's note, never an error
             try:
                 k_value = check_k(5 if top_k is None else top_k)
                 checked_mode = check_mode(search_mode or DEFAULT_MODE)
+                scope = Scope.of(doc=docs_in or None, folder=folders_in or None, type=types_in or None)
             except QAError as e:
                 return f'<p class="qa-note">{html.escape(str(e))}</p>'
-            return ("" if watching else stale_note(live)) + answer(live.current, q, k_value, checked_mode)
+            return ("" if watching else stale_note(live)) + answer(live.current, q, k_value, checked_mode,
+                                                                   scope=scope)
+
+        def search(q: str, top_k: float = 5, search_mode: str = DEFAULT_MODE) -> str:
+            """The page's answer to a question, as HTML (the JSON API, /api/ask, answers the same as data)."""
+            return ask_within(q, top_k, search_mode)
 
         # preprocess=False: the raw values reach search(), which checks them itself (a component's own check would
-        # answer a bad k from a raw API call with an empty error)
-        button.click(search, [question, k, mode], results, api_name="search", preprocess=False, js=REMEMBER_JS)
-        question.submit(search, [question, k, mode], results, preprocess=False, js=REMEMBER_JS, **private)
+        # answer a bad k from a raw API call with an empty error). The page's own events carry its "Search within"
+        # choices; the public route keeps its three inputs (question, k, mode).
+        asked_with = [question, k, mode, scope_docs, scope_folders, scope_types]
+        button.click(ask_within, asked_with, results, preprocess=False, js=REMEMBER_JS, **private)
+        gr.api(search, api_name="search")
+        question.submit(ask_within, asked_with, results, preprocess=False, js=REMEMBER_JS, **private)
         copy.click(None, None, None, js=COPY_JS)
 
         def open_shared(request: gr.Request):
@@ -510,17 +540,21 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
 
         app.load(open_shared, None, [question, k, mode, results], **private)
         examples.click(lambda sample: sample[0], examples, question, **private).then(
-            search, [question, k, mode], results, preprocess=False, **private)
+            ask_within, asked_with, results, preprocess=False, **private)
 
         def follow(seen: str):
             """The notice, and the header and Library once a new generation is live (else left as they are)."""
             now = live.following()
             if now.generation == seen:
-                return notice_html(now, watching), gr.skip(), gr.skip(), gr.skip()
+                return notice_html(now, watching), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             rows = pd.DataFrame(library_rows(live.current), columns=LIBRARY_COLUMNS)
-            return notice_html(now, watching), header_html(now, m.corpus), rows, now.generation
+            within = scope_choices(live.current)
+            return (notice_html(now, watching), header_html(now, m.corpus), rows, now.generation,
+                    gr.update(choices=within[0]), gr.update(choices=within[1], visible=bool(within[1])),
+                    gr.update(choices=within[2]))
 
-        timer.tick(follow, shown, [notice, header, docs, shown], show_progress="hidden", **private)
+        timer.tick(follow, shown, [notice, header, docs, shown, scope_docs, scope_folders, scope_types],
+                   show_progress="hidden", **private)
 
         def open_document(evt: gr.SelectData):
             row = evt.row_value if evt.row_value else None
