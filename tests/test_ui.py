@@ -107,7 +107,7 @@ def test_sources_that_disagree_get_a_panel_linked_to_their_marked_cards(seeds_se
 def test_the_disagreement_panel_escapes_what_it_shows():
     from qa.index import Answer, Hit
     from qa.rank.conflicts import Conflict, Value
-    from qa.serve.ui import render_answer
+    from qa.serve.rendering import render_answer
 
     evil = "<img src=x onerror=alert(1)>"
     hits = tuple(Hit(r, 0.5, f"About {n} {evil} things.", f"{evil}{r}.txt", evil, None, 0, 20, evil, 1, 1)
@@ -145,7 +145,7 @@ def test_a_long_run_stops_when_nobody_asks_for_more():
 
 
 def test_retrieved_passages_are_cut_at_a_word_boundary():
-    from qa.serve.ui import cut_words
+    from qa.serve.pageparts import cut_words
 
     text = "The   Tan Son Nhat cargo terminal handled 412,000 tonnes of air freight in 2024."
     assert cut_words(text, 200) == " ".join(text.split())
@@ -157,7 +157,7 @@ def test_retrieved_passages_are_cut_at_a_word_boundary():
 def test_conflict_sources_are_named_by_title_and_dates_asked_for_only_when_known():
     from qa.index import Answer, Hit
     from qa.rank.conflicts import Conflict, Value
-    from qa.serve.ui import render_conflicts
+    from qa.serve.rendering import render_conflicts
 
     def answer(date):
         hits = tuple(Hit(r, 0.5, f"About {n} things.", f"{r}.txt", f"Title {r}", None, 0, 20, date, 1, 1)

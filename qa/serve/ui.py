@@ -16,13 +16,12 @@ from urllib.parse import urlparse
 from ..config import GOLD
 from ..errors import QAError
 from ..evaluate import GOLD_COLUMNS, GOLD_METRICS, evaluate_gold, load_gold
-from ..index import DEFAULT_MODE, MODES, Answer, Hit, Index, check_k, check_mode, check_question
+from ..index import DEFAULT_MODE, MODES, Index, check_k, check_mode, check_question
 from ..rank.scope import EVERYTHING, Scope
 from ..read.documents import SUFFIXES
 from ..service import LiveIndex
-from ..text import term_spans
 from .adding import MAX_ADD_FILES
-from .answer_box import ANSWER_CSS, render_answer_box
+from .answer_box import ANSWER_CSS
 from .pageparts import (
     COPY_JS,
     JUMP_JS,
@@ -39,6 +38,7 @@ from .pageparts import (
     size_label,
     stale_note,
 )
+from .rendering import page_window, render_answer, render_document, safe_url, source_link
 
 CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -102,195 +102,11 @@ element.addEventListener('click', (ev) => {
 });
 """
 
-#: A document view inlines at most this many characters around its passage.
-DOC_WINDOW = 60_000
 #: An Evaluate run reads at most this many gold questions and runs at most this long (one run at a time).
 MAX_GOLD_QUESTIONS = 500
 EVALUATE_SECONDS = 600
 
 
-def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
-    """``text`` escaped, the answer sentence(s) in <strong class="qa-answer">, question words in <mark>, and the
-    words of values that the sources disagree on in <span class="qa-disagree">.
-
-    ``answer_spans`` and ``flagged`` are offsets into ``text``.
-    """
-    cuts = sorted({0, len(text), *(x for span in (*answer_spans, *flagged) for x in span)})
-    terms = term_spans(text, question) if question else []
-    out = []
-    for a, b in zip(cuts, cuts[1:]):
-        inside = any(s <= a and b <= e for s, e in answer_spans)
-        disputed = any(s <= a and b <= e for s, e in flagged)
-        piece, last = [], a
-        for s, e in terms:
-            if a <= s and e <= b:
-                piece.append(html.escape(text[last:s]))
-                piece.append(f'<mark class="qa-term">{html.escape(text[s:e])}</mark>')
-                last = e
-        piece.append(html.escape(text[last:b]))
-        body = "".join(piece)
-        if disputed:
-            body = f'<span class="qa-disagree" title="the sources disagree on this value">{body}</span>'
-        out.append(f'<strong class="qa-answer">{body}</strong>' if inside else body)
-    return "".join(out)
-
-
-def _safe_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    parsed = urlparse(url)
-    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
-
-
-def _source_link(url: str | None) -> str:
-    url = _safe_url(url)
-    if not url:
-        return ""
-    return (f'<a class="qa-source" href="{html.escape(url, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer">{html.escape(urlparse(url).netloc)}</a>')
-
-
-def page_window(text: str, page_starts: tuple[int, ...], first: int, last: int | None = None) -> tuple[int, int]:
-    """The characters of pages ``first`` to ``last`` (1-based) of a paged document."""
-    last = last or first
-    end = page_starts[last] if last < len(page_starts) else len(text)
-    return page_starts[first - 1], end
-
-
-def _pages_label(pages: tuple[int, ...]) -> str:
-    return f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
-
-
-def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus: tuple[int, int] | None = None,
-                    answer_spans=(), question: str = "", page_starts: tuple[int, ...] = (),
-                    window: tuple[int, int] | None = None) -> str:
-    """A document's text, escaped: passage boundaries marked (¶n), page starts of a paged document marked, text
-    outside every passage dimmed (debris), and the ``focus`` passage highlighted with its answer sentence. Shows
-    ``window`` (a page, say) or, for long documents, a window around the focus."""
-    lo, hi = window or (0, len(text))
-    note = ""
-    if window is None and len(text) > DOC_WINDOW:
-        centre = focus[0] if focus else 0
-        lo = max(0, centre - DOC_WINDOW // 2)
-        hi = min(len(text), lo + DOC_WINDOW)
-        note = f'<p class="qa-note">Showing characters {lo}–{hi} of {len(text)}.</p>'
-    covered = sorted((s, e) for _, s, e in passages)
-    starts = {s: n + 1 for n, s, _ in passages}
-    page_at = {s: n + 1 for n, s in enumerate(page_starts)}
-    cuts = {lo, hi, *page_at}
-    for s, e in covered:
-        cuts.update((s, e))
-    if focus:
-        cuts.update(focus)
-    for s, e in answer_spans:
-        cuts.update((s, e))
-    cuts = sorted(c for c in cuts if lo <= c <= hi)
-    out = []
-    for a, b in zip(cuts, cuts[1:]):
-        if a in page_at:
-            out.append(f'<span class="qa-page" data-page="{page_at[a]}">page {page_at[a]}</span>')
-        if a in starts:
-            out.append(f'<span class="qa-pb" title="passage {starts[a]} starts">¶{starts[a]}</span>')
-        piece = text[a:b]
-        in_focus = focus is not None and focus[0] <= a and b <= focus[1]
-        body = _marked(piece, question if in_focus else "",
-                       [(max(s, a) - a, min(e, b) - a) for s, e in answer_spans if s < b and e > a and s <= a and b <= e])
-        if passages and not any(s <= a and b <= e for s, e in covered):
-            body = f'<span class="qa-debris" title="not part of any passage">{body}</span>'
-        if in_focus:
-            body = f'<span class="qa-doc-passage">{body}</span>'
-        out.append(body)
-    return note + '<div class="qa-doc-text">' + "".join(out) + "</div>"
-
-
-def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: float = 1.0,
-               index: Index | None = None, flagged: tuple[tuple[int, int], ...] = ()) -> str:
-    """One card. ``flagged``: document offsets of values the sources disagree on, marked in the text."""
-    date = f" · {html.escape(hit.date)}" if hit.date else ""
-    source = _source_link(hit.source)
-    source = f" · {source}" if source else ""
-    spans = [(s - hit.start, e - hit.start) for s, e in hit.answer_spans] if mark_answer else []
-    width = max(0.0, min(1.0, hit.score / top_score)) * 100 if top_score > 0 else 0
-    also = ""
-    if hit.also_in:
-        places = ", ".join(f"<code>{html.escape(p.doc_id)}</code> (characters {p.start}–{p.end})" for p in hit.also_in)
-        also = f'<div class="qa-also">also in: {places}</div>'
-    document = ""
-    if index is not None:
-        doc = index.document(hit.doc_id)
-        window, where = None, ""
-        if hit.pages:  # a paged document opens on the passage's own page(s)
-            window = page_window(doc.text, doc.page_starts, hit.pages[0], hit.pages[-1])
-            where = f'<p class="qa-note qa-doc-pages">{_pages_label(hit.pages).capitalize()} of {doc.pages}</p>'
-        view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
-                               hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
-        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
-    pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
-    kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
-    return (
-        f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
-        f'data-kind="{html.escape(hit.kind, quote=True)}">'
-        f'<div class="qa-head"><span class="qa-rank">{hit.rank}</span>'
-        f'<span class="qa-title">{html.escape(hit.title)}</span>{kind}'
-        f'<span class="qa-score" title="score relative to the first result">'
-        f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
-        f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
-        f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
-        f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
-        f'</div>{also}{document}</article>'
-    )
-
-
-def render_answer(answer: Answer, seconds: float | None = None, index: Index | None = None) -> str:
-    if not answer.hits:
-        return '<p class="qa-note">The index has no passages.</p>'
-    took = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
-    head = f'<p class="qa-note qa-took">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
-    box = render_answer_box(answer)
-    if box:
-        head = box + head
-    elif answer.abstained:
-        head = (
-            '<div class="qa-abstain" role="status"><strong>The documents do not seem to answer this.</strong> '
-            f"Confidence {answer.confidence:.2f} is below {answer.threshold:.2f}; the nearest passages below are "
-            "shown for reference, not as answers.</div>" + head
-        )
-    top = max(h.score for h in answer.hits)
-    flagged: dict[str, list[tuple[int, int]]] = {}
-    for conflict in answer.conflicts:
-        for value in conflict.values:
-            for doc_id, s, e in value.spans:
-                flagged.setdefault(doc_id, []).append((s, e))
-    # a sentence of a passage that does not answer is no answer: mark none when abstaining
-    cards = "".join(render_hit(h, answer.question, not answer.abstained, top, index, tuple(
-        (s, e) for s, e in flagged.get(h.doc_id, ()) if h.start <= s and e <= h.end)) for h in answer.hits)
-    return head + render_conflicts(answer) + f'<div class="qa-hits{" qa-low" if answer.abstained else ""}">{cards}</div>'
-
-
-def render_conflicts(answer: Answer) -> str:
-    """The "Sources disagree" panel: each value with its quote, the documents that state it by title with their
-    dates (a newer article may explain the difference; the file on hover), and links that scroll to their cards."""
-    if not answer.conflicts:
-        return ""
-    by_rank = {h.rank: h for h in answer.hits}
-    parts, dated = [], False
-    for conflict in answer.conflicts:
-        rows = []
-        for value in conflict.values:
-            hits = [by_rank[r] for r in value.hits if r in by_rank]
-            dated = dated or any(h.date for h in hits)
-            sources = ", ".join(
-                f'<a class="qa-jump" href="#qa-hit-{h.rank}" data-rank="{h.rank}" '
-                f'title="{html.escape(h.doc_id, quote=True)}">[{h.rank}] {html.escape(h.title or h.doc_id)}'
-                f'{" · " + html.escape(h.date) if h.date else ""}</a>' for h in hits)
-            rows.append(f'<li><strong class="qa-value">{html.escape(value.value)}</strong> '
-                        f'<q>{html.escape(value.quote)}</q> — {sources}</li>')
-        parts.append(f'<div class="qa-conflict"><p>About {html.escape(conflict.about)}:</p><ul>{"".join(rows)}</ul>'
-                     f'</div>')
-    check = "check the sources and their dates" if dated else "check the sources"
-    return ('<section class="qa-conflicts" role="note" aria-label="Sources disagree"><strong>Sources disagree.'
-            f'</strong> The passages below give different values for the same thing; {check}.{"".join(parts)}'
-            '</section>')
 
 
 def answer(index: Index, question: str, k: int = 5, mode: str = DEFAULT_MODE, documents: bool = True,
@@ -340,7 +156,7 @@ def library_rows(index: Index) -> list[list]:
     rows = []
     for d in index.documents():
         size = files[d.doc_id].size if d.doc_id in files else len(d.text.encode())
-        source = _safe_url(d.source)
+        source = safe_url(d.source)
         rows.append([hover(d.title, d.title), d.doc_id, d.date or "",
                      hover(urlparse(source).netloc, source) if source else "", d.pages or None, d.n_passages,
                      size_label(size)])
@@ -360,7 +176,7 @@ def library_document(index: Index, doc_id: str, page: int = 1) -> str:
         where = f" · page {page} of {doc.pages} (choose the page above)"
     head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
             f'{" · " + html.escape(doc.date) if doc.date else ""}'
-            f'{" · " + _source_link(doc.source) if _safe_url(doc.source) else ""} · {doc.n_passages} passages'
+            f'{" · " + source_link(doc.source) if safe_url(doc.source) else ""} · {doc.n_passages} passages'
             f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
     return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
                                   window=window)
