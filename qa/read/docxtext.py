@@ -214,8 +214,22 @@ def _metadata(document) -> tuple[str | None, str | None]:
     return real_title(title), iso_date(when.year, when.month, when.day) if when else None
 
 
-def docx_to_text(data: bytes) -> Extracted:
-    """The body text of a .docx; raises ``Unreadable`` when it is not one or holds no text."""
+def _unpacked(data: bytes) -> int:
+    """What the zip's parts unpack to, by its directory (0 when it is not a zip: python-docx then says why)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
+
+
+def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
+    """The body text of a .docx; raises ``Unreadable`` when it is not one, holds no text, or its parts unpack to
+    more than ``max_unpacked`` bytes (judged from the zip's directory, before anything is inflated; a directory
+    that lies is caught by the reading worker's memory limit)."""
+    if max_unpacked is not None and (size := _unpacked(data)) > max_unpacked:
+        raise Unreadable(f"over the reading budget: its parts unpack to {size / 2**20:,.0f} MB, more than "
+                         f"{max_unpacked / 2**20:g} MB (QA_READ_UNPACKED_MB)")
     document = _open(bytes(data))
     found: list[tuple[str, str]] = []
     _walk(document.element.body, found, _Styles(document))

@@ -18,13 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from hashlib import sha256
 from pathlib import Path
 from queue import Empty, Queue
 
 import numpy as np
 
-from ..config import Settings
+from ..config import ReadingBudget, Settings
 from ..errors import QAError
 from ..models.embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from ..rank import lexical, sentences
@@ -183,7 +184,7 @@ class _Build:
                  reuse: Reuse, progress: Progress | None, source: Source | None = None):
         self.tmp, self.corpus, self.settings = tmp, corpus, settings
         self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
-        self.source = source or _read_here
+        self.source = source or partial(_read_here, budget=ReadingBudget.of(settings))
         self.embedded = self.read = self.written = 0
         # passages waiting to be written: each with its text hash, and what to store and its terms if it came embedded
         self.pending: list[tuple[Passage, str, Stored | None, str | None]] = []
@@ -329,9 +330,11 @@ class _Build:
 READ_AHEAD = True
 
 
-def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page) -> Iterator[Document | Skipped]:
-    """The default source: the files read in this process, ahead of the embedding (``READ_AHEAD``)."""
-    documents = iter_documents(corpus, files, max_bytes, on_page)
+def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page,
+               budget: ReadingBudget | None = None) -> Iterator[Document | Skipped]:
+    """The default source: the files read on this machine (each parsed in the reading worker, within ``budget``),
+    ahead of the embedding (``READ_AHEAD``)."""
+    documents = iter_documents(corpus, files, max_bytes, on_page, budget)
     return _ahead(documents) if READ_AHEAD else documents
 
 
@@ -387,6 +390,6 @@ def _hash_or_none(f: FileInfo, max_bytes: int) -> str | None:
     if f.problem:
         return None
     try:
-        return sha256_file(f.path, max_bytes)
+        return sha256_file(f, max_bytes)
     except OSError:
         return None
