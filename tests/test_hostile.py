@@ -329,3 +329,31 @@ def test_bad_sizes_are_one_line_errors(tmp_path):
     result = subprocess.run([*FAKE_QA, "index", tmp_path, "--index-dir", tmp_path / "ix"], capture_output=True,
                             text=True, timeout=120, env={**os.environ, "QA_READ_SECONDS": "nan"})
     assert result.returncode != 0 and "QA_READ_SECONDS must be a finite number above 0" in result.stderr
+
+
+@pytest.mark.server
+def test_a_served_folder_with_a_name_that_is_not_utf8_answers_health_and_lists_it(tmp_path):
+    """Finding 5, served: /api/health answered 500 (and Rebuild {"error": null})."""
+    import json
+    import time
+
+    from helpers import Server, fetch
+
+    folder = tmp_path / "c"
+    _not_utf8_folder(folder)
+    server = Server(folder, tmp_path / "ix", command=FAKE_QA)
+    try:
+        status, _, body = fetch(server.url + "api/health")
+        assert status == 200, body
+        health = json.loads(body)
+        assert health["documents"] == 4 and health["corpus_changed"] is False
+        status, _, body = fetch(server.url + "api/documents")
+        assert status == 200 and "caf%E9.txt" in json.loads(body).__repr__()
+        with open(os.path.join(os.fsencode(folder), b"new \xff.txt"), "wb") as f:
+            f.write(b"New\nA new file with an odd name.\n")
+        time.sleep(2.5)  # past the health listing's cache
+        status, _, body = fetch(server.url + "api/health")
+        assert status == 200, body
+        assert json.loads(body)["changes"] == "new %FF.txt added"
+    finally:
+        server.stop()

@@ -113,6 +113,11 @@ def _too_large(size: int, max_bytes: int) -> str:
             f"raise it with --max-file-mb or QA_MAX_FILE_MB)")
 
 
+#: Parse each file in the reading worker (``qa.read.worker``), under the time and memory budget. Off only for
+#: bench/reading.py, which measures what the worker costs a build against parsing here.
+ISOLATE = True
+
+
 def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None,
                    on_page: OnPage | None = None, budget: ReadingBudget | None = None) -> Iterator[Document | Skipped]:
     """Read each listed file into a Document, or say why it was skipped. The size limit is decided from the file's
@@ -143,7 +148,8 @@ def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = 
             yield Skipped(info.doc_id, _too_large(len(data), max_bytes))
             continue
         progress = (lambda done, total, d=info.doc_id: on_page(d, done, total)) if on_page else None
-        answer = worker.read({"doc_id": info.doc_id}, data, budget, progress)
+        answer = worker.read({"doc_id": info.doc_id}, data, budget, progress) if ISOLATE else \
+            read_request({"doc_id": info.doc_id, "budget": asdict(budget)}, data, progress or (lambda d, t: None))
         yield _document(answer["document"]) if "document" in answer else Skipped(info.doc_id, answer["skipped"])
 
 
