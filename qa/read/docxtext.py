@@ -196,6 +196,15 @@ def _open(data: bytes):
         raise Unreadable(f"not a Word .docx file ({_why_not_docx(data, e)})") from None
 
 
+#: The creation and modification time in python-docx's own default template: a file made with python-docx that never
+#: set them carries it, and it says nothing of when the document was written (issue 22).
+_PYTHON_DOCX_TEMPLATE = (2013, 12, 23, 23, 15)
+
+
+def _template_date(when) -> bool:
+    return (when.year, when.month, when.day, when.hour, when.minute) == _PYTHON_DOCX_TEMPLATE and not when.second
+
+
 def _metadata(document) -> tuple[str | None, str | None]:
     """(title, ISO date) from docProps/core.xml; none when the file has no core properties.
 
@@ -208,7 +217,8 @@ def _metadata(document) -> tuple[str | None, str | None]:
         return None, None
     try:
         props = document.core_properties
-        title, when = props.title, props.created or props.modified
+        dates = [d for d in (props.created, props.modified) if d is not None and not _template_date(d)]
+        title, when = props.title, (dates or [None])[0]
     except (ValueError, KeyError, AttributeError):  # an unparseable date, a damaged part
         return None, None
     return real_title(title), iso_date(when.year, when.month, when.day) if when else None
