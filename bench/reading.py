@@ -3,7 +3,7 @@ process under RLIMIT_AS and a time limit) against parsed in the building process
 
 Two folders: the seeds (five text files), and the seeds with three Chromium-printed PDF reports (30 pages each)
 and a Word file. For each, in this process and alternating, a whole build as users get it (``build_index`` with
-the real model, from scratch) with and without the worker, median of ``--runs``; and the reading alone (list,
+the real model, from scratch) with and without the worker, median of ``--runs``, in wall and in CPU seconds (the worker's included); and the reading alone (list,
 open, parse) both ways, so that the worker's share is seen apart from the noise of a build. Also: what starting
 the worker costs, once per process. Run: ``python bench/reading.py [--runs 5]``.
 """
@@ -53,19 +53,53 @@ def read_all(folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def build(folder: Path, index_dir: Path) -> float:
+def _worker_cpu() -> float:
+    """CPU seconds the reading worker has used so far (0 when none runs)."""
+    import os
+
+    from qa.read.worker import reader
+
+    proc = reader(1024.0).proc
+    if proc is None or proc.poll() is not None:
+        return 0.0
+    fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def build(folder: Path, index_dir: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process and the reading worker) of one build from scratch."""
+    import os
+
     from qa import Settings
     from qa.service import build_index
 
     shutil.rmtree(index_dir, ignore_errors=True)
+    cpu, worker = os.times(), _worker_cpu()
     started = time.perf_counter()
     build_index(folder, index_dir, Settings())
+    wall = time.perf_counter() - started
+    done = os.times()
+    return wall, done.user - cpu.user + done.system - cpu.system + _worker_cpu() - worker
+
+
+_CLI = ("import sys; from qa.read import documents; documents.ISOLATE = sys.argv[1] == 'worker'; "
+        "from qa.cli import main; sys.exit(main(sys.argv[2:]))")
+
+
+def cold_index(folder: Path, index_dir: Path, how: str) -> float:
+    """Wall seconds of `qa index FOLDER` in a fresh process (model loading and the worker's start included)."""
+    import subprocess
+
+    shutil.rmtree(index_dir, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _CLI, how, "index", str(folder), "--index-dir", str(index_dir), "-q"],
+                   check=True, capture_output=True)
     return time.perf_counter() - started
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     from qa.read import documents
     from qa.read.worker import reader
@@ -81,25 +115,43 @@ def main() -> None:
         rows, reading_rows = [], []
         for name, folder in folders.items():
             times: dict[bool, list[float]] = {True: [], False: []}
+            cpus: dict[bool, list[float]] = {True: [], False: []}
             reads: dict[bool, list[float]] = {True: [], False: []}
             build(folder, work / "warm")  # model loaded and exported once, caches warm
             for _ in range(args.runs):
                 for isolate in (False, True):
                     documents.ISOLATE = isolate
                     reads[isolate].append(read_all(folder))
-                    times[isolate].append(build(folder, work / "ix"))
+                    wall, cpu = build(folder, work / "ix")
+                    times[isolate].append(wall)
+                    cpus[isolate].append(cpu)
             documents.ISOLATE = True
             here, there = statistics.median(times[False]), statistics.median(times[True])
             read_here, read_there = statistics.median(reads[False]), statistics.median(reads[True])
-            rows.append([name, here, there, 100 * (there - here) / here])
+            cpu_here, cpu_there = statistics.median(cpus[False]), statistics.median(cpus[True])
+            rows.append([name, here, there, 100 * (there - here) / here, cpu_here, cpu_there,
+                         100 * (cpu_there - cpu_here) / cpu_here])
             reading_rows.append([name, 1000 * read_here, 1000 * read_there, 100 * (read_there - read_here) / here])
-        table(f"A whole build from scratch (real model, onnx-int8), median of {args.runs}, seconds",
-              ["folder", "parsed in the build", "parsed in the worker", "difference %"], rows, "{:.2f}")
+        import os
+
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {len(os.sched_getaffinity(0))} cores "
+              f"(other work on the machine makes wall times noisy; CPU seconds less so)")
+        table(f"A whole build from scratch (real model, onnx-int8), median of {args.runs} runs alternating, seconds",
+              ["folder", "wall, parsed in the build", "wall, in the worker", "difference %", "CPU, in the build",
+               "CPU, in the worker (both processes)", "difference %"], rows, "{:.2f}")
         table("The reading alone (list, open, parse), median, milliseconds; its difference as a share of the "
               "build parsed in process",
               ["folder", "in the build", "in the worker", "share of the build %"], reading_rows, "{:.1f}")
         print(f"\nStarting the worker (python -m qa.read, its readers imported): {start_cost * 1000:.0f} ms, once "
-              f"per build process")
+              f"per build process, while the build loads its model")
+        cold = {"build": [], "worker": []}
+        for _ in range(args.runs):
+            for how in cold:
+                cold[how].append(cold_index(folders["seeds"], work / "cold", how))
+        here, there = statistics.median(cold["build"]), statistics.median(cold["worker"])
+        table(f"`qa index seeds/` in a fresh process (model loading included), median of {args.runs}, seconds",
+              ["", "parsed in the build", "parsed in the worker", "difference %"],
+              [["wall", here, there, 100 * (there - here) / here]], "{:.2f}")
 
 
 if __name__ == "__main__":

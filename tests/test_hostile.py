@@ -357,3 +357,30 @@ def test_a_served_folder_with_a_name_that_is_not_utf8_answers_health_and_lists_i
         assert json.loads(body)["changes"] == "new %FF.txt added"
     finally:
         server.stop()
+
+
+def test_every_file_not_read_is_named_in_the_summary_with_its_type(tmp_path):
+    """Issue 22, item 5: files of other types were left out without a word."""
+    folder = tmp_path / "c"
+    write(folder, "report.txt", "Report\nRice exports grew by a tenth this year.\n")
+    write(folder, "gold.jsonl", '{"question": "How much did rice exports grow?", "doc_id": "report.txt"}\n')
+    write(folder, "budget.xlsx", b"PK\x03\x04 not read")
+    write(folder, "old/letter.doc", b"\xd0\xcf\x11\xe0 not read")
+    write(folder, "README", "no suffix\n")
+    write(folder, ".git/config", "hidden: never named\n")
+    for i in range(25):
+        write(folder, f"src/module{i:02}.py", "print('not read')\n")
+    result = subprocess.run([*FAKE_QA, "index", folder, "--index-dir", tmp_path / "ix", "-q"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    skipped = [line for line in result.stderr.splitlines() if "skipped" in line]
+    assert "qa: warning: skipped budget.xlsx: unsupported type .xlsx" in skipped
+    assert "qa: warning: skipped old/letter.doc: unsupported type .doc" in skipped
+    assert "qa: warning: skipped README: unsupported type (no suffix)" in skipped
+    assert "qa: warning: skipped 8 more files: unsupported types (.py 8)" in skipped
+    assert len(skipped) == 21 and not any("gold.jsonl" in line or ".git" in line for line in skipped)
+    # never read, so never recorded: editing one leaves the index fresh
+    write(folder, "budget.xlsx", b"PK\x03\x04 changed")
+    ask = subprocess.run([*FAKE_QA, "ask", "rice exports", "--corpus", folder, "--index-dir", tmp_path / "ix"],
+                         capture_output=True, text=True, timeout=120)
+    assert ask.returncode == 0, ask.stderr

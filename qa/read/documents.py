@@ -12,12 +12,13 @@ import hashlib
 import os
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..config import ReadingBudget
+from ..config import GOLD, ReadingBudget
 from ..errors import QAError
 from ..text import normalize, sentence_spans
 from .docxtext import docx_to_text
@@ -71,10 +72,32 @@ def check_folder(folder: Path | str) -> Path:
     return folder
 
 
-def list_files(folder: Path) -> list[FileInfo]:
+def list_files(folder: Path, unread: list[Skipped] | None = None) -> list[FileInfo]:
     """Every corpus file below ``folder`` (``qa.read.files.list_files``: links out, FIFOs and devices are named,
-    names that are not UTF-8 get a safe id), after checking that ``folder`` is one."""
-    return _list_files(check_folder(folder), SUFFIXES)
+    names that are not UTF-8 get a safe id), after checking that ``folder`` is one. With ``unread``, the files of
+    other types are added to it, each with its reason (``not_read``)."""
+    others: list[str] = []
+    found = _list_files(check_folder(folder), SUFFIXES, others)
+    if unread is not None:
+        unread.extend(not_read(others))
+    return found
+
+
+#: Files of other types named one by one in a build's summary; past this many, the rest in one line by type (a
+#: cloned repository holds thousands of source files).
+NAMED_UNREAD = 20
+
+
+def not_read(doc_ids: list[str]) -> list[Skipped]:
+    """The files a build does not read for their type, each with "unsupported type .xlsx"; the corpus's gold set
+    (read by qa eval and the build's calibration) is not one of them."""
+    ids = sorted(d for d in doc_ids if d != GOLD)
+    out = [Skipped(d, f"unsupported type {Path(d).suffix.lower() or '(no suffix)'}") for d in ids[:NAMED_UNREAD]]
+    if len(ids) > NAMED_UNREAD:
+        rest = Counter(Path(d).suffix.lower() or "(no suffix)" for d in ids[NAMED_UNREAD:])
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in rest.most_common())
+        out.append(Skipped(f"{len(ids) - NAMED_UNREAD:,} more files", f"unsupported types ({kinds})"))
+    return out
 
 
 class _Skip(Exception):

@@ -65,9 +65,9 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def list_files(folder: Path, suffixes: tuple[str, ...]) -> list[FileInfo]:
+def list_files(folder: Path, suffixes: tuple[str, ...], others: list[str] | None = None) -> list[FileInfo]:
     """Every file below ``folder`` whose name ends in one of ``suffixes``, sorted by id, each with what the listing
-    knows about it. Hidden files and folders are ignored; symlinked folders are not followed (so a link loop cannot
+    knows about it; the ids of the other files that are not hidden go into ``others``, when given. Hidden files and folders are ignored; symlinked folders are not followed (so a link loop cannot
     trap the walk, and a folder swapped for a link while it is walked is not entered).
 
     A symlink whose target leaves the folder (``notes.txt -> ~/.ssh/id_rsa``) is never read, nor is anything that
@@ -81,9 +81,13 @@ def list_files(folder: Path, suffixes: tuple[str, ...]) -> list[FileInfo]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = os.path.relpath(dirpath, root)
         for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(suffixes):
+            if name.startswith("."):
                 continue
             rel = name if rel_dir == "." else os.path.join(rel_dir, name)
+            if not name.lower().endswith(suffixes):
+                if others is not None:
+                    others.append("/".join(safe_name(part) for part in rel.split(os.sep)))
+                continue
             found.append(_describe(Path(folder), root, rel))
     found.sort(key=lambda f: f.doc_id)
     return _unique_ids(_once_each(found, Path(folder)))

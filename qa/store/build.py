@@ -32,6 +32,7 @@ from ..rank import lexical, sentences
 from ..rank import vectors as vx
 from ..rank.vectors import VectorQuality
 from ..read.chunking import Passage, chunk_document
+from ..read.worker import reader
 from ..read.documents import SUFFIXES, Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from ..text import analyze
 from .database import DATABASE, Reuse, Stored, Writer
@@ -107,7 +108,10 @@ def write_generation(
     started = time.perf_counter()
     corpus = Path(corpus).resolve()
     index_dir = Path(index_dir).resolve()
-    files = list_files(corpus)  # raises a clear error for a missing folder
+    unread: list[Skipped] = []  # files of other types: named in the report, not recorded (they are never read)
+    files = list_files(corpus, unread)  # raises a clear error for a missing folder
+    if source is None:
+        reader(settings.read_memory_mb).prepare()  # the reading worker starts while the model loads
     tokenizer = get_tokenizer(settings.model)
     embedder = embedder or make_embedder(settings)
     with new_generation(index_dir, corpus, progress) as gen:
@@ -152,7 +156,7 @@ def write_generation(
         passages=counts.passages,
         embedded=counts.embedded,
         reused=counts.reused,
-        skipped=tuple(report.skipped),
+        skipped=tuple(report.skipped) + tuple(unread),
         seconds=time.perf_counter() - started,
         settings=settings,
         read=counts.read,
