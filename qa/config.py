@@ -147,13 +147,13 @@ class Settings:
     #: The reading budget (``ReadingBudget``): files under the size cap used to sink a build (issue 20: a 1 MB PDF
     #: took > 6 GB, a 72 KB one 3.3 GB and > 240 s, a 9.6 MB one of 60,000 pages 171 s). Each file is read in a
     #: worker process under these limits; a file over one is skipped with the reason, and the build goes on.
-    #: Wall-clock seconds to read one document. The slowest normal file measured, a 10 MB PDF of 1,000 pages of
-    #: text, reads in ~15 s on the 2-core bench machine (bench/reading.py), so 60 s leaves room for a slower one.
+    #: Wall-clock seconds to read one document. Measured on the 2-core bench machine: a 600-page report printed by
+    #: Chromium (2.2 MB, 2.7 million characters) reads in 6.4 s, 11 ms a page, so 60 s holds 5,000 such pages.
     read_seconds: float = 60.0
-    #: The reader's address space (RLIMIT_AS), in MB: its own ~150 MB of code and libraries included. A 10 MB PDF
-    #: of text peaks near 400 MB; pdfium past this limit aborts the worker, which is restarted.
+    #: The reader's address space (RLIMIT_AS), in MB, its own code and libraries included. That 600-page report
+    #: peaks at 80 MB resident; pdfium past this limit aborts the worker, which is replaced.
     read_memory_mb: float = 1024.0
-    #: Pages of one PDF: pdfium spends ~3 ms on even an empty page, and 60,000 took 171 s.
+    #: Pages of one PDF: 60,000 near-empty pages took 171 s (~3 ms each), and 5,000 pages of text take ~55 s.
     read_pages: int = 5_000
     #: What a Word file's parts may unpack to, in MB, judged from its zip directory before anything is inflated: a
     #: 1 MB .docx with a 1 GB comment took 1.96 GB to open. A Word file's text also counts against max_file_mb, as
