@@ -11,6 +11,10 @@ is where its index lives.
 ``QA_MAX_TOKENS``      passage size in word pieces (default 200)
 ``QA_OVERLAP_TOKENS``  word pieces shared by neighbouring passages (default 48)
 ``QA_MAX_FILE_MB``     larger files are skipped (default 10)
+``QA_READ_SECONDS``    a document taking longer to read is skipped (default 60)
+``QA_READ_MEMORY_MB``  memory the reading process may use for one document (default 1024)
+``QA_READ_PAGES``      a PDF of more pages is skipped (default 5,000)
+``QA_READ_UNPACKED_MB``  a Word file whose parts unpack to more is skipped (default 200)
 ``QA_EXACT_LIMIT``     how many passages an exact vector index may hold (default 50,000)
 ``QA_PQ_LIMIT``        from how many passages the vectors are product-quantised (default 20,000,000)
 ``QA_CACHE``           where the exported ONNX model is kept (default ``$XDG_CACHE_HOME/qa`` or ``~/.cache/qa``)
@@ -23,6 +27,7 @@ is where its index lives.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -99,7 +104,12 @@ def cores() -> int:
 #: Settings fields that an environment variable can set, with the variable and how to read it.
 _FROM_ENV = {"model": "QA_MODEL", "backend": "QA_BACKEND", "max_tokens": "QA_MAX_TOKENS",
              "overlap_tokens": "QA_OVERLAP_TOKENS", "max_file_mb": "QA_MAX_FILE_MB", "exact_limit": "QA_EXACT_LIMIT",
-             "pq_limit": "QA_PQ_LIMIT"}
+             "pq_limit": "QA_PQ_LIMIT", "read_seconds": "QA_READ_SECONDS", "read_memory_mb": "QA_READ_MEMORY_MB",
+             "read_pages": "QA_READ_PAGES", "read_unpacked_mb": "QA_READ_UNPACKED_MB"}
+#: Settings that must be finite and above zero, with the option or variable that sets each.
+_POSITIVE = {"max_file_mb": "--max-file-mb / QA_MAX_FILE_MB", "read_seconds": "QA_READ_SECONDS",
+             "read_memory_mb": "QA_READ_MEMORY_MB", "read_pages": "QA_READ_PAGES",
+             "read_unpacked_mb": "QA_READ_UNPACKED_MB"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,28 @@ class Settings:
     #: for its id) instead of 8-bit scalars (384 + 8): at 100M passages 5.6 GB instead of 39 GB, for a lower recall
     #: (measured and reported at build, like the lists visited). Decides the index type only, like exact_limit.
     pq_limit: int = 20_000_000
+    #: The reading budget (``ReadingBudget``): files under the size cap used to sink a build (issue 20: a 1 MB PDF
+    #: took > 6 GB, a 72 KB one 3.3 GB and > 240 s, a 9.6 MB one of 60,000 pages 171 s). Each file is read in a
+    #: worker process under these limits; a file over one is skipped with the reason, and the build goes on.
+    #: Wall-clock seconds to read one document. Measured on the 2-core bench machine: a 600-page report printed by
+    #: Chromium (2.2 MB, 2.7 million characters) reads in 6.4 s, 11 ms a page, so 60 s holds 5,000 such pages.
+    read_seconds: float = 60.0
+    #: The reader's address space (RLIMIT_AS), in MB, its own code and libraries included. That 600-page report
+    #: peaks at 80 MB resident; pdfium past this limit aborts the worker, which is replaced.
+    read_memory_mb: float = 1024.0
+    #: Pages of one PDF: 60,000 near-empty pages took 171 s (~3 ms each), and 5,000 pages of text take ~55 s.
+    read_pages: int = 5_000
+    #: What a Word file's parts may unpack to, in MB, judged from its zip directory before anything is inflated: a
+    #: 1 MB .docx with a 1 GB comment took 1.96 GB to open. A Word file's text also counts against max_file_mb, as
+    #: a PDF's does: no document holds more text than a text file may.
+    read_unpacked_mb: float = 200.0
+
+    def __post_init__(self):
+        for name, where in _POSITIVE.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value <= 0:
+                raise QAError(f"{where} must be a finite number above 0, got {value!r}")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -155,3 +187,20 @@ class Settings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReadingBudget:
+    """What reading one document may cost (``Settings.read_*``; the fields are documented there)."""
+
+    seconds: float = 60.0
+    memory_mb: float = 1024.0
+    pages: int = 5_000
+    unpacked_bytes: int = 200 * 2**20
+    #: characters of text a PDF, Word or HTML file may give: as many as a text file may hold (max_file_mb)
+    chars: int = 10 * 2**20
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReadingBudget:
+        return cls(settings.read_seconds, settings.read_memory_mb, settings.read_pages,
+                   int(settings.read_unpacked_mb * 2**20), int(settings.max_file_mb * 2**20))

@@ -138,3 +138,18 @@ def test_a_document_without_text():
     d.add_table(rows=2, cols=2)  # empty cells
     with pytest.raises(Unreadable, match=r"^no text$"):
         docx_to_text(_save(d))
+
+
+def test_python_docx_s_template_date_is_no_date():
+    """A file python-docx made without setting its dates carries the template's 2013-12-23 23:15 (issue 22)."""
+    plain = docx.Document()
+    plain.add_paragraph("Rice exports grew this year.")
+    assert docx_to_text(_save(plain)).date is None
+    edited = docx.Document()
+    edited.add_paragraph("Rice exports grew this year.")
+    edited.core_properties.modified = datetime(2024, 3, 2, 12, 0)  # created stays the template's
+    assert docx_to_text(_save(edited)).date == "2024-03-02"
+    same_day = docx.Document()
+    same_day.add_paragraph("Rice exports grew this year.")
+    same_day.core_properties.created = datetime(2013, 12, 23, 9, 0)  # a real date that day is kept
+    assert docx_to_text(_save(same_day)).date == "2013-12-23"

@@ -8,23 +8,26 @@ cut only from inside them.
 from __future__ import annotations
 
 import codecs
-import errno
 import hashlib
 import os
 import re
-import stat
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..config import GOLD, ReadingBudget
 from ..errors import QAError
 from ..text import normalize, sentence_spans
 from .docxtext import docx_to_text
 from .extracted import Extracted, Unreadable
+from .files import FileInfo, locate, open_regular, sha256_file
+from .files import list_files as _list_files
 from .htmltext import html_to_text
 from .pdftext import pdf_to_text
+from .worker import reader
 
 #: Called while a long document is read: (doc_id, pages done, pages in all).
 OnPage = Callable[[str, int, int], None]
@@ -56,34 +59,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
-class FileInfo:
-    """What a corpus listing knows without reading a file: enough to notice a change cheaply, and whether the entry
-    may be read at all."""
-
-    doc_id: str
-    path: Path  # where to read it: the file itself, or the target of a link that stays inside the corpus
-    size: int
-    mtime_ns: int
-    problem: str | None = None  # why it is not read, when the listing already knows (a link out, a FIFO, ...)
-
-
 # --- finding files -------------------------------------------------------------------------------------------
-
-_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
-
-
-def _not_regular(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-    return f"not a regular file ({kind}): not read"
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
 
 def check_folder(folder: Path | str) -> Path:
     """``folder`` if it is a folder qa can read documents from, else the error that says what it is instead."""
@@ -96,88 +72,32 @@ def check_folder(folder: Path | str) -> Path:
     return folder
 
 
-def list_files(folder: Path) -> list[FileInfo]:
-    """Every corpus file below ``folder``, sorted by id, each with what the listing knows about it. Hidden files and
-    folders are ignored; symlinked folders are not followed (so a link loop cannot trap the walk).
-
-    A folder is hostile input: a symlink whose target leaves the folder (``notes.txt -> ~/.ssh/id_rsa``) is never
-    read, nor is anything that is not a regular file (a FIFO would block the build forever, a device never ends).
-    A symlink to a file inside the folder is read under its own name, unless its target is itself listed: then it
-    is skipped as the same file, so that no text is indexed twice.
-    """
-    folder = check_folder(folder)
-    root = os.path.realpath(folder)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
-                continue
-            found.append(_describe(Path(dirpath) / name, folder, root))
-    found.sort(key=lambda f: f.doc_id)
-    return _once_each(found, folder)
+def list_files(folder: Path, unread: list[Skipped] | None = None) -> list[FileInfo]:
+    """Every corpus file below ``folder`` (``qa.read.files.list_files``: links out, FIFOs and devices are named,
+    names that are not UTF-8 get a safe id), after checking that ``folder`` is one. With ``unread``, the files of
+    other types are added to it, each with its reason (``not_read``)."""
+    others: list[str] = []
+    found = _list_files(check_folder(folder), SUFFIXES, others)
+    if unread is not None:
+        unread.extend(not_read(others))
+    return found
 
 
-def _once_each(found: list[FileInfo], folder: Path) -> list[FileInfo]:
-    """A file reached under several names (itself and links to it, or several links) is read under one of them:
-    its own name if it is listed, else the first link's."""
-    first: dict[str, str] = {}
-    for linked in (False, True):
-        for f in found:
-            if f.problem is None and os.path.islink(folder / f.doc_id) == linked:
-                first.setdefault(os.path.realpath(f.path), f.doc_id)
-    out = []
-    for f in found:
-        twin = first.get(os.path.realpath(f.path)) if f.problem is None else None
-        out.append(f if twin in (None, f.doc_id) else replace(f, problem=f"the same file as {twin}: not read twice"))
+#: Files of other types named one by one in a build's summary; past this many, the rest in one line by type (a
+#: cloned repository holds thousands of source files).
+NAMED_UNREAD = 20
+
+
+def not_read(doc_ids: list[str]) -> list[Skipped]:
+    """The files a build does not read for their type, each with "unsupported type .xlsx"; the corpus's gold set
+    (read by qa eval and the build's calibration) is not one of them."""
+    ids = sorted(d for d in doc_ids if d != GOLD)
+    out = [Skipped(d, f"unsupported type {Path(d).suffix.lower() or '(no suffix)'}") for d in ids[:NAMED_UNREAD]]
+    if len(ids) > NAMED_UNREAD:
+        rest = Counter(Path(d).suffix.lower() or "(no suffix)" for d in ids[NAMED_UNREAD:])
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in rest.most_common())
+        out.append(Skipped(f"{len(ids) - NAMED_UNREAD:,} more files", f"unsupported types ({kinds})"))
     return out
-
-
-def _describe(path: Path, folder: Path, root: str) -> FileInfo:
-    doc_id = path.relative_to(folder).as_posix()
-    try:
-        st = os.lstat(path)
-    except OSError as e:
-        return FileInfo(doc_id, path, -1, -1, f"cannot be read ({e.strerror or e})")
-    if stat.S_ISLNK(st.st_mode):
-        target = os.path.realpath(path)
-        if not _inside(target, root):
-            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns,
-                            "a symlink to a file outside the corpus folder: not followed")
-        try:
-            st = os.stat(target)
-        except OSError as e:  # a dangling link, or a loop
-            return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, f"cannot be read ({e.strerror or e})")
-        path = Path(target)
-    return FileInfo(doc_id, path, st.st_size, st.st_mtime_ns, _not_regular(st.st_mode))
-
-
-def sha256_file(path: Path, max_bytes: int | None = None) -> str:
-    """The sha256 of a regular file, read in 1 MiB pieces. Raises OSError for anything that is not a regular file
-    (never blocks on a FIFO) or, with ``max_bytes``, is larger than that (never reads what would be skipped)."""
-    digest = hashlib.sha256()
-    with _open_regular(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        if max_bytes is not None and size > max_bytes:
-            raise OSError(errno.EFBIG, "larger than the size limit", str(path))
-        for block in iter(lambda: f.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _open_regular(path: Path):
-    """Open ``path`` for reading only if it is a regular file: O_NONBLOCK so that opening a FIFO returns at once,
-    O_NOFOLLOW so that a file swapped for a link since the listing is refused, then checked with fstat."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    try:
-        problem = _not_regular(os.fstat(fd).st_mode)
-        if problem:
-            raise OSError(errno.EINVAL, problem, str(path))
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 class _Skip(Exception):
@@ -216,10 +136,20 @@ def _too_large(size: int, max_bytes: int) -> str:
             f"raise it with --max-file-mb or QA_MAX_FILE_MB)")
 
 
+#: Parse each file in the reading worker (``qa.read.worker``), under the time and memory budget. Off only for
+#: bench/reading.py, which measures what the worker costs a build against parsing here.
+ISOLATE = True
+
+
 def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = None,
-                   on_page: OnPage | None = None) -> Iterator[Document | Skipped]:
+                   on_page: OnPage | None = None, budget: ReadingBudget | None = None) -> Iterator[Document | Skipped]:
     """Read each listed file into a Document, or say why it was skipped. The size limit is decided from the file's
-    size before anything is read, and nothing past it is ever read (the file may grow meanwhile)."""
+    size before anything is read, and nothing past it is ever read (the file may grow meanwhile). Each file is
+    opened from a descriptor of the corpus folder (``files.open_regular``) and parsed in the reading worker, within
+    ``budget`` (default: the defaults, with the text limit of ``max_bytes``)."""
+    if budget is None:
+        budget = ReadingBudget() if max_bytes is None else ReadingBudget(chars=max_bytes)
+    worker = reader(budget.memory_mb)
     for info in files:
         if info.problem:
             yield Skipped(info.doc_id, info.problem)
@@ -228,7 +158,7 @@ def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = 
             yield Skipped(info.doc_id, _too_large(info.size, max_bytes))
             continue
         try:
-            with _open_regular(info.path) as f:
+            with open_regular(locate(info, folder)) as f:
                 size = os.fstat(f.fileno()).st_size
                 if max_bytes is not None and size > max_bytes:
                     yield Skipped(info.doc_id, _too_large(size, max_bytes))
@@ -240,10 +170,10 @@ def iter_documents(folder: Path, files: list[FileInfo], max_bytes: int | None = 
         if max_bytes is not None and len(data) > max_bytes:
             yield Skipped(info.doc_id, _too_large(len(data), max_bytes))
             continue
-        try:
-            yield parse_document(info.doc_id, data, on_page)
-        except (_Skip, Unreadable) as e:
-            yield Skipped(info.doc_id, str(e))
+        progress = (lambda done, total, d=info.doc_id: on_page(d, done, total)) if on_page else None
+        answer = worker.read({"doc_id": info.doc_id}, data, budget, progress) if ISOLATE else \
+            read_request({"doc_id": info.doc_id, "budget": asdict(budget)}, data, progress or (lambda d, t: None))
+        yield _document(answer["document"]) if "document" in answer else Skipped(info.doc_id, answer["skipped"])
 
 
 # --- cleaning ------------------------------------------------------------------------------------------------
@@ -431,14 +361,44 @@ def make_title(text: str, segments: list[tuple[int, int]], first_sentence_end: i
     return _lead(text[segments[0][0] : min(end, segments[0][1])])
 
 
-def parse_document(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
-    """The Document of a file's bytes, read as its suffix says (``READERS``); raises ``_Skip``/``Unreadable``
-    with the reason when there is nothing to index."""
+def parse_document(doc_id: str, data: bytes, on_page: OnPage | None = None,
+                   budget: ReadingBudget | None = None) -> Document:
+    """The Document of a file's bytes, read as its suffix says (``READERS``) in this process, with the counters of
+    ``budget`` (pages, characters, unpacked bytes) but not its time and memory limits, which need the worker
+    (``iter_documents``); raises ``_Skip``/``Unreadable`` with the reason when there is nothing to index."""
+    budget = budget or ReadingBudget()
     reader = READERS.get(Path(doc_id).suffix.lower(), _parse_text)
-    return reader(doc_id, data, on_page)
+    doc = reader(doc_id, data, on_page, budget)
+    if len(doc.text) > budget.chars:
+        raise _Skip(f"over the reading budget: its text is {len(doc.text) / 1e6:.1f} million characters, more than "
+                    f"the {budget.chars / 1e6:.1f} million a text file may hold (--max-file-mb)")
+    return doc
 
 
-def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+def read_request(request: dict, data: bytes, progress: Callable[[int, int], None]) -> dict:
+    """What the reading worker answers for one file: the Document as a dict, or the reason it is skipped. A reader
+    that fails in a way nobody foresaw skips the file with its error: one odd file must not end a build."""
+    doc_id = request["doc_id"]
+    try:
+        doc = parse_document(doc_id, data, lambda _, done, total: progress(done, total),
+                             ReadingBudget(**request["budget"]))
+    except (_Skip, Unreadable) as e:
+        return {"skipped": str(e)}
+    except RecursionError:
+        return {"skipped": "over the reading budget: nested too deeply to read"}
+    except Exception as e:  # noqa: BLE001 - a bug in a reader, met on hostile input: say which, skip, go on
+        return {"skipped": f"the reader failed on it ({type(e).__name__}: {str(e)[:200]}); please report it"}
+    return {"document": asdict(doc)}
+
+
+def _document(d: dict) -> Document:
+    """A Document from the worker's JSON (lists back to tuples)."""
+    pairs = ("segments", "captions")
+    return Document(**{k: tuple(tuple(x) for x in v) if k in pairs else tuple(v) if isinstance(v, list) else v
+                       for k, v in d.items()})
+
+
+def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     text = decode(data)
     if not text.strip():
         raise _Skip("empty file")
@@ -460,7 +420,7 @@ def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Docu
     )
 
 
-def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     markup = decode(data)
     if not markup.strip():
         raise _Skip("empty file")
@@ -481,13 +441,13 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Docu
     )
 
 
-def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
+def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     progress = (lambda done, total: on_page(doc_id, done, total)) if on_page else None
-    return _from_extracted(doc_id, pdf_to_text(data, progress), data)
+    return _from_extracted(doc_id, pdf_to_text(data, progress, budget.pages, budget.chars), data)
 
 
-def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None = None) -> Document:
-    return _from_extracted(doc_id, docx_to_text(data), data)
+def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
+    return _from_extracted(doc_id, docx_to_text(data, budget.unpacked_bytes), data)
 
 
 def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
@@ -519,7 +479,7 @@ def pages_of(page_starts: tuple[int, ...] | list[int], start: int, end: int) -> 
 
 #: How each file type is read, by suffix. Plain text keeps the file's own text (offsets slice the file); HTML, PDF
 #: and Word give the text a reader sees, which the index stores (offsets slice that).
-READERS: dict[str, Callable[[str, bytes, OnPage | None], Document]] = {
+READERS: dict[str, Callable[[str, bytes, OnPage | None, ReadingBudget], Document]] = {
     ".txt": _parse_text, ".md": _parse_text, ".markdown": _parse_text,
     ".html": _parse_html, ".htm": _parse_html,
     ".pdf": _parse_pdf, ".docx": _parse_docx,

@@ -196,6 +196,15 @@ def _open(data: bytes):
         raise Unreadable(f"not a Word .docx file ({_why_not_docx(data, e)})") from None
 
 
+#: The creation and modification time in python-docx's own default template: a file made with python-docx that never
+#: set them carries it, and it says nothing of when the document was written (issue 22).
+_PYTHON_DOCX_TEMPLATE = (2013, 12, 23, 23, 15)
+
+
+def _template_date(when) -> bool:
+    return (when.year, when.month, when.day, when.hour, when.minute) == _PYTHON_DOCX_TEMPLATE and not when.second
+
+
 def _metadata(document) -> tuple[str | None, str | None]:
     """(title, ISO date) from docProps/core.xml; none when the file has no core properties.
 
@@ -208,14 +217,29 @@ def _metadata(document) -> tuple[str | None, str | None]:
         return None, None
     try:
         props = document.core_properties
-        title, when = props.title, props.created or props.modified
+        dates = [d for d in (props.created, props.modified) if d is not None and not _template_date(d)]
+        title, when = props.title, (dates or [None])[0]
     except (ValueError, KeyError, AttributeError):  # an unparseable date, a damaged part
         return None, None
     return real_title(title), iso_date(when.year, when.month, when.day) if when else None
 
 
-def docx_to_text(data: bytes) -> Extracted:
-    """The body text of a .docx; raises ``Unreadable`` when it is not one or holds no text."""
+def _unpacked(data: bytes) -> int:
+    """What the zip's parts unpack to, by its directory (0 when it is not a zip: python-docx then says why)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
+
+
+def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
+    """The body text of a .docx; raises ``Unreadable`` when it is not one, holds no text, or its parts unpack to
+    more than ``max_unpacked`` bytes (judged from the zip's directory, before anything is inflated; a directory
+    that lies is caught by the reading worker's memory limit)."""
+    if max_unpacked is not None and (size := _unpacked(data)) > max_unpacked:
+        raise Unreadable(f"over the reading budget: its parts unpack to {size / 2**20:,.0f} MB, more than "
+                         f"{max_unpacked / 2**20:g} MB (QA_READ_UNPACKED_MB)")
     document = _open(bytes(data))
     found: list[tuple[str, str]] = []
     _walk(document.element.body, found, _Styles(document))

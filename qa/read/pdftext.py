@@ -210,16 +210,20 @@ def _open(data: bytes):
     return pdfium.PdfDocument(handle)
 
 
-def _read(data: bytes, progress):
+def _read(data: bytes, progress, max_pages: int | None = None, max_chars: int | None = None):
     """Lines of every page, whether each page draws anything at all, each page's (bottom, top), the (1-based)
-    pages pdfium could not load, and the metadata."""
+    pages pdfium could not load, and the metadata. Raises ``Unreadable`` past ``max_pages`` pages (before any is
+    read) or ``max_chars`` characters of text (as soon as the pages read so far hold more)."""
     pdfium, raw = _pdfium()
     with _PDFIUM_LOCK:
         pdf = _open(data)
         try:
             meta = {k: pdf.get_metadata_value(k) for k in ("Title", "CreationDate", "ModDate")}
             n = len(pdf)
+            if max_pages is not None and n > max_pages:
+                raise Unreadable(f"over the reading budget: {n:,} pages, more than {max_pages:,} (QA_READ_PAGES)")
             reader = _PageReader(raw)
+            chars = 0
             pages, drawn, heights, damaged = [], [], [], []
             for i in range(n):
                 lines, objects, box = [], 0, (0.0, 792.0)
@@ -230,6 +234,10 @@ def _read(data: bytes, progress):
                         objects = raw.FPDFPage_CountObjects(page.raw)
                         tp = page.get_textpage()
                         try:
+                            chars += max(0, raw.FPDFText_CountChars(tp.raw))
+                            if max_chars is not None and chars > max_chars:
+                                raise Unreadable(f"over the reading budget: more than {max_chars / 1e6:.1f} million "
+                                                 f"characters of text by page {i + 1} (--max-file-mb)")
                             lines = reader.lines(tp.raw, i)
                         finally:
                             tp.close()
@@ -602,19 +610,25 @@ def _first_heading(blocks: list[_Block], paragraphs: list[str]) -> str | None:
 # --- the whole file -----------------------------------------------------------------------------------------------
 
 
-def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None) -> Extracted:
-    """The text of a PDF's text layer; ``progress(done_pages, total_pages)`` is called after each page.
+def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None, max_pages: int | None = None,
+                max_chars: int | None = None) -> Extracted:
+    """The text of a PDF's text layer; ``progress(done_pages, total_pages)`` is called after each page. A file of
+    more than ``max_pages`` pages or ``max_chars`` characters is ``Unreadable`` (over the reading budget).
 
     Raises ``Unreadable`` for an encrypted, damaged or image-only file. Not re-entrant across threads: calls from
     several threads wait for each other (pdfium is not thread-safe).
     """
-    pages, drawn, boxes, damaged, meta = _read(bytes(data), progress)
+    pages, drawn, boxes, damaged, meta = _read(bytes(data), progress, max_pages, max_chars)
+    had_text = any(pages)
     pages = _remove_furniture(pages, boxes)
-    if not any(pages):  # also when the only text was a running head or page numbers (a scan with a stamped footer)
+    if not any(pages):
         if len(damaged) == len(pages):
             raise Unreadable("not a readable PDF (pdfium could not load any of its pages)")
         if not any(drawn):
             raise Unreadable("no text: every page is blank")
+        if had_text and len(pages) > 2:  # a scan with a stamped footer, or one line drawn on every page
+            raise Unreadable("no text but what repeats on every page (running heads, page numbers), which is left "
+                             "out: a scan with a stamped footer? qa does not do OCR")
         raise Unreadable("no text layer: a scanned image? qa does not do OCR")
     blocks = _blocks(pages)
     words: list[set[str]] = []  # built at the first hyphen that needs it

@@ -18,19 +18,21 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from hashlib import sha256
 from pathlib import Path
 from queue import Empty, Queue
 
 import numpy as np
 
-from ..config import Settings
+from ..config import ReadingBudget, Settings
 from ..errors import QAError
 from ..models.embedding import Embedder, encode_with_sentences, get_tokenizer, make_embedder
 from ..rank import lexical, sentences
 from ..rank import vectors as vx
 from ..rank.vectors import VectorQuality
 from ..read.chunking import Passage, chunk_document
+from ..read.worker import reader
 from ..read.documents import SUFFIXES, Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from ..text import analyze
 from .database import DATABASE, Reuse, Stored, Writer
@@ -113,7 +115,10 @@ def write_generation(
     started = time.perf_counter()
     corpus = Path(corpus).resolve()
     index_dir = Path(index_dir).resolve()
-    files = list_files(corpus)  # raises a clear error for a missing folder
+    unread: list[Skipped] = []  # files of other types: named in the report, not recorded (they are never read)
+    files = list_files(corpus, unread)  # raises a clear error for a missing folder
+    if source is None:
+        reader(settings.read_memory_mb).prepare()  # the reading worker starts while the model loads
     tokenizer = get_tokenizer(settings.model)
     embedder = embedder or make_embedder(settings)
     with new_generation(index_dir, corpus, progress) as gen:
@@ -158,7 +163,7 @@ def write_generation(
         passages=counts.passages,
         embedded=counts.embedded,
         reused=counts.reused,
-        skipped=tuple(report.skipped),
+        skipped=tuple(report.skipped) + tuple(unread),
         seconds=time.perf_counter() - started,
         settings=settings,
         read=counts.read,
@@ -190,7 +195,7 @@ class _Build:
                  reuse: Reuse, progress: Progress | None, source: Source | None = None):
         self.tmp, self.corpus, self.settings = tmp, corpus, settings
         self.tokenizer, self.embedder, self.reuse, self.progress = tokenizer, embedder, reuse, progress
-        self.source = source or _read_here
+        self.source = source or partial(_read_here, budget=ReadingBudget.of(settings))
         self.embedded = self.read = self.written = 0
         # passages waiting to be written: each with its text hash, and what to store and its terms if it came embedded
         self.pending: list[tuple[Passage, str, Stored | None, str | None]] = []
@@ -338,10 +343,12 @@ READ_AHEAD = True
 
 
 def _read_here(corpus: Path, files: list[FileInfo], max_bytes: int, on_page,
-               known: Callable[[str], frozenset[str]] | None = None) -> Iterator[Document | Skipped]:
-    """The default source: the files read in this process, ahead of the embedding (``READ_AHEAD``); ``known`` is for
-    sources that embed where they read (the build reuses stored vectors of what this one reads)."""
-    documents = iter_documents(corpus, files, max_bytes, on_page)
+               known: Callable[[str], frozenset[str]] | None = None,
+               budget: ReadingBudget | None = None) -> Iterator[Document | Skipped]:
+    """The default source: the files read on this machine (each parsed in the reading worker, within ``budget``),
+    ahead of the embedding (``READ_AHEAD``); ``known`` is for sources that embed where they read (the build reuses
+    stored vectors of what this one reads)."""
+    documents = iter_documents(corpus, files, max_bytes, on_page, budget)
     return _ahead(documents) if READ_AHEAD else documents
 
 
@@ -397,6 +404,6 @@ def _hash_or_none(f: FileInfo, max_bytes: int) -> str | None:
     if f.problem:
         return None
     try:
-        return sha256_file(f.path, max_bytes)
+        return sha256_file(f, max_bytes)
     except OSError:
         return None

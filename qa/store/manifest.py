@@ -279,7 +279,7 @@ def corpus_changes(manifest: Manifest, files: list[FileInfo]) -> Changes:
         if (old.size, old.mtime_ns) == (f.size, f.mtime_ns):
             continue
         try:
-            if f.problem or old.sha256 is None or sha256_file(f.path, max_bytes) != old.sha256:
+            if f.problem or old.sha256 is None or sha256_file(f, max_bytes) != old.sha256:
                 modified.append(doc_id)
         except OSError:
             modified.append(doc_id)
