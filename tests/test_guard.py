@@ -94,6 +94,7 @@ class _FakeQueue:
         self.pending_event_ids_session: dict[str, set] = {}
 
 
+@pytest.mark.slow
 def test_results_nobody_reads_are_bounded_and_dropping_them_never_fails_a_write(monkeypatch):
     now = [0.0]
     monkeypatch.setattr("qa.serve.guard.time.monotonic", lambda: now[0])

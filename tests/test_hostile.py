@@ -163,6 +163,7 @@ PEAK_BYTES = int(1.5 * 2**30)
 SECONDS = 120
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_a_bomb_under_the_size_cap_is_skipped_or_read_within_budget_and_the_build_goes_on(tmp_path, name):
     """Finding 2, each file as found: before, the build took > 6 GB (drawing), 3.3 GB and > 240 s (text stream),
@@ -197,6 +198,7 @@ def test_a_bomb_under_the_size_cap_is_skipped_or_read_within_budget_and_the_buil
         assert expected[name] in skipped[0], skipped
 
 
+@pytest.mark.slow
 def test_a_reader_past_its_time_is_killed_and_the_next_file_is_read_by_a_fresh_one(tmp_path):
     """html.parser itself is quadratic on some markup (a page of unclosed start tags): the time budget holds."""
     from qa.config import ReadingBudget

@@ -83,6 +83,7 @@ def _until(condition, seconds: float = 20.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_a_watched_folder_is_followed_through_adds_renames_and_deletes(corpus, tmp_path, fake_settings, fake):
     index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
     live = LiveIndex.of(index)
