@@ -259,12 +259,14 @@ def build_app(live: LiveIndex | Index, allow_rebuild: bool = False, gold_path: P
                         scope_types = gr.Dropdown(within_types, multiselect=True, label="File types", scale=1,
                                                   elem_id="within-types")
                 button = gr.Button("Search", variant="primary", elem_id="search-button")
+                # the answer right below the button (on a phone the answer box stays on the first screen); the
+                # examples and this browser's recent questions below it
+                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS + JUMP_JS)
+                copy = gr.Button("Copy answer with citations", size="sm", elem_id="copy-answer")
                 gr.HTML(elem_id="recent", js_on_load=RECENT_JS)  # filled by its script from localStorage
                 asked = gold_examples(live.corpus)
                 examples = gr.Dataset(components=[question], samples=[[q] for q in asked], label="Examples",
                                       elem_id="examples", visible=bool(asked), samples_per_page=len(asked) or 1)
-                results = gr.HTML(elem_id="results", js_on_load=SCROLL_JS + JUMP_JS)
-                copy = gr.Button("Copy answer with citations", size="sm", elem_id="copy-answer")
 
             with gr.Tab("Library", id="library"):
                 gr.Markdown("Every document of the index. Choose a row to read it with its passage boundaries.")
