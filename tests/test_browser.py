@@ -772,7 +772,7 @@ def test_the_ask_controls_and_the_index_refresh_work(view, seeds_server):
     passages.press("Enter")
     box = page.get_by_label("Question")
     box.fill("Which university is Tran Le Hung from?")
-    next_answer(page, lambda: page.get_by_role("button", name="Search").click())
+    next_answer(page, lambda: page.get_by_role("button", name="Search", exact=True).click())
     assert page.locator("#results .qa-card").count() == 2 and "(lexical)" in page.locator(".qa-took").inner_text()
     page.get_by_role("tab", name="Index").click()
     # the status is the same, so the page redraws nothing: the event itself must be taken and answered
