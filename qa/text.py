@@ -71,8 +71,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     Blingfire's splitter knows abbreviations ("U.N.", "No. 59") and returns character offsets; each line is split
     on its own because a line break in these texts always ends a paragraph, heading or caption.
     """
-    import blingfire  # a 3 MB native library; only chunking needs it
-
     end = len(text) if end is None else end
     spans = []
     for m in re.finditer(r"[^\n]+", text[start:end]):
@@ -80,8 +78,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         piece = m.group()
         if not piece.strip():
             continue
-        _, offsets = blingfire.text_to_sentences_and_offsets(piece)
-        for s, e in offsets:
+        for s, e in _sentence_offsets(piece):
             s, e = base + s, base + e
             while s < e and text[s].isspace():
                 s += 1
@@ -90,6 +87,34 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             if s < e:
                 spans.append((s, e))
     return spans
+
+
+def _sentence_offsets(piece: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the sentences of one line, as ``blingfire.text_to_sentences_and_offsets``
+    gives them, without its loop over every byte in Python to map UTF-8 offsets to characters (a fifth of a build's
+    reading time, bench/scale.py): the character of a byte offset is the count of lead bytes before it."""
+    import ctypes
+
+    import blingfire  # a 3 MB native library; only chunking needs it
+    import numpy as np
+
+    data = piece.encode("utf-8")
+    size = len(data) * 2
+    out = ctypes.create_string_buffer(size)
+    starts, ends = (ctypes.c_int32 * size)(), (ctypes.c_int32 * size)()
+    n = blingfire.blingfire.TextToSentencesWithOffsets(ctypes.c_char_p(data), ctypes.c_int(len(data)),
+                                                       ctypes.byref(out), ctypes.byref(starts), ctypes.byref(ends),
+                                                       ctypes.c_int(size))
+    if n == -1 or n > size:
+        return []
+    count = out.value.count(b"\n") + 1
+    first = np.frombuffer(starts, dtype=np.int32, count=count).astype(np.int64)
+    last = np.frombuffer(ends, dtype=np.int32, count=count).astype(np.int64) + 1  # blingfire's ends are inclusive
+    if len(data) != len(piece):  # not ASCII: byte offsets to character offsets
+        raw = np.frombuffer(data, dtype=np.uint8)
+        chars = np.concatenate([[0], np.cumsum((raw & 0xC0) != 0x80)])
+        first, last = chars[np.minimum(first, len(data))], chars[np.minimum(last, len(data))]
+    return list(zip(first.tolist(), last.tolist()))
 
 
 # --- terms for lexical search --------------------------------------------------------------------------------
@@ -114,7 +139,7 @@ def analyze(text: str) -> list[str]:
     Names written as short capitalised syllables ("Viet Nam", "Ha Noi", "Xi Jinping") also yield their joined
     form, so that "Vietnam" and "Hanoi" find them.
     """
-    words = [(m.group(), normalize(m.group())) for m in _WORD_RE.finditer(text)]
+    words = [(m.group(), _normalize_word(m.group())) for m in _WORD_RE.finditer(text)]
     terms = [w for _, w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     joins = [
         a + b
