@@ -100,3 +100,31 @@ def test_budget_beyond_the_model_window_is_refused(seed_docs, tokenizer):
         chunk_document(seed_docs[0], tokenizer, 300, 10)
     with pytest.raises(QAError, match="overlap"):
         chunk_document(seed_docs[0], tokenizer, 100, 100)
+
+
+class _SpaceTokenizer:
+    """A tokenizer that sees spaces: every word and every space between words is a piece, so a body of sentences
+    counts more than the sum of its sentences (the spaces that join them)."""
+
+    name = "spaces"
+    window = 256
+
+    def count(self, texts):
+        return [len(t.split()) * 2 - 1 if t.split() else 0 for t in texts]
+
+    def offsets(self, text):
+        import re
+
+        return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def test_a_tokenizer_that_sees_spaces_still_gets_bodies_that_fit(seed_docs):
+    tok = _SpaceTokenizer()
+    for doc in seed_docs:
+        passages = chunk_document(doc, tok, 60, 12)
+        assert passages
+        for p in passages:
+            n = tok.count([p.text])[0]
+            assert n == p.n_tokens
+            # a body over the window is only ever one sentence (or one piece of a long one)
+            assert n <= 60 or len(sentence_spans(p.text)) == 1, p.text
