@@ -138,14 +138,16 @@ def build(corpus: Path, index_dir: Path) -> dict:
     return result
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--passages", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--questions", type=int, default=200)
     ap.add_argument("--rebuild", action="store_true")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def main(args: argparse.Namespace) -> int:
     import faiss
 
     from qa.store.layout import current_generation
@@ -230,6 +232,7 @@ def _texts(gen: Path, n: int) -> list[str]:
 
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    with recorded("scale"):
-        code = main()
+    args = arguments()
+    with recorded(f"scale-{args.passages}"):  # one results file per size: scale-100000.txt, scale-1000000.txt
+        code = main(args)
     sys.exit(code)

@@ -18,7 +18,7 @@ def test_the_scale_bench_runs_small(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "scale.py"), "--passages", "20000", "--runs", "1",
                           "--questions", "20"], capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
-    kept = (tmp_path / "results" / "scale.txt").read_text()
+    kept = (tmp_path / "results" / "scale-20000.txt").read_text()
     assert kept.startswith("$ python bench/scale.py --passages 20000")
     for heading in ("build of 20,000 passages", "the index on disk", "answering processes", "Index.answer, k=10"):
         assert heading in kept, heading
@@ -26,4 +26,4 @@ def test_the_scale_bench_runs_small(tmp_path):
     mapped = {name: float(cells[-1]) for name, cells in rows.items() if cells[-1].replace(".", "").isdigit()}
     assert mapped["1 process, copy"] == mapped["2 processes, copy"] == 0  # each its own copy: nothing mapped
     assert 0 < mapped["1 process, mmap"] < mapped["2 processes, mmap"] < 2 * mapped["1 process, mmap"]  # shared
-    assert not (ROOT / "bench" / "results" / "scale.txt").read_text().startswith("$ python bench/scale.py --passages 20000")
+    assert not (ROOT / "bench" / "results" / "scale-100000.txt").read_text().startswith("$ python bench/scale.py --passages 20000")
