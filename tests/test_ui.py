@@ -170,3 +170,11 @@ def test_conflict_sources_are_named_by_title_and_dates_asked_for_only_when_known
     assert "[1] Title 1</a>" in undated and 'title="1.txt"' in undated and "their dates" not in undated
     dated = render_conflicts(answer("2025-01-24"))
     assert "Title 2 · 2025-01-24" in dated and "check the sources and their dates" in dated
+
+
+def test_counts_on_the_page_say_one_passage_not_one_passages():
+    from qa.serve.rendering import counted
+
+    assert counted(1, "passage") == "1 passage"
+    assert counted(0, "document") == "0 documents"
+    assert counted(1204, "passage") == "1,204 passages"

@@ -14,6 +14,7 @@ from ..errors import QAError
 from ..evaluate import load_gold
 from ..service import Following, LiveIndex
 from .adding import add_files
+from .rendering import counted
 
 #: The page offers this many of the corpus's gold questions as examples.
 EXAMPLES = 5
@@ -37,8 +38,8 @@ def gold_examples(corpus: Path, most: int = EXAMPLES) -> list[str]:
 def header_html(following: Following, corpus: str) -> str:
     # HTML, escaped: a folder name may hold Markdown or markup of its own
     return (f'<h2 class="qa-h">Ask the documents</h2><p><span class="qa-counts" data-generation="'
-            f'{html.escape(following.generation, quote=True)}">{following.documents} documents, '
-            f"{following.passages} passages</span> from <code>{html.escape(corpus)}</code>. Every answer is a "
+            f'{html.escape(following.generation, quote=True)}">{counted(following.documents, "document")}, '
+            f"{counted(following.passages, 'passage')}</span> from <code>{html.escape(corpus)}</code>. Every answer is a "
             f"passage you can check, cited to the character.</p>")
 
 
@@ -152,7 +153,8 @@ def add_documents(live: LiveIndex, files: list[tuple[str, Path]], progress=None)
             m = live.current.manifest
             if read:
                 parts.append(f'<p class="qa-added">Added and indexed {_names(read)}: the index now has '
-                             f"{m.counts.documents} documents, {m.counts.passages} passages.</p>")
+                             f"{counted(m.counts.documents, 'document')}, "
+                             f"{counted(m.counts.passages, 'passage')}.</p>")
             parts += [f"<p>Added <code>{html.escape(w)}</code> but could not read it: {html.escape(skipped[w] or '')}"
                       f"</p>" for w in written if w in skipped]
     if refused:

@@ -38,6 +38,11 @@ def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
     return "".join(out)
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 passage", "2 passages", "1,204 documents": a count with its noun, as the page says it."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
+
+
 def safe_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -148,7 +153,7 @@ def render_answer(answer: Answer, seconds: float | None = None, index: Index | N
     if not answer.hits:
         return '<p class="qa-note">The index has no passages.</p>'
     took = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
-    head = f'<p class="qa-note qa-took">{len(answer.hits)} passages ({html.escape(answer.mode)}){took}</p>'
+    head = f'<p class="qa-note qa-took">{counted(len(answer.hits), "passage")} ({html.escape(answer.mode)}){took}</p>'
     box = render_answer_box(answer)
     if box:
         head = box + head

@@ -38,7 +38,7 @@ from .pageparts import (
     size_label,
     stale_note,
 )
-from .rendering import page_window, render_answer, render_document, safe_url, source_link
+from .rendering import counted, page_window, render_answer, render_document, safe_url, source_link
 
 CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -176,7 +176,7 @@ def library_document(index: Index, doc_id: str, page: int = 1) -> str:
         where = f" · page {page} of {doc.pages} (choose the page above)"
     head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
             f'{" · " + html.escape(doc.date) if doc.date else ""}'
-            f'{" · " + source_link(doc.source) if safe_url(doc.source) else ""} · {doc.n_passages} passages'
+            f'{" · " + source_link(doc.source) if safe_url(doc.source) else ""} · {counted(doc.n_passages, "passage")}'
             f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
     return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
                                   window=window)
