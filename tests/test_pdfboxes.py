@@ -1,0 +1,73 @@
+"""qa.read.pdfboxes: the boxes of a PDF Document's characters are pdfium's own boxes of exactly those characters,
+on a Chromium-printed report (running heads and page numbers dropped) and on a PDF written by hand."""
+
+from __future__ import annotations
+
+import pypdfium2 as pdfium
+import pytest
+from helpers import HANDBOOK_PDF, hand_pdf, print_pdfs
+
+from qa.read.pdfboxes import boxes, line_sources
+from qa.read.pdftext import pdf_to_text
+
+
+@pytest.fixture(scope="module")
+def pdfs():
+    return print_pdfs({"handbook": HANDBOOK_PDF})
+
+
+def pdfium_box(data: bytes, page: int, word: str) -> tuple[float, float, float, float]:
+    """The union of pdfium's boxes of the characters of ``word``'s first occurrence on ``page`` (1-based), found
+    by pdfium's own search."""
+    pdf = pdfium.PdfDocument(data)
+    tp = pdf[page - 1].get_textpage()
+    first, count = tp.search(word).get_next()
+    bs = [tp.get_charbox(i) for i in range(first, first + count)]
+    return min(b[0] for b in bs), min(b[1] for b in bs), max(b[2] for b in bs), max(b[3] for b in bs)
+
+
+def test_a_word_is_lit_by_exactly_its_pdfium_box(pdfs):
+    data = pdfs["handbook"]
+    text = pdf_to_text(data).text
+    for word, page in (("412,000", 2), ("Binh Duong", 3), ("Logistics Handbook", 1)):
+        start = text.index(word)
+        lit = boxes(data, start, start + len(word))
+        assert list(lit.pages) == [page]
+        (rect,) = lit.pages[page]
+        assert rect == pytest.approx(pdfium_box(data, page, word), abs=1e-6)
+
+
+def test_a_passage_across_a_page_break_lights_both_pages(pdfs):
+    data = pdfs["handbook"]
+    ex = pdf_to_text(data)
+    lit = boxes(data, ex.page_starts[1] - 30, ex.page_starts[1] + 30)
+    assert sorted(lit.pages) == [1, 2]
+    # the footer "Page 1 of 3" is no part of the text: nothing is lit below the body on page 1
+    assert min(r[1] for r in lit.pages[1]) > 100
+
+
+def test_the_hash_names_the_text_the_offsets_refer_to(pdfs):
+    import hashlib
+
+    data = pdfs["handbook"]
+    assert boxes(data, 0, 5).text_sha256 == hashlib.sha256(pdf_to_text(data).text.encode()).hexdigest()
+
+
+def test_every_line_of_a_hand_written_pdf_is_lit_and_nothing_outside_the_range():
+    data = hand_pdf([[(72, 700, 12, "First line of the report."), (72, 680, 12, "Second line, same paragraph.")],
+                     [(72, 700, 12, "A line on page two.")]])
+    text = pdf_to_text(data).text
+    whole = boxes(data, 0, len(text))
+    assert sorted(whole.pages) == [1, 2] and len(whole.pages[1]) == 2
+    start = text.index("Second")
+    (rect,) = boxes(data, start, start + len("Second")).pages[1]
+    assert rect == pytest.approx(pdfium_box(data, 1, "Second"), abs=1e-6)
+    assert boxes(data, len(text), len(text)).pages == {}
+
+
+def test_line_sources_replays_the_line_normalisation():
+    page = "  e\ufb03cient\x01  work\ufffe"
+    made, sources = line_sources(page, 0, len(page))
+    assert made == "efficient work-"
+    assert [page[i] for i in sources[:4]] == ["e", "\ufb03", "\ufb03", "\ufb03"]
+    assert page[sources[-1]] == "\ufffe"
