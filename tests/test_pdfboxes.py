@@ -71,3 +71,35 @@ def test_line_sources_replays_the_line_normalisation():
     assert made == "efficient work-"
     assert [page[i] for i in sources[:4]] == ["e", "\ufb03", "\ufb03", "\ufb03"]
     assert page[sources[-1]] == "\ufffe"
+
+
+def test_a_rendered_page_is_a_png_within_the_size_bound_with_the_word_lit(pdfs):
+    import io
+
+    from PIL import Image
+
+    from qa.read.pagerender import MAX_SIDE, pixel_rects, render_page, scale_for
+
+    data = pdfs["handbook"]
+    text = pdf_to_text(data).text
+    start = text.index("412,000")
+    lit = boxes(data, start, start + len("412,000"))
+    png, (w, h) = render_page(data, 2, lit.pages[2])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and max(w, h) == MAX_SIDE
+    plain, _ = render_page(data, 2)
+    image, bare = Image.open(io.BytesIO(png)).convert("RGB"), Image.open(io.BytesIO(plain)).convert("RGB")
+    width, height = pdfium.PdfDocument(data)[1].get_size()
+    ((x0, y0, x1, y1),) = pixel_rects(lit.pages[2], height, scale_for(width, height))
+    inside = image.getpixel(((x0 + x1) // 2, y0 + 1))
+    assert inside != bare.getpixel(((x0 + x1) // 2, y0 + 1)) and inside[2] > inside[0]  # tinted blue
+    assert image.getpixel((5, 5)) == bare.getpixel((5, 5))  # nothing lit outside the boxes
+    with pytest.raises(IndexError):
+        render_page(data, 9)
+
+
+def test_a_huge_mediabox_renders_within_the_size_bound():
+    from qa.read.pagerender import MAX_SIDE, render_page
+
+    data = hand_pdf([[(72, 700, 12, "A poster.")]]).replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 14400 14400]")
+    png, size = render_page(data, 1)
+    assert max(size) == MAX_SIDE and png.startswith(b"\x89PNG")
