@@ -103,3 +103,34 @@ def test_a_huge_mediabox_renders_within_the_size_bound():
     data = hand_pdf([[(72, 700, 12, "A poster.")]]).replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 14400 14400]")
     png, size = render_page(data, 1)
     assert max(size) == MAX_SIDE and png.startswith(b"\x89PNG")
+
+
+def test_the_reading_worker_renders_a_lit_page_within_its_budget(pdfs, tmp_path):
+    import base64
+    import hashlib
+
+    from qa.config import ReadingBudget
+    from qa.read.worker import Reader
+
+    data = pdfs["handbook"]
+    text = pdf_to_text(data).text
+    start = text.index("412,000")
+    reader = Reader(1024)
+    try:
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        job = {"page": 2, "passage": [start - 20, start + 20], "sentence": [start, start + 7], "text_sha256": sha}
+        answer = reader.read({"render": job}, data, ReadingBudget())
+        assert base64.b64decode(answer["png"]).startswith(b"\x89PNG") and max(answer["size"]) == 1800
+        assert answer["lit"]["sentence"] == [list(r) for r in boxes(data, start, start + 7).pages[2]]
+        stale = reader.read({"render": {**job, "text_sha256": "0" * 64}}, data, ReadingBudget())
+        assert "changed since it was indexed" in stale["skipped"]
+        missing = reader.read({"render": {"page": 9}}, data, ReadingBudget())
+        assert missing.get("missing") and "3 pages" in missing["skipped"]
+        # a page that draws without end is cut off by the worker's time budget, and the next render works
+        from bombs import drawing_pdf
+
+        slow = reader.read({"render": {"page": 1}}, drawing_pdf(), ReadingBudget(seconds=3))
+        assert "over the reading budget" in slow["skipped"]
+        assert "png" in reader.read({"render": {"page": 1}}, data, ReadingBudget())
+    finally:
+        reader.close()

@@ -8,9 +8,11 @@ entered only under pdftext's module lock (it is not thread-safe). Memory and tim
 
 from __future__ import annotations
 
+import base64
 import io
 
-from .pdfboxes import Rect
+from .extracted import Unreadable
+from .pdfboxes import Rect, boxes
 from .pdftext import _PDFIUM_LOCK, _open
 
 #: The longer side of a rendered page at most, in pixels: an A4 page at 1800 px is 218 dpi, sharp on a laptop's
@@ -69,3 +71,28 @@ def render_page(data: bytes, page: int, passage: tuple[Rect, ...] = (), sentence
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     return out.getvalue(), image.size
+
+
+def render_request(request: dict, data: bytes, progress=None) -> dict:
+    """What the reading worker answers to ``{"render": {"page", "passage": [start, end] | null, "sentence": ...,
+    "text_sha256": ...}, "budget": {...}}``: ``{"png": base64, "size": [w, h], "lit": {page: rects}}``, or
+    ``{"skipped": reason}``. With ``text_sha256``, offsets are lit only if the file still gives that text."""
+    job, budget = request["render"], request.get("budget") or {}
+    page = int(job["page"])
+    spans = {name: job.get(name) for name in ("passage", "sentence")}
+    lit: dict[str, tuple[Rect, ...]] = {}
+    try:
+        for name, span in spans.items():
+            if span:
+                found = boxes(data, int(span[0]), int(span[1]), budget.get("pages"), budget.get("chars"))
+                if job.get("text_sha256") and found.text_sha256 != job["text_sha256"]:
+                    return {"skipped": "the file changed since it was indexed: rebuild the index to light its "
+                                       "passages"}
+                lit[name] = found.pages.get(page, ())
+        png, size = render_page(data, page, lit.get("passage", ()), lit.get("sentence", ()))
+    except IndexError as e:
+        return {"skipped": str(e), "missing": True}
+    except Unreadable as e:
+        return {"skipped": str(e)}
+    return {"png": base64.b64encode(png).decode("ascii"), "size": list(size),
+            "lit": {name: [list(r) for r in rects] for name, rects in lit.items()}}
