@@ -57,6 +57,7 @@ class _Line:
     size: float  # top - bottom: proportional to the font size
     bold: bool  # the font of its first and last character is a bold one
     text: str
+    span: tuple[int, int] = (0, 0)  # [s, e) in pdfium's text of the page: qa.read.pdfboxes maps text to boxes
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class _Row:
     bold: bool
     cells: int
     text: str
+    lines: tuple[_Line, ...] = ()  # what it was merged from (qa.read.pdfboxes)
 
 
 @dataclass
@@ -184,7 +186,8 @@ class _PageReader:
             top, bottom = self.loose.top, self.loose.bottom
         bold = first >= 0 and last >= 0 and self._bold(tp, first) and self._bold(tp, last)
         piece = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text[s:e].translate(_LIGATURES))
-        return _Line(page, x0, x1, top, bottom, max(top - bottom, 0.1), bold, re.sub(r" {2,}", " ", piece.strip()))
+        return _Line(page, x0, x1, top, bottom, max(top - bottom, 0.1), bold, re.sub(r" {2,}", " ", piece.strip()),
+                     (s, e))
 
 
 def _open(data: bytes):
@@ -445,7 +448,7 @@ def _merge_row(row: list[_Line]) -> _Row:
         cells += gap >= size
         text += ("" if gap < 0.15 * size else " ") + b.text
     return _Row(row[0].page, min(ln.x0 for ln in row), max(ln.x1 for ln in row), max(ln.top for ln in row),
-                min(ln.bottom for ln in row), size, all(ln.bold for ln in row), cells, text)
+                min(ln.bottom for ln in row), size, all(ln.bold for ln in row), cells, text, tuple(row))
 
 
 # --- paragraphs ---------------------------------------------------------------------------------------------------
@@ -611,7 +614,7 @@ def _first_heading(blocks: list[_Block], paragraphs: list[str]) -> str | None:
 
 
 def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None, max_pages: int | None = None,
-                max_chars: int | None = None) -> Extracted:
+                max_chars: int | None = None, trace: list | None = None) -> Extracted:
     """The text of a PDF's text layer; ``progress(done_pages, total_pages)`` is called after each page. A file of
     more than ``max_pages`` pages or ``max_chars`` characters is ``Unreadable`` (over the reading budget).
 
@@ -662,6 +665,8 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         while k < len(row_starts) and row_starts[k][0] < p:
             k += 1
         page_starts.append(row_starts[k][1] if k < len(row_starts) else len(out))
+    if trace is not None:  # (row, its offset in the text) in reading order, for qa.read.pdfboxes
+        trace.extend(zip([r for b in blocks for r in b.rows], [o for _, o in row_starts]))
     empty = [i + 1 for i, lines in enumerate(pages) if not lines and drawn[i]]
     warnings = []
     if empty:
