@@ -2,10 +2,10 @@
 its passages (HTML, every piece of text escaped). The page (qa.serve.ui) lays them out."""
 
 import html
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from ..index import Answer, Hit, Index
-from ..text import term_spans
+from ..text import counted, term_spans
 from .answer_box import render_answer_box
 
 #: A document view inlines at most this many characters around its passage.
@@ -36,11 +36,6 @@ def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
             body = f'<span class="qa-disagree" title="the sources disagree on this value">{body}</span>'
         out.append(f'<strong class="qa-answer">{body}</strong>' if inside else body)
     return "".join(out)
-
-
-def counted(n: int, noun: str) -> str:
-    """"1 passage", "2 passages", "1,204 documents": a count with its noun, as the page says it."""
-    return f"{n:,} {noun if n == 1 else noun + 's'}"
 
 
 def safe_url(url: str | None) -> str | None:
@@ -132,7 +127,8 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
             where = f'<p class="qa-note qa-doc-pages">{_pages_label(hit.pages).capitalize()} of {doc.pages}</p>'
         view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
                                hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
-        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
+        drawn = render_pages(hit, doc.title, mark_answer) if hit.pages else ""
+        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{drawn}{view}</details>'
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
     kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
     return (
@@ -147,6 +143,26 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
         f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
         f'</div>{also}{document}</article>'
     )
+
+
+def render_pages(hit: Hit, title: str, mark_answer: bool = True) -> str:
+    """A PDF hit's pages as the file draws them (``GET /api/documents/{id}/pages/{n}.png``), its characters lit by
+    pdfium's own boxes and its answer sentence more strongly, each with a link to the original file at that page.
+    The images load when the view is opened (``loading="lazy"`` inside a closed ``<details>``)."""
+    ident = quote(hit.doc_id, safe="/")
+    lit = f"start={hit.start}&end={hit.end}"
+    if mark_answer and hit.answer_spans:
+        lit += f"&sentence_start={min(s for s, _ in hit.answer_spans)}&sentence_end={max(e for _, e in hit.answer_spans)}"
+    figures = []
+    for n in hit.pages:
+        src = html.escape(f"api/documents/{ident}/pages/{n}.png?{lit}", quote=True)
+        original = html.escape(f"api/documents/{ident}/file#page={n}", quote=True)
+        figures.append(
+            f'<figure class="qa-page-image" data-page="{n}"><img loading="lazy" src="{src}" '
+            f'alt="{html.escape(f"Page {n} of {title}, the passage lit", quote=True)}">'
+            f'<figcaption>Page {n} · <a class="qa-original" href="{original}" target="_blank" '
+            f'rel="noopener noreferrer">open the original at page {n}</a></figcaption></figure>')
+    return '<div class="qa-page-images">' + "".join(figures) + "</div>"
 
 
 def render_answer(answer: Answer, seconds: float | None = None, index: Index | None = None) -> str:

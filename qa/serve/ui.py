@@ -38,7 +38,8 @@ from .pageparts import (
     size_label,
     stale_note,
 )
-from .rendering import counted, page_window, render_answer, render_document, safe_url, source_link
+from ..text import counted
+from .rendering import page_window, render_answer, render_document, safe_url, source_link
 
 CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -79,6 +80,11 @@ details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
 .qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
 .qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
            margin: 6px 0 2px; user-select: none; }
+.qa-page-images { display: flex; flex-direction: column; gap: 10px; margin-top: 6px; }
+.qa-page-image { margin: 0; }
+.qa-page-image img { display: block; max-width: 100%; height: auto; border: 1px solid var(--border-color-primary, #ddd);
+                     border-radius: 4px; background: #fff; }
+.qa-page-image figcaption { font-size: 0.85em; opacity: 0.85; margin-top: 2px; }
 .qa-status td, .qa-status th { padding: 2px 10px 2px 0; text-align: left; vertical-align: top; }
 """
 
@@ -88,7 +94,7 @@ SCROLL_JS = """
 element.addEventListener('toggle', (ev) => {
   const box = ev.target;
   if (!box.open || !box.classList || !box.classList.contains('qa-doc')) return;
-  const mark = box.querySelector('.qa-doc-passage');
+  const mark = box.querySelector('.qa-page-image') || box.querySelector('.qa-doc-passage');
   if (mark) mark.scrollIntoView({block: 'center'});
 }, true);
 element.addEventListener('click', (ev) => {
