@@ -68,6 +68,9 @@ class Hit:
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
     kind: str = "text"  # "text", or "caption": a photo caption, a passage of its own
+    #: the headings the passage lies under ("Report › Quarterly results"), outermost first: read with the passage by
+    #: the model and BM25, not part of ``text`` nor of the citation; "" where no heading precedes it
+    context: str = ""
 
     def to_dict(self) -> dict:
         # field by field, not dataclasses.asdict: that deep-copies every value, a third of a served answer's cost
@@ -148,6 +151,7 @@ class StoredPassage:
     start: int
     end: int
     text: str
+    context: str = ""  # the headings it lies under, read with it, never cited (``qa.read.chunking.Passage``)
 
 
 @dataclass(frozen=True)
@@ -500,7 +504,7 @@ class Index:
                 answer_sentences(row) if spans else (),
                 tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
                 pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
-                row["kind"],
+                row["kind"], row["context"],
             ))
         signals = self._signals(query, [rows[pid] for pid, _ in kept])
         conf, threshold = confidence(signals), self.threshold(mode)
