@@ -253,7 +253,8 @@ class Reader:
         """(id, *CANDIDATE) of passages ``ids`` with their documents' title, source, date and pages."""
         return self.db.execute(
             f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
-            f"d.page_starts, p.kind, p.context FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({_in(ids)})",
+            f"d.page_starts, p.kind, p.context FROM passages p JOIN documents d USING (doc_id) "
+            f"WHERE p.id IN ({_in(ids)})",
             ids).fetchall()
 
     def sentences_of(self, ids: list[int]) -> list[tuple[int, str, str, str, bytes]]:
