@@ -275,3 +275,22 @@ def test_no_heading_alone_in_any_top_three_and_the_hit_names_its_heading(folder_
         for s, e in hit.answer_spans:
             assert " ".join(doc.text[s:e].split()) not in heading_texts(doc)
 
+
+
+@pytest.mark.parametrize("text", [
+    ">" * 50_000 + " deep quotation\n\nThe fee is 12 dollars.\n",
+    "- " * 20_000 + "nested lists\n\nThe fee is 12 dollars.\n",
+    "[" * 50_000 + "\n\nThe fee is 12 dollars.\n",
+    "".join(f"{'#' * (1 + n % 6)} Heading {n}\n" for n in range(5_000)) + "The fee is 12 dollars.\n",
+    "# Title\r\rThe fee is 12 dollars.\r\n## Part\r\nMore text here.\r",  # old Mac and Windows line ends mixed
+    "```\n# not a heading, code\nThe fee is 12 dollars.\n",  # a fence never closed
+])
+def test_hostile_markdown_is_read_and_its_offsets_still_slice_the_file(text, tokenizer):
+    doc = parse_document("odd.md", text.encode())
+    for s, e in doc.segments:
+        assert 0 <= s < e <= len(text) and text[s:e].strip() == text[s:e]
+    for s, e, level in doc.headings:
+        assert 0 <= s < e <= len(text) and 1 <= level <= 6
+    passages = chunk_document(doc, tokenizer, 200, 48)
+    assert any("The fee is 12 dollars." in p.text for p in passages)
+    assert all(text[p.start:p.end] == p.text for p in passages)

@@ -89,18 +89,25 @@ def markdown_structure(text: str, body_start: int, segments: list[tuple[int, int
                 markers.setdefault(i, _QUOTE_RE)
     out: list[tuple[int, int]] = []
     seen_headings: set[tuple[int, int]] = set()
-    for s, e in segments:
-        i = bisect_right(line_starts, s) - 1
-        if i in drop:
-            continue
-        if i in heading_lines:
-            span = heading_lines[i]
-            if span not in seen_headings:  # a setext heading of two lines is one span
-                seen_headings.add(span)
-                out.append(span)
-            continue
-        if i in markers:
-            s = max(s, markers[i].match(text, line(i)[0], e).end())
-        if s < e:
-            out.append((s, e))
+    for seg_start, seg_end in segments:
+        # a segment is one line of the text; a line that markdown-it sees as several (lone carriage returns) is
+        # read line by line, as markdown-it reads it
+        i = bisect_right(line_starts, seg_start) - 1
+        while i < len(line_starts) and line_starts[i] < seg_end:
+            s, e = max(seg_start, line_starts[i]), min(seg_end, line(i)[1])
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if i in heading_lines:
+                span = heading_lines[i]
+                if span not in seen_headings:  # a setext heading of two lines is one span
+                    seen_headings.add(span)
+                    out.append(span)
+            elif i not in drop and s < e:
+                if i in markers:
+                    s = max(s, markers[i].match(text, line(i)[0], e).end())
+                if s < e:
+                    out.append((s, e))
+            i += 1
     return Structure(tuple(out), tuple(headings))
