@@ -131,6 +131,8 @@ class DocumentInfo:
     text: str
     n_passages: int
     page_starts: tuple[int, ...] = ()  # a paged document (PDF): where page i + 1 begins in text
+    #: (start, end, level) of each heading in text: the context of the passages of its section, in none of them
+    headings: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def pages(self) -> int:
@@ -138,7 +140,7 @@ class DocumentInfo:
 
     @classmethod
     def _of(cls, row) -> DocumentInfo:
-        return cls(*row[:6], tuple(json.loads(row[6])))
+        return cls(*row[:6], tuple(json.loads(row[6])), tuple(tuple(h) for h in json.loads(row[7])))
 
 
 @dataclass(frozen=True)

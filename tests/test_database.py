@@ -80,7 +80,7 @@ def test_the_schema_is_plain_sql_and_vectors_of_reads_many(tmp_path):
     db = sqlite3.connect(tmp_path / "x.sqlite")
     db.executescript(SCHEMA)
     rows = [_row(i, "d", i, "t", np.full(2, i, dtype=np.float32)) for i in range(1200)]
-    db.execute("INSERT INTO documents VALUES ('d', 't', NULL, NULL, 'h', 1200, 't', '[]')")
+    db.execute("INSERT INTO documents VALUES ('d', 't', NULL, NULL, 'h', 1200, 't', '[]', '[]')")
     db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(*r[:9], r[11], r[9], r[12], r[13], r[10]) for r in rows])
     ids = list(range(1199, -1, -1))  # more than one IN (...) list, in reverse

@@ -14,6 +14,7 @@ from helpers import HANDBOOK_PDF, PAGE_TWO_FACT, CountingEmbedder, print_pdfs, w
 from qa import Index, build_index
 from qa.read.chunking import CONTEXT_SEPARATOR, Passage, chunk_document, regions
 from qa.read.documents import Document, parse_document
+from qa.serve.rendering import render_document, render_hit
 from qa.store.database import DATABASE
 from qa.store.layout import current_generation
 from qa.text import analyze
@@ -218,6 +219,17 @@ def test_the_context_changes_terms_and_model_input_but_citations_slice_the_file(
         for hit in index.search("ferry timetable winter Tollis lighthouse keepers", k=10, mode=mode):
             assert index.document(hit.doc_id).text[hit.start:hit.end] == hit.text
             assert hit.context and hit.context.split(" › ")[-1] not in hit.text.split("\n")[0]
+
+    # the page shows a heading as one, not as debris, and a hit's card names its context
+    doc = index.document("lighthouses.md")
+    assert [(doc.text[s:e], level) for s, e, level in doc.headings][:2] == [
+        ("The Lighthouses of the Skerry Coast", 1), ("History", 2)]
+    view = render_document(doc.text, index.passages_of("lighthouses.md"), headings=doc.headings)
+    assert view.count('<span class="qa-heading"') == 4 and '">History</span>' in view
+    assert '<span class="qa-debris" title="not part of any passage">History' not in view
+    hit = index.search("Skerry history", k=1, mode="lexical")[0]
+    assert '<div class="qa-context" title="the headings this passage lies under">The Lighthouses of the Skerry ' \
+           'Coast › History</div>' in render_hit(hit, "Skerry history")
 
     # a heading edited, the text under it not: those passages are embedded again (their hash holds the context)
     write(corpus, "lighthouses.md", LIGHTHOUSES_MD.replace("## History", "## Early history"))

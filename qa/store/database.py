@@ -26,7 +26,8 @@ CREATE TABLE documents (
     sha256 TEXT NOT NULL,
     n_passages INTEGER NOT NULL,
     text TEXT NOT NULL,
-    page_starts TEXT NOT NULL        -- JSON list: where page i + 1 begins in text ([] for a document without pages)
+    page_starts TEXT NOT NULL,       -- JSON list: where page i + 1 begins in text ([] for a document without pages)
+    headings TEXT NOT NULL DEFAULT '[]' -- JSON [[start, end, level], ...]: its headings, the context of its passages
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
@@ -52,7 +53,7 @@ CREATE TABLE skipped (doc_id TEXT PRIMARY KEY, reason TEXT NOT NULL);
 #: What the database stores of a passage's text besides the text: its vector, its sentences, their vectors.
 Stored = tuple[bytes, str, bytes]
 
-_DOCUMENT = "doc_id, title, source, date, text, n_passages, page_starts"
+_DOCUMENT = "doc_id, title, source, date, text, n_passages, page_starts, headings"
 #: The columns of a passage as a question's candidate (``Reader.candidates``), in this order.
 CANDIDATE = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts",
              "kind", "context")
@@ -137,9 +138,9 @@ class Writer:
 
     def add_document(self, doc, n_passages: int) -> None:
         """``doc``: a ``qa.read.documents.Document``."""
-        self.db.execute(f"INSERT INTO documents ({_DOCUMENT}, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute(f"INSERT INTO documents ({_DOCUMENT}, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (doc.doc_id, doc.title, doc.source, doc.date, doc.text, n_passages,
-                         json.dumps(doc.page_starts), doc.sha256))
+                         json.dumps(doc.page_starts), json.dumps(doc.headings), doc.sha256))
 
     def add_passages(self, rows: Iterable[tuple]) -> None:
         """Rows of (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, context, vector,
@@ -233,7 +234,8 @@ class Reader:
         return db
 
     def documents(self) -> list[tuple]:
-        """(doc_id, title, source, date, text, n_passages, page_starts JSON) of every document, by id."""
+        """(doc_id, title, source, date, text, n_passages, page_starts JSON, headings JSON) of every document, by
+        id."""
         return self.db.execute(f"SELECT {_DOCUMENT} FROM documents ORDER BY doc_id").fetchall()
 
     def document(self, doc_id: str) -> tuple | None:
