@@ -14,6 +14,7 @@ from helpers import HANDBOOK_PDF, PAGE_TWO_FACT, CountingEmbedder, print_pdfs, w
 from qa import Index, build_index
 from qa.read.chunking import CONTEXT_SEPARATOR, Passage, chunk_document, regions
 from qa.read.documents import Document, parse_document
+from qa.serve.markdown_view import render_markdown, rendered_details
 from qa.serve.rendering import render_document, render_hit
 from qa.store.database import DATABASE
 from qa.store.layout import current_generation
@@ -306,3 +307,23 @@ def test_hostile_markdown_is_read_and_its_offsets_still_slice_the_file(text, tok
     passages = chunk_document(doc, tokenizer, 200, 48)
     assert any("The fee is 12 dollars." in p.text for p in passages)
     assert all(text[p.start:p.end] == p.text for p in passages)
+
+
+def test_a_markdown_card_also_shows_the_file_rendered_escaped_and_fetching_nothing():
+    hostile = LIGHTHOUSES_MD + ("\n<script>alert(1)</script>\n\n![pixel](http://tracker.example/p.png)\n\n"
+                                "[run](javascript:alert(1)) and [the port](https://example.org)\n")
+    start = hostile.index("The oldest")
+    view = rendered_details("lighthouses.md", hostile, start, hostile.index("1870.") + 5)
+    assert view.startswith('<details class="qa-doc qa-md-view"><summary>show rendered</summary>')
+    assert "<h2>History</h2>" in view and "<li>The last resident keeper left Gull Ness in 1989.</li>" in view
+    assert '<p class="qa-doc-passage">The oldest, at Rannoch Point' in view  # the passage's block, marked
+    assert view.count("qa-doc-passage") == 1 and "<th>Tower</th>" in view
+    assert "<script>" not in view and "&lt;script&gt;alert(1)&lt;/script&gt;" in view  # raw HTML shown, not run
+    assert "<img" not in view and 'href="javascript:' not in view
+    assert '<a href="https://example.org" target="_blank" rel="noopener noreferrer nofollow">the port</a>' in view
+    assert rendered_details("ferries.html", FERRIES_HTML, 0, 10) == ""  # other types keep the transcript alone
+    # a long file renders the blocks around the passage only
+    long = "# Log\n\n" + "".join(f"Entry {n} of the harbour log.\n\n" for n in range(5000))
+    at = long.index("Entry 4000 ")
+    part = render_markdown(long, at, at + 28)
+    assert "Entry 4000 of" in part and "Entry 10 of" not in part and part.startswith('<p class="qa-note">')

@@ -277,6 +277,11 @@ def _front_matter(text: str, meta: _Meta) -> int:
     return m.end()
 
 
+def front_matter_end(text: str) -> int:
+    """Where the body of a Markdown file starts, after its front matter (0 without one)."""
+    return _front_matter(text, _Meta())
+
+
 def _caption(text: str, s: int, e: int) -> tuple[int, int] | None:
     """The span of a caption line without its photo credit, or None when it is a credit and nothing else."""
     line = text[s:e]
@@ -430,7 +435,7 @@ def _parse_markdown(doc_id: str, data: bytes, on_page: OnPage | None, budget: Re
     if not text.strip():
         raise _Skip("empty file")
     segments, captions, meta = clean(text)
-    found = markdown_structure(text, _front_matter(text, _Meta()), segments)
+    found = markdown_structure(text, front_matter_end(text), segments)
     if not found.segments:
         raise _Skip("no article text left after removing page debris")
     heads = found.headings

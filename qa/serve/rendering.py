@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from ..index import Answer, Hit, Index
 from ..text import term_spans
 from .answer_box import render_answer_box
+from .markdown_view import rendered_details
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
@@ -138,6 +139,7 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
                                hit.answer_spans if mark_answer else (), question, doc.page_starts, window,
                                doc.headings)
         document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
+        document += rendered_details(hit.doc_id, doc.text, hit.start, hit.end)  # Markdown: also shown rendered
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
     kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
     context = f'<div class="qa-context" title="the headings this passage lies under">{html.escape(hit.context)}</div>' \
