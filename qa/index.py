@@ -71,6 +71,9 @@ class Hit:
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
     kind: str = "text"  # "text", or "caption": a photo caption, a passage of its own
+    #: the headings the passage lies under ("Report › Quarterly results"), outermost first: read with the passage by
+    #: the model and BM25, not part of ``text`` nor of the citation; "" where no heading precedes it
+    context: str = ""
 
     def to_dict(self) -> dict:
         # field by field, not dataclasses.asdict: that deep-copies every value, a third of a served answer's cost
@@ -131,6 +134,8 @@ class DocumentInfo:
     text: str
     n_passages: int
     page_starts: tuple[int, ...] = ()  # a paged document (PDF): where page i + 1 begins in text
+    #: (start, end, level) of each heading in text: the context of the passages of its section, in none of them
+    headings: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def pages(self) -> int:
@@ -138,7 +143,7 @@ class DocumentInfo:
 
     @classmethod
     def _of(cls, row) -> DocumentInfo:
-        return cls(*row[:6], tuple(json.loads(row[6])))
+        return cls(*row[:6], tuple(json.loads(row[6])), tuple(tuple(h) for h in json.loads(row[7])))
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,7 @@ class StoredPassage:
     start: int
     end: int
     text: str
+    context: str = ""  # the headings it lies under, read with it, never cited (``qa.read.chunking.Passage``)
 
 
 @dataclass(frozen=True)
@@ -534,7 +540,7 @@ class Index:
                 answer_sentences(row) if spans else (),
                 tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
                 pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
-                row["kind"],
+                row["kind"], row["context"],
             ))
         signals = self._signals(query, [rows[pid] for pid, _ in kept])
         conf, threshold = confidence(signals), self.threshold(mode)

@@ -21,6 +21,7 @@ class Extracted:
     date: str | None  # ISO yyyy-mm-dd
     pages: int  # page count (0 for docx)
     warnings: tuple[str, ...]  # e.g. "no extractable text on pages 13-40 (scanned images? qa does not do OCR)"
+    levels: tuple[int, ...] = ()  # the level of each heading (1 the highest), as ``headings``; () reads all as 1
 
 
 class Unreadable(Exception):

@@ -144,7 +144,8 @@ def create_api(live: LiveIndex, asker: Asker) -> APIRouter:
                 raise ApiError(404, str(e)) from None
             passages = [{"passage": ordinal + 1, "start": s, "end": e} for ordinal, s, e in index.passages_of(doc_id)]
             return {"id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source, "pages": doc.pages,
-                    "page_starts": list(doc.page_starts), "text": doc.text, "passages": passages}
+                    "page_starts": list(doc.page_starts), "text": doc.text, "passages": passages,
+                    "headings": [{"start": s, "end": e, "level": level} for s, e, level in doc.headings]}
 
         return await asker.run(read)
 

@@ -77,6 +77,7 @@ details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
                overflow-wrap: anywhere; }
 .qa-doc-passage { background: rgba(37, 99, 235, 0.12); outline: 1px solid rgba(37, 99, 235, 0.4); }
 .qa-debris { opacity: 0.45; }
+.qa-heading, .qa-context { font-weight: 600; }
 .qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
 .qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
            margin: 6px 0 2px; user-select: none; }
@@ -183,9 +184,10 @@ def library_document(index: Index, doc_id: str, page: int = 1) -> str:
     head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
             f'{" · " + html.escape(doc.date) if doc.date else ""}'
             f'{" · " + source_link(doc.source) if safe_url(doc.source) else ""} · {counted(doc.n_passages, "passage")}'
-            f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
+            f'{where}; ¶n marks where passage n starts; bold text is a heading, the context of the passages below it; '
+            f'dimmed text is page debris left out of every passage</p>')
     return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
-                                  window=window)
+                                  window=window, headings=doc.headings)
 
 
 
