@@ -113,7 +113,8 @@ def served(corpus: Path, index_dir: Path, n: int, questions: list[str]) -> dict:
     port = free_port()
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_qa.py"), "serve", str(corpus), "--index-dir",
                              str(index_dir), "--port", str(port), "--processes", str(n)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's qa, whatever is installed
     try:
         deadline = time.time() + 600
         while True:
