@@ -220,6 +220,7 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
                       for d, r in m.skipped.items())
     skipped += "".join(f"<li><code>{html.escape(d)}</code> (read in part): {html.escape(note)}</li>"
                        for d, r in m.documents.items() for note in r.notes or ())
+    skipped += "".join(f"<li><code>{html.escape(u.doc_id)}</code>: {html.escape(u.reason)}</li>" for u in live.unread())
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
 
