@@ -279,15 +279,17 @@ def cmd_ask(args) -> int:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
         if h.pages:
             where = f"{_pages(h.pages)}, {where}"
-        if h.kind == "caption":
-            where = f"photo caption, {where}"
+        if h.kind in ("caption", "table"):
+            where = f"{'photo caption' if h.kind == 'caption' else 'table'}, {where}"
         print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
         print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
         if h.source:
             print(f"    {h.source}")
         for s, e in h.answer_spans:
             print(f"    answer: {' '.join(h.text[s - h.start:e - h.start].split())}")
-        for line in h.text.splitlines():
+        # a table's rows as the model read them, each cell named by its column (its context after the headings)
+        shown = h.context.split("\n")[1:] if h.kind == "table" else h.text.splitlines()
+        for line in shown:
             if line.strip():
                 print(f"    | {line.strip()}")
         for place in h.also_in:

@@ -38,13 +38,16 @@ AUTH = ("alice", "s3cret")
 
 @pytest.fixture(scope="module")
 def pdfs():
-    return print_pdfs({"handbook": HANDBOOK_PDF, "report": REPORT_PDF})
+    from test_tables import report_html
+
+    return print_pdfs({"handbook": HANDBOOK_PDF, "report": REPORT_PDF, "ironworks": (report_html(), {})})
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, pdfs):
     root = tmp_path_factory.mktemp("pages")
     return make_corpus(root / "c", {"handbook.pdf": pdfs["handbook"], "reports/charter.pdf": pdfs["report"],
+                                    "reports/ironworks.pdf": pdfs["ironworks"],
                                     "notes.txt": "Notes\nThe depot opens at seven.\n",
                                     "page.html": "<html><body><p>The ferry <script>alert(1)</script> leaves at "
                                                  "noon every day.</p></body></html>"})
@@ -229,6 +232,28 @@ def test_show_in_document_shows_the_lit_page_of_a_pdf(page_server, pdfs):
             assert lit != plain, n
         page.close()
 
+
+
+@pytest.mark.model
+@pytest.mark.browser
+def test_a_table_passage_is_shown_as_a_table_and_its_row_lit_on_the_page(page_server, pdfs):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        card = _show_in_document(page, page_server, "What was Falkenrath Ironworks' revenue in Q3 2024?")
+        assert card.get_attribute("data-doc-id") == "reports/ironworks.pdf"
+        assert card.get_attribute("data-kind") == "table" and "table" in card.locator(".qa-kind").inner_text()
+        table = card.locator(".qa-text table.qa-table")
+        headers = table.locator("th").all_inner_texts()
+        assert headers == ["Quarter", "Revenue (million EUR)", "Operating margin", "Tonnes shipped"]
+        q3 = table.locator("tr", has_text="Q3 2024").locator("td").all_inner_texts()
+        assert q3 == ["Q3 2024", "4.7", "7.9%", "1,455"]
+        assert card.locator(".qa-context").inner_text().endswith("Quarterly results")  # the headings alone
+        img = card.locator(".qa-page-image img").first
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+        png = page.request.get(page_server.url + img.get_attribute("src")).body()
+        plain = page.request.get(page_server.url + "api/documents/reports/ironworks.pdf/pages/1.png").body()
+        assert lit_share(png, plain, word_pixels(pdfs["ironworks"], 1, "1,455", image(png).size)) > 0.5
+        page.close()
 
 
 def test_a_browser_logged_in_to_the_page_sees_its_images_without_basic_auth(server):

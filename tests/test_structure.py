@@ -138,7 +138,9 @@ def test_markdown_is_read_as_structure(tokenizer):
         "Nine lighthouses guard the Ske": top,
         "The oldest, at Rannoch Point, ": f"{top}{CONTEXT_SEPARATOR}History",
         "The last resident keeper left ": f"{top}{CONTEXT_SEPARATOR}Keepers",
-        "Saturday 10:00-16:00\n```\n\n| To": f"{top}{CONTEXT_SEPARATOR}Opening hours",
+        "Saturday 10:00-16:00": f"{top}{CONTEXT_SEPARATOR}Opening hours",
+        # the table a passage of its own, its row named by its columns (tests/test_tables.py)
+        "Tower | Height |\n|-------|----": f"{top}{CONTEXT_SEPARATOR}Opening hours\nTower: Rannoch Point · Height: 31 m",
     }
     keepers = next(p for p in passages if p.context.endswith("Keepers"))
     assert keepers.text.endswith("22 nautical miles.")  # the list and the quotation after it: one passage

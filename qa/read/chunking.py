@@ -26,8 +26,11 @@ class Tokenizer(Protocol):
     def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
-#: What a passage is: article text, or a photo caption (its own passage, never glued to the text around it).
-TEXT, CAPTION = "text", "caption"
+#: What a passage is: article text, a photo caption (its own passage, never glued to the text around it), or rows of
+#: a table (cut between rows; the model and BM25 read each row with its cells named by their columns).
+TEXT, CAPTION, TABLE = "text", "caption", "table"
+#: Between a table row's named cells, as the model and BM25 read them: "Quarter: Q3 2024 · Revenue: 4.7".
+CELL_JOIN = " · "
 
 
 #: Between the headings of a passage's context: "Quarterly report › Results by quarter".
@@ -68,6 +71,7 @@ class Region:
     kind: str
     segments: list[tuple[int, int]]
     path: tuple[str, ...] = ()
+    table: int = -1  # a TABLE region: its table in ``Document.tables``
 
 
 def _headings(doc: Document) -> list[tuple[int, int, int]]:
@@ -118,9 +122,12 @@ def regions(doc: Document) -> list[Region]:
     def path(section: int) -> tuple[str, ...]:
         return paths[section - 1] if section else ()
 
+    in_table = [(t[0][0][0], t[-1][-1][1]) for t in doc.tables]  # where each table's rows lie
     runs: list[tuple[int, list[tuple[int, int]]]] = []  # (headings before it, segments)
     for s, e in doc.segments:
         if heads and _in_heading(heads, starts, s, e):
+            continue
+        if any(s < b and a < e for a, b in in_table):  # a table's row (a Markdown row with its outer pipes)
             continue
         section = bisect_right(starts, s)
         if runs and section == runs[-1][0] and s not in breaks and _BLANK_RE.fullmatch(doc.text, runs[-1][1][-1][1], s):
@@ -129,6 +136,8 @@ def regions(doc: Document) -> list[Region]:
             runs.append((section, [(s, e)]))
     out = [Region(TEXT, run, path(section)) for section, run in runs]
     out += [Region(CAPTION, [span], path(bisect_right(starts, span[0]))) for span in doc.captions]
+    out += [Region(TABLE, [(row[0][0], row[-1][1]) for row in table], path(bisect_right(starts, table[0][0][0])), n)
+            for n, table in enumerate(doc.tables)]
     return sorted(out, key=lambda r: r.segments[0][0])
 
 
@@ -185,6 +194,10 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
         if region.path not in contexts:
             contexts[region.path] = _context(region.path, tokenizer, tokenizer.window // CONTEXT_SHARE)
         context, context_tokens = contexts[region.path]
+        if kind == TABLE:
+            passages += _table_passages(doc, doc.tables[region.table], context, context_tokens, tokenizer,
+                                        max_tokens, len(passages))
+            continue
         # the model reads the context before the text: the text gets the rest of the window, if that is less
         limit = min(max_tokens, tokenizer.window - context_tokens)
         overlap = min(overlap_tokens, limit - 1)
@@ -227,6 +240,49 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
             passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens, kind,
                                     context))
     return passages
+
+
+def named_row(header: list[str], values: list[str]) -> str:
+    """A table row as the model and BM25 read it: each cell after its column's name ("Revenue: 4.7"); a cell beyond
+    the header is "column n", an empty one is left out."""
+    names = header + [f"column {i + 1}" for i in range(len(header), len(values))]
+    return CELL_JOIN.join(f"{name}: {value}" if name else value for name, value in zip(names, values) if value)
+
+
+def _table_passages(doc: Document, table, context: str, context_tokens: int, tokenizer: Tokenizer, max_tokens: int,
+                    first: int) -> list[Passage]:
+    """A table's rows cut into passages between rows, each passage as many whole rows as fit: what the model reads
+    of it, its heading context, each row named (``named_row``) and the rows themselves, within the window. The
+    passage cites the rows' own characters (the first passage the header row's too); its context is the heading
+    context on the first line, then the named rows."""
+    text = doc.text
+
+    def cell(span: tuple[int, int]) -> str:
+        return " ".join(text[span[0]:span[1]].split())
+
+    header = [cell(c) for c in table[0]]
+    # a header repeated on each page a table runs onto (as browsers print it) is cited, not read again as a row
+    rows = [row for row in table[1:] if [cell(c) for c in row] != header]
+    named = [named_row(header, [cell(c) for c in row]) for row in rows]
+    raw = [(row[0][0], row[-1][1]) for row in rows]
+    sizes = tokenizer.count(named + [text[s:e] for s, e in raw])
+    named_sizes, raw_sizes = sizes[:len(rows)], sizes[len(rows):]
+    room = tokenizer.window - context_tokens - 1
+    out, i = [], 0
+    while i < len(rows):
+        j, used, cited = i, 0, 0
+        while j < len(rows) and (j == i or (used + named_sizes[j] + raw_sizes[j] <= room
+                                            and cited + raw_sizes[j] <= max_tokens)):
+            used += named_sizes[j] + raw_sizes[j]
+            cited += raw_sizes[j]
+            j += 1
+        start = table[0][0][0] if i == 0 else raw[i][0]
+        body = text[start:raw[j - 1][1]]
+        n_tokens = tokenizer.count([body])[0] if i == 0 else cited
+        out.append(Passage(doc.doc_id, first + len(out), start, raw[j - 1][1], body, n_tokens, TABLE,
+                           "\n".join([context, *named[i:j]])))
+        i = j
+    return out
 
 
 def _windows(units: list[tuple[int, int]], sizes: list[int], pieces: set[int], max_tokens: int,

@@ -51,6 +51,9 @@ class Document:
     #: passages of its section (``qa.read.chunking``); a heading starts a new passage as a break does
     headings: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
+    #: each table (``qa.read.extracted.Table``): rows of cell spans, the first row its header; a table's rows are
+    #: cut into passages of their own that name each cell by its column (``qa.read.chunking``)
+    tables: tuple = field(default=(), repr=False)
 
     @property
     def pages(self) -> int:
@@ -403,6 +406,8 @@ def read_request(request: dict, data: bytes, progress: Callable[[int, int], None
 def _document(d: dict) -> Document:
     """A Document from the worker's JSON (lists back to tuples)."""
     pairs = ("segments", "captions", "headings")
+    d = dict(d)
+    d["tables"] = tuple(tuple(tuple(tuple(cell) for cell in row) for row in table) for table in d.get("tables", ()))
     return Document(**{k: tuple(tuple(x) for x in v) if k in pairs else tuple(v) if isinstance(v, list) else v
                        for k, v in d.items()})
 
@@ -443,7 +448,7 @@ def _parse_markdown(doc_id: str, data: bytes, on_page: OnPage | None, budget: Re
         or _title(text, list(found.segments))
     return Document(doc_id=doc_id, text=text, title=title, source=meta.source, date=meta.date,
                     sha256=hashlib.sha256(data).hexdigest(), segments=found.segments, captions=tuple(captions),
-                    headings=heads)
+                    headings=heads, tables=found.tables)
 
 
 def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
@@ -451,7 +456,8 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
     if not markup.strip():
         raise _Skip("empty file")
     headings: list[tuple[int, int, int]] = []
-    text, title, canonical = html_to_text(markup, headings)
+    tables: list = []
+    text, title, canonical = html_to_text(markup, headings, tables)
     # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
     segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
     if not segments:
@@ -466,6 +472,7 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
         sha256=hashlib.sha256(data).hexdigest(),
         segments=tuple(segments),
         headings=tuple(headings),
+        tables=tuple(tables),
     )
 
 
@@ -493,6 +500,7 @@ def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
         breaks=ex.headings,
         notes=ex.warnings,
         headings=_levelled(ex),
+        tables=ex.tables,
     )
 
 

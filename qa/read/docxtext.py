@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 
-from .extracted import Extracted, Unreadable, assemble, iso_date, real_title
+from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -138,6 +138,10 @@ def _rows(container):
             yield from _rows(child)
 
 
+#: Between the cells of a table row in the text (a cell's own " | " would read as two cells: rare, and harmless).
+CELL_SEPARATOR = " | "
+
+
 def _continues_vertical_merge(tc) -> bool:
     merge = tc.find(f"{_W}tcPr/{_W}vMerge")
     return merge is not None and merge.get(_W + "val", "continue") == "continue"
@@ -155,11 +159,13 @@ def _walk(container, out: list[tuple[str, str, int]], styles: _Styles) -> None:
             for box in _text_boxes(child):
                 _walk(box, out, styles)
         elif tag == _TBL:
+            table = sum(1 for _, kind, _ in out if kind == "table") + 1  # rows carry their table's number
+            out.append(("", "table", table))  # a mark, not a block: dropped before the text is assembled
             for tr in _rows(child):
                 cells = [_cell_text(tc) for tc in tr.iterchildren(_TC) if not _continues_vertical_merge(tc)]
-                row = " | ".join(c for c in cells if c)
+                row = CELL_SEPARATOR.join(c for c in cells if c)
                 if row:
-                    out.append((row, "row", 0))
+                    out.append((row, "row", table))
         elif tag == _SDT:
             content = child.find(_SDT_CONTENT)
             if content is not None:
@@ -245,9 +251,11 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
     document = _open(bytes(data))
     found: list[tuple[str, str, int]] = []
     _walk(document.element.body, found, _Styles(document))
+    found = [f for f in found if f[1] != "table"]
     if not found:
         raise Unreadable("no text")
     text, spans = assemble([t for t, _, _ in found])
+    rows = [(number, _cells(text, s, e)) for (s, e), (_, kind, number) in zip(spans, found) if kind == "row"]
     title, when = _metadata(document)
     if title is None:
         heads = [t for t, kind, _ in found if kind == "heading" and len(t) <= 200]
@@ -264,4 +272,17 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
         pages=0,
         warnings=(),
         levels=tuple(level for _, kind, level in found if kind == "heading"),
+        tables=tables_of(rows),
     )
+
+
+def _cells(text: str, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The (start, end) of each cell of the row text[start:end], written with CELL_SEPARATOR between cells."""
+    out, s = [], start
+    while True:
+        e = text.find(CELL_SEPARATOR, s, end)
+        if e < 0:
+            out.append((s, end))
+            return tuple(out)
+        out.append((s, e))
+        s = e + len(CELL_SEPARATOR)

@@ -22,6 +22,32 @@ class Extracted:
     pages: int  # page count (0 for docx)
     warnings: tuple[str, ...]  # e.g. "no extractable text on pages 13-40 (scanned images? qa does not do OCR)"
     levels: tuple[int, ...] = ()  # the level of each heading (1 the highest), as ``headings``; () reads all as 1
+    #: each table: its rows, each row the (start, end) of its cells; the first row names the columns
+    tables: tuple[Table, ...] = ()
+
+
+#: A table of a document: rows of cells, each cell the (start, end) of its text; the first row is the header.
+Table = tuple[tuple[tuple[int, int], ...], ...]
+
+#: What a table needs to be read as one: a header and a row under it, of at least two columns each.
+MIN_TABLE_ROWS, MIN_TABLE_COLUMNS = 2, 2
+
+
+def tables_of(rows: list[tuple[int, tuple[tuple[int, int], ...]]]) -> tuple[Table, ...]:
+    """The tables among ``rows`` ((table number, cell spans) of each table row, in order): each run of rows of one
+    table whose first row has ``MIN_TABLE_COLUMNS`` cells or more, if it has ``MIN_TABLE_ROWS`` rows or more."""
+    out: list[Table] = []
+    run: list[tuple[tuple[int, int], ...]] = []
+    last = None
+    for number, cells in [*rows, (None, ())]:
+        if number != last or not cells:
+            if len(run) >= MIN_TABLE_ROWS and len(run[0]) >= MIN_TABLE_COLUMNS:
+                out.append(tuple(run))
+            run = []
+        if cells:
+            run.append(cells)
+        last = number
+    return tuple(out)
 
 
 class Unreadable(Exception):

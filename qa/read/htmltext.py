@@ -10,6 +10,11 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
+from .extracted import tables_of
+
+#: Between the cells of a table row in the text, as Word tables are written (qa.read.docxtext).
+CELL_SEPARATOR = " | "
+
 #: Elements whose content is never article text.
 SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "head", "button",
              "form", "select", "iframe", "object"}
@@ -38,6 +43,12 @@ class _Extractor(HTMLParser):
         self.canonical: str | None = None
         self.headings: list[tuple[int, str]] = []  # (level, text) of each h1-h6 outside the furniture, in order
         self.heading: tuple[int, list[str]] | None = None  # the one being read
+        # Tables (not nested ones): a row is one line, its cells joined by CELL_SEPARATOR, each cell's text written
+        # when the cell ends (white space folded, block tags inside it read as spaces)
+        self.tables: list[list[list[str]]] = []  # each table: its rows, each row its cells' text
+        self.depth = 0  # of <table> elements open
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
 
     def _furniture(self, tag: str, attrs: dict) -> bool:
         if tag in SKIP_TAGS:
@@ -66,6 +77,8 @@ class _Extractor(HTMLParser):
             self.skip.append(tag)
             self.open[tag] += 1
             return
+        if self._table_start(tag):
+            return
         if tag == "pre":
             self.pre += 1
         if tag in _LEVELS:  # a heading opened inside an unclosed one closes it, as a browser does
@@ -83,6 +96,8 @@ class _Extractor(HTMLParser):
                     self.open[inner] -= 1
                 self.open[tag] -= 1
             return
+        if self._table_end(tag):
+            return
         if tag == "pre":
             self.pre = max(0, self.pre - 1)
         if tag in _LEVELS:
@@ -97,14 +112,81 @@ class _Extractor(HTMLParser):
             return
         if self.heading is not None:
             self.heading[1].append(data)
+        if self.cell is not None:
+            self.cell.append(data)
+            return
         self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
+    def _table_start(self, tag: str) -> bool:
+        """Handle a start tag of (or inside) a table; True when nothing else is to be done with it."""
+        if tag == "table":
+            self.depth += 1
+            if self.depth == 1:
+                self._end_cell()
+                self.tables.append([])
+                self.parts.append("\n")
+                return True
+        if self.depth != 1:
+            return False
+        if tag == "tr":
+            self._end_row()
+            self.row = []
+            self.parts.append("\n")
+            return True
+        if tag in ("td", "th"):
+            if self.row is None:
+                self.row = []
+            self._end_cell()
+            self.cell = []
+            return True
+        if self.cell is not None and tag in BLOCK_TAGS:
+            self.cell.append(" ")
+            return True
+        return False
 
-def html_to_text(markup: str, headings: list[tuple[int, int, int]] | None = None) -> tuple[str, str | None, str | None]:
+    def _table_end(self, tag: str) -> bool:
+        if tag == "table" and self.depth:
+            self.depth -= 1
+            if self.depth == 0:
+                self._end_row()
+                self.parts.append("\n")
+            return True
+        if self.depth != 1:
+            return False
+        if tag in ("td", "th"):
+            self._end_cell()
+            return True
+        if tag == "tr":
+            self._end_row()
+            return True
+        if self.cell is not None and tag in BLOCK_TAGS:
+            self.cell.append(" ")
+            return True
+        return False
+
+    def _end_cell(self) -> None:
+        if self.cell is not None and self.row is not None:
+            text = " ".join("".join(self.cell).replace("\xa0", " ").split())
+            self.parts.append((CELL_SEPARATOR if self.row else "") + text)
+            self.row.append(text)
+        self.cell = None
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self.row and self.tables:
+            self.tables[-1].append(self.row)
+            self.parts.append("\n")
+        self.row = None
+
+
+def html_to_text(markup: str, headings: list[tuple[int, int, int]] | None = None,
+                 tables: list | None = None) -> tuple[str, str | None, str | None]:
     """(visible text with one paragraph per line, the page title, its canonical URL). With ``headings``, the
-    (start, end, level) in the text of each h1-h6 that is a line of its own is appended to it."""
+    (start, end, level) in the text of each h1-h6 that is a line of its own is appended to it; with ``tables``,
+    each table (``qa.read.extracted.Table``: rows of cell spans, the first row its header)."""
     parser = _Extractor()
     parser.feed(markup)
+    parser._end_row()
     parser.close()
     text = "".join(parser.parts).replace("\xa0", " ").replace("¶", "")
     lines = [line.rstrip() if line.startswith((" ", "\t")) else line.strip() for line in text.split("\n")]
@@ -112,7 +194,30 @@ def html_to_text(markup: str, headings: list[tuple[int, int, int]] | None = None
     title = re.sub(r"\s+", " ", "".join(parser.title)).strip() or None
     if headings is not None:
         headings.extend(_find_headings(text, parser.headings))
+    if tables is not None:
+        tables.extend(_find_tables(text, parser.tables))
     return text, title, parser.canonical
+
+
+def _find_tables(text: str, found: list[list[list[str]]]):
+    """Each table's rows located in the text, in order (a row is a line: its cells joined by CELL_SEPARATOR)."""
+    rows, at, number = [], 0, 0
+    for table in found:
+        number += 1
+        for cells in table:
+            line = CELL_SEPARATOR.join(cells)
+            i = text.find(line + "\n", at)
+            while i > 0 and text[i - 1] != "\n":  # a whole line, not the end of another
+                i = text.find(line + "\n", i + 1)
+            if i < 0 or not line:
+                continue
+            spans, s = [], i
+            for c in cells:
+                spans.append((s, s + len(c)))
+                s += len(c) + len(CELL_SEPARATOR)
+            rows.append((number, tuple(spans)))
+            at = i + len(line)
+    return tables_of(rows)
 
 
 #: Headings not found as lines of their own before the rest are not looked for.

@@ -12,6 +12,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from .extracted import tables_of
+
 #: markdown-it's own line ends (it normalises each to "\n"): its line numbers count these.
 _LINE_END_RE = re.compile(r"\r\n?|\n")
 _ATX_OPEN_RE = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*#{1,6}(?=[ \t]|$)[ \t]*")
@@ -19,6 +21,7 @@ _ATX_CLOSE_RE = re.compile(r"(?:[ \t]+#+)?[ \t]*$")
 #: The markers a list item's or a quotation's first line opens with: "> ", "- ", "2. ", "- [x] ".
 _MARKER_RE = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?(?=[ \t]|$))?[ \t]*")
 _QUOTE_RE = re.compile(r"[ \t]*(?:>[ \t]?)+[ \t]*")
+_PIPE_RE = re.compile(r"(?<!\\)\|")
 _LEAD_RE = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*")
 
 
@@ -26,6 +29,7 @@ _LEAD_RE = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*")
 class Structure:
     segments: tuple[tuple[int, int], ...]  # article text spans, markers and markup lines left out
     headings: tuple[tuple[int, int, int], ...]  # (start, end, level): a heading's words, without its marks
+    tables: tuple = ()  # each table (qa.read.extracted.Table): its rows' cell spans, the header row first
 
 
 def _parser():
@@ -50,6 +54,7 @@ def markdown_structure(text: str, body_start: int, segments: list[tuple[int, int
         return start, end
 
     drop: set[int] = set()  # lines that are markup alone
+    table_rows: list[tuple[int, tuple[tuple[int, int], ...]]] = []
     markers: dict[int, re.Pattern] = {}  # lines whose text starts after a marker: the pattern that matches it
     headings: list[tuple[int, int, int]] = []
     heading_lines: dict[int, tuple[int, int]] = {}
@@ -82,6 +87,8 @@ def markdown_structure(text: str, body_start: int, segments: list[tuple[int, int
             drop.update(range(a, b))
         elif kind == "table_open" and b - a >= 2:
             drop.add(a + 1)  # the delimiter row: "|---|:---:|"
+            number = len(table_rows) + 1
+            table_rows += [(number, _cells(text, *line(i))) for i in (a, *range(a + 2, b))]
         elif kind == "list_item_open":
             markers[a] = _MARKER_RE
         elif kind == "blockquote_open":
@@ -110,4 +117,23 @@ def markdown_structure(text: str, body_start: int, segments: list[tuple[int, int
                 if s < e:
                     out.append((s, e))
             i += 1
-    return Structure(tuple(out), tuple(headings))
+    return Structure(tuple(out), tuple(headings), tables_of(table_rows))
+
+
+def _cells(text: str, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The cells of the Markdown table row text[start:end] ("| Q3 2024 | 4.7 |"), each without its spaces; a pipe
+    written ``\\|`` stays in its cell, the pipes at the row's ends open and close it."""
+    cuts = [m.start() for m in _PIPE_RE.finditer(text, start, end)]
+    bounds = [start - 1, *cuts, end]
+    cells = []
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        a += 1
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        edge = (k == 0 and cuts and not text[start:cuts[0]].strip()) or \
+            (k == len(bounds) - 2 and cuts and not text[cuts[-1] + 1:end].strip())
+        if not edge:
+            cells.append((a, b))
+    return tuple(cells)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .extracted import Extracted, Unreadable, assemble, iso_date, real_title
+from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
 
 #: One extraction at a time: pdfium keeps global state and must not be entered from two threads. Re-entrant, so
 #: that a progress callback that reads another PDF in the same thread does not wait for itself.
@@ -38,6 +38,9 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
                             "\xa0": " ", "\t": " ", _PDFIUM_HYPHEN: "-"})
 #: Lines of more runs than this are set glyph by glyph: their runs are not read one by one (see lines()).
 _MAX_RUNS = 24
+#: A bold line set glyph by glyph is read run by run up to this many: a table's header row (Chromium sets bold
+#: glyph by glyph), whose cells must be cut apart to name the columns. Bold lines are few, so this costs little.
+_MAX_BOLD_RUNS = 120
 _BOLD_RE = re.compile(rb"(?i)bold|black|heavy|semibold|demi")
 _SENTENCE_END_RE = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _LIST_ITEM_RE = re.compile(r"([•·▪‣◦●○■□➢✓–—*]|\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}\))\s")
@@ -74,6 +77,7 @@ class _Row:
     cells: int
     text: str
     lines: tuple[_Line, ...] = ()  # what it was merged from (qa.read.pdfboxes)
+    cell_starts: tuple[int, ...] = (0,)  # where each cell starts in text (a table row has more than one)
 
 
 @dataclass
@@ -137,7 +141,7 @@ class _PageReader:
             k = raw.FPDFText_CountRects(tp, ca, cb - ca + 1)
             if k <= 0:
                 continue  # nothing visible: zero-size or clipped-away glyphs
-            if k <= _MAX_RUNS:
+            if k <= _MAX_RUNS or (k <= _MAX_BOLD_RUNS and self._bold(tp, ca)):
                 parts = self._split(tp, text, s, e, ca, [self._rect(tp, j) for j in range(k)])
             else:
                 # Set glyph by glyph (Chromium at some sizes): the runs tell nothing about gaps, and reading each
@@ -296,7 +300,11 @@ def _remove_furniture(pages: list[list[_Line]], boxes: list[tuple[float, float]]
         bottom, top = boxes[i]
         band = 0.15 * (top - bottom)
         rows = _rows(lines)
-        for row in rows[:2] + rows[2:][-2:]:
+        edge = [k for k in range(len(rows)) if k < 2 or k >= max(2, len(rows) - 2)]
+        for k in edge:
+            row, inner = rows[k], k + 1 if k < 2 else k - 1  # the row next to it, towards the page's middle
+            if 0 <= inner < len(rows) and _in_table(row, rows[inner]):
+                continue
             for ln in row:
                 if ln.bottom > top - band or ln.top < bottom + band:
                     candidates[_furniture_key(ln.text)].append((ln.bottom, i, ln))
@@ -315,6 +323,13 @@ def _remove_furniture(pages: list[list[_Line]], boxes: list[tuple[float, float]]
         if len({i for i, _ in found}) >= 2:
             drop.update(id(ln) for _, ln in found)
     return [[ln for ln in lines if id(ln) not in drop] for lines in pages]
+
+
+def _in_table(row: list[_Line], inner: list[_Line]) -> bool:
+    """Whether ``row`` is a row of a table that goes on in ``inner`` (the row next to it, towards the page's middle):
+    as many cells, each starting within 3 pt of the one next to it. Such a row is the table's, not a running head,
+    though each page's last row differs from the others only in its digits (a table across pages)."""
+    return len(row) >= 2 and len(row) == len(inner) and all(abs(a.x0 - b.x0) <= 3 for a, b in zip(row, inner))
 
 
 # --- reading order ------------------------------------------------------------------------------------------------
@@ -442,13 +457,16 @@ def _merge_row(row: list[_Line]) -> _Row:
     pieces that (nearly) touch are one cell, joined without a space when they touch; a wider gap than a font
     height parts table cells."""
     size = max(ln.size for ln in row)
-    text, cells = row[0].text, 1
+    text, starts = row[0].text, [0]
     for a, b in zip(row, row[1:]):
         gap = b.x0 - a.x1
-        cells += gap >= size
-        text += ("" if gap < 0.15 * size else " ") + b.text
+        text += "" if gap < 0.15 * size else " "
+        if gap >= size:
+            starts.append(len(text))
+        text += b.text
     return _Row(row[0].page, min(ln.x0 for ln in row), max(ln.x1 for ln in row), max(ln.top for ln in row),
-                min(ln.bottom for ln in row), size, all(ln.bold for ln in row), cells, text, tuple(row))
+                min(ln.bottom for ln in row), size, all(ln.bold for ln in row), len(starts), text, tuple(row),
+                tuple(starts))
 
 
 # --- paragraphs ---------------------------------------------------------------------------------------------------
@@ -643,7 +661,22 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
 
     paragraphs, headings_at, row_starts, offset = [], [], [], 0
     heading_sizes: list[float] = []  # of each heading: the larger its type, the higher its level
+    # a block that is one row of cells side by side is a table row; consecutive ones of as many cells, one table
+    table_rows: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+    table, last_cells = 0, 0
     for block in blocks:
+        row = block.rows[0]
+        # a bold row of cells heads a table: it is the table's header, not a heading of the text
+        is_row = len(block.rows) == 1 and row.cells > 1
+        if is_row:
+            if row.cells != last_cells:
+                table += 1
+            ends = [*row.cell_starts[1:], len(row.text)]
+            table_rows.append((table, tuple((offset + a, offset + len(row.text[:b].rstrip()))
+                                            for a, b in zip(row.cell_starts, ends))))
+            last_cells = row.cells
+        else:
+            table, last_cells = table + 1, 0
         text = ""
         for k, row in enumerate(block.rows):
             if k and text.endswith(("-", "‐", "\xad")) and not text.endswith((" -", " ‐")):
@@ -654,7 +687,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
                 text += " " if k else ""
                 row_starts.append((row.page, offset + len(text)))
                 text += row.text
-        if block.heading:
+        if block.heading and not is_row:
             headings_at.append(offset)
             heading_sizes.append(round(max(r.size for r in block.rows) * 2) / 2)
         paragraphs.append(text)
@@ -686,4 +719,5 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         pages=len(pages),
         warnings=tuple(warnings),
         levels=tuple(rank[size] for size in heading_sizes),
+        tables=tables_of(table_rows),
     )

@@ -5,9 +5,13 @@ import html
 from urllib.parse import quote, urlparse
 
 from ..index import Answer, Hit, Index
+from ..read.chunking import CAPTION, CELL_JOIN, TABLE
 from ..text import counted, term_spans
 from .answer_box import render_answer_box
 from .markdown_view import rendered_details
+
+#: The label a card carries for a passage that is not running text.
+KIND_LABELS = {CAPTION: "photo caption", TABLE: "table"}
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
@@ -137,9 +141,12 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
         document = f'<details class="qa-doc"><summary>show in document</summary>{where}{drawn}{view}</details>'
         document += rendered_details(hit.doc_id, doc.text, hit.start, hit.end)  # Markdown: also shown rendered
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
-    kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
-    context = f'<div class="qa-context" title="the headings this passage lies under">{html.escape(hit.context)}</div>' \
-        if hit.context else ""
+    kind = f'<span class="qa-kind">{KIND_LABELS[hit.kind]}</span>' if hit.kind in KIND_LABELS else ""
+    headings, _, rows = hit.context.partition("\n") if hit.kind == TABLE else (hit.context, "", "")
+    context = f'<div class="qa-context" title="the headings this passage lies under">{html.escape(headings)}</div>' \
+        if headings else ""
+    body = render_table(rows.split("\n")) if rows else \
+        _marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])
     return (
         f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
         f'data-kind="{html.escape(hit.kind, quote=True)}">'
@@ -149,9 +156,18 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
         f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
         f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
         f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>{context}"
-        f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
-        f'</div>{also}{document}</article>'
+        f'<div class="qa-text">{body}</div>{also}{document}</article>'
     )
+
+
+def render_table(named: list[str]) -> str:
+    """A table passage's rows as a table: each row as the model read it ("Quarter: Q3 2024 · Revenue: 4.7",
+    ``qa.read.chunking.named_row``), its columns in the order they are named."""
+    rows = [dict(cell.partition(": ")[::2] for cell in line.split(CELL_JOIN)) for line in named]
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(row.get(c, ''))}</td>" for c in columns) + "</tr>" for row in rows)
+    return f'<table class="qa-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def render_pages(hit: Hit, title: str, mark_answer: bool = True) -> str:

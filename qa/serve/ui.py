@@ -81,6 +81,9 @@ details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
 .qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
 .qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
            margin: 6px 0 2px; user-select: none; }
+.qa-table { border-collapse: collapse; font-size: 0.92em; margin: 2px 0; display: block; overflow-x: auto; }
+.qa-table th, .qa-table td { border: 1px solid var(--border-color-primary, #ccc); padding: 2px 8px; text-align: left; }
+.qa-table th { font-weight: 600; }
 .qa-page-images { display: flex; flex-direction: column; gap: 10px; margin-top: 6px; }
 .qa-page-image { margin: 0; }
 .qa-page-image img { display: block; max-width: 100%; height: auto; border: 1px solid var(--border-color-primary, #ddd);

@@ -19,8 +19,8 @@ from ..read.documents import SUFFIXES, FileInfo, list_files, sha256_file
 #: The on-disk format; bump it when what a generation holds changes. 2: a BM25 index in lexical/; 3: reading
 #: settings (size limit); 4: stable passage ids, stored terms; 5: page starts of paged documents; 6: sentence vectors
 #: and passage kinds (photo captions); 7: a passage's context (the headings it lies under), read with it by the model
-#: and BM25.
-FORMAT = 7
+#: and BM25; 8: table passages (rows cut between rows, each read with its cells named by their columns).
+FORMAT = 8
 MANIFEST = "manifest.json"
 
 
