@@ -24,7 +24,8 @@ import pytest
 from helpers import encrypt_pdf, hand_pdf, print_pdfs
 
 from qa.read.extracted import Unreadable, real_title
-from qa.read.pdftext import _join_hyphen, _page_ranges, pdf_to_text
+from qa.read.hyphens import join_hyphen as _join_hyphen
+from qa.read.pdftext import _page_ranges, pdf_to_text
 
 SMALL = "font-size:9pt;width:100%;text-align:center"
 

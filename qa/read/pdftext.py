@@ -8,7 +8,7 @@ its own line breaks, and the position of every run of characters. From those lin
 * drops running headers and footers (a line at the top or bottom of the page that recurs, digits aside, at the
   same height on many pages: "Annual Report 2024", "Page 3 of 12", "- 3 -") and bare page numbers;
 * joins the lines of a paragraph with a space, and a word hyphenated at a line end back into one word (see
-  ``_join_hyphen``); a paragraph that runs on into the next column or page stays one block.
+  ``qa.read.hyphens.join_hyphen``); a paragraph that runs on into the next column or page stays one block.
 
 Offsets in the result refer to the text built here. pdfium is not thread-safe: a module lock serialises every
 extraction in this process, and other code in the process must not use pypdfium2 while one runs.
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
+from .hyphens import join_hyphen, vocabulary_of
 
 #: One extraction at a time: pdfium keeps global state and must not be entered from two threads. Re-entrant, so
 #: that a progress callback that reads another PDF in the same thread does not wait for itself.
@@ -550,51 +551,6 @@ def _is_heading(block: _Block, body: float) -> bool:
             and not block.rows[-1].text.endswith((".", ",", ";", ":")))
 
 
-# --- hyphens ------------------------------------------------------------------------------------------------------
-
-#: Words that often start a compound broken at its own hyphen ("well-" / "known"), and the endings that make a
-#: plain word of them instead ("ill-" / "ness" is "illness").
-_COMPOUND_HEADS = frozenset(["well", "self", "ill", "half", "cross", "long", "short", "low", "full"])
-_SUFFIXES = frozenset(["s", "es", "ed", "er", "ers", "est", "ing", "ings", "ly", "ness", "ment", "ments", "ity", "ful", "less", "ship", "ward", "wards", "age", "ish", "y"])
-_WORD_RE = re.compile(r"[^\W\d_]+(?:[-‐][^\W\d_]+)*")
-
-
-def _vocabulary(blocks: list[_Block]) -> set[str]:
-    """Every word and hyphenated compound the document writes out inside a line (case-folded)."""
-    words = set()
-    for block in blocks:
-        for row in block.rows:
-            words.update(w.lower().replace("‐", "-") for w in _WORD_RE.findall(row.text))
-    return words
-
-
-def _join_hyphen(left: str, right: str, vocabulary: Callable[[], set[str]]) -> str:
-    """Join a line that ends in a hyphen to the next one.
-
-    A soft hyphen (U+00AD) only ever marks a break: dropped. Otherwise, when the next line starts with a lowercase
-    letter, the document decides: "well-known" written elsewhere keeps the hyphen, "international" written
-    elsewhere drops it; failing both, a head word from ``_COMPOUND_HEADS`` ("well", "self", "long") keeps it unless
-    the rest is a plain ending ("ill-" / "ness"), and any other fragment drops it, since most line-end hyphens in
-    typeset text are hyphenation. Known limit: without a dictionary, a compound broken at its own hyphen whose head
-    is not in that list and that the document never writes on one line ("cost-" / "effective") loses its hyphen;
-    before an uppercase letter or a digit the hyphen is always kept ("pre-" / "COVID").
-    """
-    head = re.search(r"([^\W\d_]*)[-‐\xad]$", left)
-    tail = re.match(r"[^\W\d_]+", right)
-    if left.endswith("\xad"):
-        return left[:-1] + right
-    if head is None or tail is None or not right[:1].islower() or not head.group(1):
-        return left + right
-    h, t = head.group(1).lower(), tail.group().lower()
-    if f"{h}-{t}" in vocabulary():
-        return left[:-1] + "-" + right
-    if h + t in vocabulary():
-        return left[:-1] + right
-    if h in _COMPOUND_HEADS and t not in _SUFFIXES:
-        return left[:-1] + "-" + right
-    return left[:-1] + right
-
-
 # --- metadata -----------------------------------------------------------------------------------------------------
 
 
@@ -656,7 +612,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
 
     def vocabulary() -> set[str]:
         if not words:
-            words.append(_vocabulary(blocks))
+            words.append(vocabulary_of(r.text for b in blocks for r in b.rows))
         return words[0]
 
     paragraphs, headings_at, row_starts, offset = [], [], [], 0
@@ -680,7 +636,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         text = ""
         for k, row in enumerate(block.rows):
             if k and text.endswith(("-", "‐", "\xad")) and not text.endswith((" -", " ‐")):
-                joined = _join_hyphen(text, row.text, vocabulary)
+                joined = join_hyphen(text, row.text, vocabulary)
                 row_starts.append((row.page, offset + len(joined) - len(row.text)))
                 text = joined
             else:
