@@ -386,3 +386,24 @@ def test_every_file_not_read_is_named_in_the_summary_with_its_type(tmp_path):
     ask = subprocess.run([*FAKE_QA, "ask", "rice exports", "--corpus", folder, "--index-dir", tmp_path / "ix"],
                          capture_output=True, text=True, timeout=120)
     assert ask.returncode == 0, ask.stderr
+
+
+def test_the_reading_worker_runs_qa_s_own_code_whatever_folder_it_is_started_from(tmp_path, monkeypatch):
+    """``python -m`` puts the working folder first on sys.path: a folder holding a ``qa`` of its own (a corpus
+    someone made, another checkout) must not be the code that reads the files."""
+    from qa.config import ReadingBudget
+    from qa.read.worker import Reader
+
+    marker = tmp_path / "ran"
+    planted = tmp_path / "qa"
+    (planted / "read").mkdir(parents=True)
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('planted code ran')\n")
+    (planted / "read" / "__init__.py").write_text("")
+    (planted / "read" / "__main__.py").write_text(f"open({str(marker)!r}, 'w').write('planted code ran')\n")
+    monkeypatch.chdir(tmp_path)
+    reader = Reader(1024)
+    try:
+        answer = reader.read({"doc_id": "note.txt"}, b"Notes\nThe depot opens at seven.\n", ReadingBudget())
+    finally:
+        reader.close()
+    assert answer["document"]["text"].startswith("Notes") and not marker.exists()

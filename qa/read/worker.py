@@ -106,7 +106,9 @@ class Reader:
         env = {**os.environ, "PYTHONPATH": _PACKAGE_ROOT + (os.pathsep + path if path else "")}
         self.proc = subprocess.Popen([sys.executable, "-m", "qa.read", repr(float(self.memory_mb))],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, close_fds=True)
+                                     env=env, close_fds=True, cwd=_PACKAGE_ROOT)
+        # cwd: ``-m`` puts the working folder first on sys.path, and a folder holding a ``qa`` of its own (another
+        # checkout, or a corpus folder someone made) would otherwise be the code that reads the files
         self.pid, self.buf = os.getpid(), b""
         self.started += 1
         self.ready = False
