@@ -51,6 +51,10 @@ MAX_K = 50
 MAX_REGIONS = 32
 
 
+#: How a hit of a kind other than plain text is labelled where it is shown (qa ask, the page).
+KIND_LABELS = {"caption": "photo caption", "ocr": "read by OCR from a scanned page"}
+
+
 @dataclass(frozen=True)
 class Hit:
     rank: int  # 1-based
@@ -67,7 +71,7 @@ class Hit:
     answer_spans: tuple[tuple[int, int], ...] = ()  # file offsets of the sentence(s) that best answer
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
-    kind: str = "text"  # "text", or "caption": a photo caption, a passage of its own
+    kind: str = "text"  # "text"; "caption": a photo caption, a passage of its own; "ocr": read from a scanned page
 
     def to_dict(self) -> dict:
         # field by field, not dataclasses.asdict: that deep-copies every value, a third of a served answer's cost

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from ..errors import QAError
 from ..text import sentence_spans
-from .documents import Document
+from .documents import Document, pages_of
 
 
 class Tokenizer(Protocol):
@@ -24,8 +24,9 @@ class Tokenizer(Protocol):
     def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
-#: What a passage is: article text, or a photo caption (its own passage, never glued to the text around it).
-TEXT, CAPTION = "text", "caption"
+#: What a passage is: article text, a photo caption (its own passage, never glued to the text around it), or text
+#: read by OCR from a scanned PDF page (``Document.ocr_pages``).
+TEXT, CAPTION, OCR = "text", "caption", "ocr"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def regions(doc: Document) -> list[tuple[str, list[tuple[int, int]]]]:
             runs[-1].append((s, e))
         else:
             runs.append([(s, e)])
-    out = [(TEXT, run) for run in runs] + [(CAPTION, [span]) for span in doc.captions]
+    scanned = set(doc.ocr_pages)  # a run takes the kind of the page it starts on
+    out = [(OCR if scanned and set(pages_of(doc.page_starts, *run[0])) & scanned else TEXT, run) for run in runs]
+    out += [(CAPTION, [span]) for span in doc.captions]
     return sorted(out, key=lambda r: r[1][0][0])
 
 

@@ -47,6 +47,7 @@ class Document:
     page_starts: tuple[int, ...] = ()  # paged documents (PDF): offset where page i + 1 begins; () for the others
     breaks: tuple[int, ...] = ()  # offsets where a passage must start (a Word or PDF heading)
     notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
+    ocr_pages: tuple[int, ...] = ()  # the (1-based) pages read by OCR, having no text layer (a scan)
 
     @property
     def pages(self) -> int:
@@ -443,7 +444,8 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
 
 def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     progress = (lambda done, total: on_page(doc_id, done, total)) if on_page else None
-    return _from_extracted(doc_id, pdf_to_text(data, progress, budget.pages, budget.chars), data)
+    return _from_extracted(doc_id, pdf_to_text(data, progress, budget.pages, budget.chars, seconds=budget.seconds),
+                           data)
 
 
 def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
@@ -464,6 +466,7 @@ def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
         page_starts=ex.page_starts,
         breaks=ex.headings,
         notes=ex.warnings,
+        ocr_pages=ex.ocr_pages,
     )
 
 

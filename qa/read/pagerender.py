@@ -84,7 +84,8 @@ def render_request(request: dict, data: bytes, progress=None) -> dict:
     try:
         for name, span in spans.items():
             if span:
-                found = boxes(data, int(span[0]), int(span[1]), budget.get("pages"), budget.get("chars"))
+                found = boxes(data, int(span[0]), int(span[1]), budget.get("pages"), budget.get("chars"),
+                              budget.get("seconds"))
                 if job.get("text_sha256") and found.text_sha256 != job["text_sha256"]:
                     return {"skipped": "the file changed since it was indexed: rebuild the index to light its "
                                        "passages"}

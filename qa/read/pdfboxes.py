@@ -63,9 +63,10 @@ def _utf16_index(page_text: str) -> list[int]:
     return out
 
 
-def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int], str, list[int]]]]:
+def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int], str, list[int], tuple]]]:
     """For each 0-based page, the pdfium lines (their span) with the characters of each that lie in [start, end),
-    as indices into that line's own text."""
+    as indices into that line's own text, and the words of a line OCR read (their boxes: there are no pdfium
+    characters to ask)."""
     wanted: dict[int, list[tuple[tuple[int, int], str, list[int]]]] = {}
     for k, (row, offset) in enumerate(trace):
         # a hyphen dropped at the join: the next row starts over it, so a row ends where the next begins at most
@@ -80,15 +81,17 @@ def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int
                 pos += 1  # the space _merge_row put between two lines
             picked = [j for j in range(len(line.text)) if start <= offset + pos + j < min(end, stop)]
             if picked:
-                wanted.setdefault(line.page, []).append((line.span, line.text, picked))
+                wanted.setdefault(line.page, []).append((line.span, line.text, picked, line.words))
             pos += len(line.text)
     return wanted
 
 
-def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_chars: int | None = None) -> Lit:
-    """The rectangles of the characters [start, end) of the text ``pdftext.pdf_to_text(data)`` builds."""
+def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_chars: int | None = None,
+          seconds: float | None = None) -> Lit:
+    """The rectangles of the characters [start, end) of the text ``pdftext.pdf_to_text(data)`` builds (on a page
+    read by OCR, of the words that hold them: OCR knows words, not characters)."""
     trace: list = []
-    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace)
+    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
     wanted = _sources(trace, start, end)
     _, raw = _pdfium()
     l, r, b, t = (ctypes.c_double() for _ in range(4))
@@ -103,7 +106,13 @@ def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_c
                     page_text = _PageReader(raw).text(tp.raw)
                     utf16 = _utf16_index(page_text)
                     rects = []
-                    for (s, e), text, picked in wanted[p]:
+                    for (s, e), text, picked, words in wanted[p]:
+                        if words:  # read by OCR: the boxes of the words that hold a picked character
+                            hit = [r for a, b, r in words if any(a <= j < b for j in picked)]
+                            if hit:
+                                rects.append((min(r[0] for r in hit), min(r[1] for r in hit),
+                                              max(r[2] for r in hit), max(r[3] for r in hit)))
+                            continue
                         made, sources = line_sources(page_text, s, e)
                         if made != text:  # never expected: the trace and the replay disagree; light nothing
                             continue

@@ -4,7 +4,7 @@ its passages (HTML, every piece of text escaped). The page (qa.serve.ui) lays th
 import html
 from urllib.parse import urlparse
 
-from ..index import Answer, Hit, Index
+from ..index import KIND_LABELS, Answer, Hit, Index
 from ..text import term_spans
 from .answer_box import render_answer_box
 
@@ -134,7 +134,7 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
                                hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
         document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
-    kind = '<span class="qa-kind">photo caption</span>' if hit.kind == "caption" else ""
+    kind = f'<span class="qa-kind">{KIND_LABELS[hit.kind]}</span>' if hit.kind in KIND_LABELS else ""
     return (
         f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
         f'data-kind="{html.escape(hit.kind, quote=True)}">'

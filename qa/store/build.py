@@ -99,6 +99,8 @@ class BuildReport:
     incremental: bool = False
     vectors: VectorQuality | None = None  # index type and its recall against exact search
     notes: tuple[Skipped, ...] = ()  # documents read only in part this time, each with what could not be read
+    ocr_pages: int = 0  # PDF pages without a text layer read by OCR this time (scans)
+    ocr_passages: int = 0  # the passages cut from them (kind "ocr")
 
 
 def write_generation(
@@ -170,6 +172,8 @@ def write_generation(
         incremental=base is not None,
         vectors=report.quality,
         notes=tuple(report.notes),
+        ocr_pages=report.scanned[0],
+        ocr_passages=report.scanned[1],
     )
 
 
@@ -183,6 +187,7 @@ class _Result:
     index_type: str
     quality: VectorQuality
     notes: list[Skipped]
+    scanned: tuple[int, int] = (0, 0)  # pages read by OCR, and the passages cut from them
 
 
 class _Build:
@@ -200,6 +205,7 @@ class _Build:
         # passages waiting to be written: each with its text hash, and what to store and its terms if it came embedded
         self.pending: list[tuple[Passage, str, Stored | None, str | None]] = []
         self.notes: list[Skipped] = []
+        self.scanned = [0, 0]  # pages read by OCR, passages of kind "ocr"
 
     def run(self, files: list[FileInfo], base: Path | None, base_manifest: Manifest | None) -> _Result:
         import faiss
@@ -263,7 +269,8 @@ class _Build:
         self.db.close()
         faiss.write_index(index, str(self.tmp / VECTORS))
         fault("vectors")
-        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality, self.notes)
+        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality, self.notes,
+                       tuple(self.scanned))
 
     # -- the documents that changed --
 
@@ -293,6 +300,8 @@ class _Build:
                 recorded[doc.doc_id] = FileRecord(doc.sha256, f.size, f.mtime_ns, passages=len(passages),
                                                   pages=doc.pages or None, notes=doc.notes or None)
                 self.notes += [Skipped(doc.doc_id, note) for note in doc.notes]
+                self.scanned[0] += len(doc.ocr_pages)
+                self.scanned[1] += sum(p.kind == OCR for p in passages)
                 self.pending.extend((p, _text_hash(p.text), v, t) for p, v, t in zip(passages, stored, terms))
                 if len(self.pending) >= self.STEP:
                     self._flush()
