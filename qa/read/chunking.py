@@ -44,15 +44,16 @@ def regions(doc: Document) -> list[tuple[str, list[tuple[int, int]]]]:
     """(kind, segments) of each stretch that passages are cut from, in document order: runs of article segments
     separated only by white space (a passage never reaches across debris, and a heading of a Word or PDF document,
     ``doc.breaks``, starts a new run), and each photo caption alone."""
-    breaks = set(doc.breaks)
+    scanned = set(doc.ocr_pages)  # a page read by OCR starts a run, and so does the page after it
+    breaks = set(doc.breaks) | {doc.page_starts[p - 1] for p in range(2, doc.pages + 1)
+                                if (p in scanned) != (p - 1 in scanned)}
     runs: list[list[tuple[int, int]]] = []
     for s, e in doc.segments:
         if runs and s not in breaks and not doc.text[runs[-1][-1][1] : s].strip():
             runs[-1].append((s, e))
         else:
             runs.append([(s, e)])
-    scanned = set(doc.ocr_pages)  # a run takes the kind of the page it starts on
-    out = [(OCR if scanned and set(pages_of(doc.page_starts, *run[0])) & scanned else TEXT, run) for run in runs]
+    out = [(OCR if scanned and pages_of(doc.page_starts, *run[0])[0] in scanned else TEXT, run) for run in runs]
     out += [(CAPTION, [span]) for span in doc.captions]
     return sorted(out, key=lambda r: r[1][0][0])
 

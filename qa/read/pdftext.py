@@ -444,6 +444,8 @@ def _breaks(prev: _Row, row: _Row, block: _Block, left: float, right: float, lin
 def _continues(block: _Block, row: _Row) -> bool:
     """Whether the first row of a column or page carries on the paragraph that ended the previous one."""
     last = block.rows[-1]
+    if bool(last.lines and last.lines[0].words) != bool(row.lines and row.lines[0].words):
+        return False  # from a printed page to a scanned one, or back: the page starts a paragraph (and a passage)
     if block.heading or last.cells > 1 or row.cells > 1 or not _similar(last.size, row.size) or last.bold != row.bold:
         return False
     if _LIST_ITEM_RE.match(row.text):

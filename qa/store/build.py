@@ -31,7 +31,7 @@ from ..models.embedding import Embedder, encode_with_sentences, get_tokenizer, m
 from ..rank import lexical, sentences
 from ..rank import vectors as vx
 from ..rank.vectors import VectorQuality
-from ..read.chunking import Passage, chunk_document
+from ..read.chunking import OCR, Passage, chunk_document
 from ..read.worker import reader
 from ..read.documents import SUFFIXES, Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from ..text import analyze
