@@ -1,18 +1,20 @@
 """OCR engines on scanned pages made here: character error rate against the known text, and pages per second.
 
-    python bench/ocr.py [--pages 6] [--engines tesseract,rapidocr]
+    python bench/ocr.py [--pages 3] [--engines tesseract,rapidocr] [--dpi 200,300]
 
-The scans: Chromium prints the seed articles (real news prose, names and figures) to an A4 PDF ; pypdfium2 renders each page to a grey image, as a scanner would, in two conditions —
-"clean" (300 dpi) and "office" (150 dpi, turned 0.7°, JPEG quality 50, a little noise) — and Pillow writes those
-images back as an image-only PDF: no text layer. Each engine then reads each scanned page as qa would (pdfium
-renders the page at each ``--dpi``, grey, the engine reads the bitmap). The truth is pdfium's text of the
-original page; both sides have their white space collapsed to single spaces before the character error rate
-(Levenshtein distance / characters of the truth, rapidfuzz). Time is wall time of the engine alone on one page
-(render excluded), median over the pages, in this process, one page at a time, in wall and in CPU seconds (the
-Tesseract process's included); on a shared machine the CPU seconds are the steadier number. Tesseract runs
-single-threaded (OMP_THREAD_LIMIT=1), as qa runs it.
+The scans: Chromium prints the seed articles (real news prose, names and figures) to A4 pages, in 11 pt body text
+and in 8 pt small print; pypdfium2 draws each page grey, as a scanner would, in two conditions — "clean" (300 dpi)
+and "office" (150 dpi, turned 0.7°, JPEG quality 50, a little noise) — and Pillow writes those pictures back as
+an image-only PDF: no text layer. Each engine then reads each scanned page as qa does (pdfium draws the page grey
+at each ``--dpi``, the engine reads the bitmap). The truth is pdfium's text of the printed page; both sides have
+their white space collapsed to single spaces before the character error rate (Levenshtein distance / characters
+of the truth, rapidfuzz). Time is the engine's alone on one page (drawing excluded), the median over the pages, in
+this process, one page at a time, in wall and in CPU seconds (the Tesseract process's included): on a shared
+machine the CPU seconds are the steadier number. Tesseract runs single-threaded (OMP_THREAD_LIMIT=1), as qa runs
+it.
 
-Last, the whole reader: ``qa.read.pdftext.pdf_to_text`` on the office scan, pages per second, with qa's engine.
+Last, qa itself on the office scan: ``qa.read.pdftext.pdf_to_text`` (draw, OCR, lines, paragraphs) and the page
+view's render of a lit passage on a scanned page (``qa.read.pagerender.render_request``), first and again.
 
 Engines: Tesseract 5 (Debian's ``tesseract-ocr``) through ``pytesseract``; RapidOCR (PaddleOCR's models in ONNX,
 ``rapidocr-onnxruntime``, models in its wheel). For the bench only: ``pip install rapidocr-onnxruntime rapidfuzz``.
@@ -33,21 +35,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, machine, recorded, table  # noqa: E402
 
+PRINT = (11, 8)  # body text and small print, in points
 CONDITIONS = {  # name -> (dpi of the scan, degrees turned, JPEG quality or None, noise sigma in grey levels)
     "clean": (300, 0.0, None, 0.0),
     "office": (150, 0.7, 50, 12.0),
 }
 
 
-def text_pdf(pages: int) -> bytes:
-    """The seed articles, printed by Chromium to about ``pages`` A4 pages."""
+def text_pdf(pages: int, points: float = 11) -> bytes:
+    """The seed articles set in ``points`` pt serif, printed by Chromium, cut to ``pages`` A4 pages."""
     sys.path.insert(0, str(ROOT / "tests"))
     from helpers import PDF_MARGIN, chromium
 
     articles = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     body = "".join(f"<h2>{html.escape(a.splitlines()[0])}</h2>" + "".join(
         f"<p>{html.escape(line)}</p>" for line in a.splitlines()[1:] if line.strip()) for a in articles)
-    page_html = f"<!doctype html><html><body style='font: 11pt serif'>{body}</body></html>"
+    page_html = f"<!doctype html><html><body style='font: {points}pt serif'>{body}</body></html>"
     with chromium() as browser:
         page = browser.new_page()
         page.set_content(page_html)
@@ -149,50 +152,72 @@ def rapidocr_reader():
 ENGINES = {"tesseract": tesseract_reader, "rapidocr": rapidocr_reader}
 
 
+def whole(data: bytes) -> None:
+    """qa's reader on a scan, as a build runs it (render, OCR, lines, paragraphs), and the page view's render of a
+    lit passage on a scanned page: the first (the document OCR'd again, as a fresh reading worker does) and the
+    next (its pages kept by the worker)."""
+    from qa.read import pdfocr
+    from qa.read.pagerender import render_request
+    from qa.read.pdftext import pdf_to_text
+
+    pdfocr._CACHE.clear()
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    ex = pdf_to_text(data)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    rows = [["pdf_to_text, the whole scan", ex.pages, wall, cpu, ex.pages / wall]]
+    start = ex.text.index(" ", len(ex.text) // 2)
+    job = {"render": {"page": 2, "passage": [start, start + 300], "sentence": [start, start + 60]}}
+    for label in ("the lit page view, first", "the lit page view, again"):
+        if label.endswith("first"):
+            pdfocr._CACHE.clear()
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        answer = render_request(job, data)
+        assert "png" in answer, answer
+        wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+        rows.append([label, 1, wall, cpu, 1 / wall])
+    table(f"qa on the office scan of {ex.pages} pages ({len(ex.text):,} characters read; OCR by {ex.ocr_engine} at "
+          f"{pdfocr.DPI} dpi)", ["step", "pages", "wall s", "CPU s", "pages/s (wall)"], rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pages", type=int, default=6)
+    ap.add_argument("--pages", type=int, default=3)
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--dpi", type=lambda v: [int(x) for x in v.split(",")], default=[200, 300],
                     help="resolutions the scan is rendered at for the engine (default 200,300)")
     args = ap.parse_args()
     from rapidfuzz.distance import Levenshtein
 
-    original = text_pdf(args.pages)
-    known = truth(original)
-    chars = sum(map(len, known))
     versions, rows, readers = [], [], {}
     for name in args.engines.split(","):
         readers[name], v = ENGINES[name]()
         versions.append(v)
     print(machine(*versions, f"pypdfium2 {__import__('pypdfium2').version.PYPDFIUM_INFO}"))
-    load = os.getloadavg()[0]
-    print(f"{len(known)} A4 pages of the seed articles, {chars:,} characters; load average at the start {load:.1f}")
+    print(f"load average at the start {os.getloadavg()[0]:.1f}")
     scans = {}
-    for condition, spec in CONDITIONS.items():
-        scans[condition] = scan(original, *spec)
-        for dpi in args.dpi:
-            pages = bitmaps(scans[condition], dpi)
-            for name, read in readers.items():
-                read(pages[0])  # warm: models loaded, caches filled
-                errors, walls, cpus = 0, [], []
-                for image, expected in zip(pages, known):
-                    wall, cpu = time.perf_counter(), cpu_seconds()
-                    got = read(image)
-                    walls.append(time.perf_counter() - wall)
-                    cpus.append(cpu_seconds() - cpu)
-                    errors += Levenshtein.distance(got, expected)
-                rows.append([condition, dpi, name, 100 * errors / chars, statistics.median(cpus),
-                             statistics.median(walls), 1 / statistics.median(walls)])
+    for points in PRINT:
+        original = text_pdf(args.pages, points)
+        known = truth(original)
+        chars = sum(map(len, known))
+        print(f"{points:g} pt: {len(known)} A4 pages of the seed articles, {chars:,} characters")
+        for condition, spec in CONDITIONS.items():
+            scans[points, condition] = scan(original, *spec)
+            for dpi in args.dpi:
+                pages = bitmaps(scans[points, condition], dpi)
+                for name, read in readers.items():
+                    read(pages[0])  # warm: models loaded, caches filled
+                    errors, walls, cpus = 0, [], []
+                    for image, expected in zip(pages, known):
+                        wall, cpu = time.perf_counter(), cpu_seconds()
+                        got = read(image)
+                        walls.append(time.perf_counter() - wall)
+                        cpus.append(cpu_seconds() - cpu)
+                        errors += Levenshtein.distance(got, expected)
+                    rows.append([f"{points:g} pt", condition, dpi, name, 100 * errors / chars,
+                                 statistics.median(cpus), statistics.median(walls), 1 / statistics.median(walls)])
     table("Character error rate and speed, one page at a time (the engine alone: rendering excluded)",
-          ["scan", "read at dpi", "engine", "CER %", "CPU s/page", "wall s/page", "pages/s (wall)"], rows)
-    from qa.read.pdftext import pdf_to_text
-
-    started = time.perf_counter()
-    ex = pdf_to_text(scans["office"])
-    seconds = time.perf_counter() - started
-    print(f"\nqa.read.pdftext.pdf_to_text on the office scan: {ex.pages} pages in {seconds:.1f} s "
-          f"({ex.pages / seconds:.2f} pages/s, render and OCR included), {len(ex.text):,} characters")
+          ["print", "scan", "read at dpi", "engine", "CER %", "CPU s/page", "wall s/page", "pages/s (wall)"], rows)
+    whole(scans[PRINT[0], "office"])
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {len(os.sched_getaffinity(0))} cores")
     return 0
 

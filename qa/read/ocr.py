@@ -2,10 +2,10 @@
 
 The engine is Tesseract 5 (Debian's ``tesseract-ocr``, Apache 2.0) through ``pytesseract``. Chosen by measuring
 (``bench/ocr.py``, ``bench/results/ocr.txt``) against RapidOCR (``rapidocr-onnxruntime``, PaddleOCR's models): on
-A4 pages of news prose scanned clean at 300 dpi and as an office scan (150 dpi, turned 0.7°, JPEG, noise),
-Tesseract's character error rate was 0.8 % on both where RapidOCR's was 12-27 % (it runs English words together:
-"theglobal current over thenext 10 to20years"), and RapidOCR gives a box per line, not per word, which a lit
-passage needs. Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): the build's embedding threads share the
+A4 pages of news prose in 11 pt and 8 pt, scanned clean at 300 dpi and as an office scan (150 dpi, turned 0.7°,
+JPEG, noise), Tesseract's character error rate was 0.04-0.6 % where RapidOCR's was 13-45 % (it runs English words
+together: "theglobal current over thenext 10 to20years"), at a fifth to a seventh of the CPU (1.8-4.3 s a page
+against 11-32 s); and RapidOCR gives a box per line, not per word, which a lit passage needs. Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): the build's embedding threads share the
 cores, and one thread keeps the result the same from run to run, which the page view relies on (the boxes of an
 OCR'd page are found by reading it again, ``qa.read.pdfboxes``).
 
@@ -19,6 +19,8 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from ..config import ocr_engine
 
 #: What to do when no engine is found: named in the build summary beside the pages it left unread.
 HOW_TO_ENABLE = ("install Tesseract to read them: apt-get install tesseract-ocr (Debian/Ubuntu; brew install "
@@ -127,7 +129,7 @@ _FOUND: dict[str, Engine] = {}
 
 def engine() -> Engine:
     """The OCR engine ``QA_OCR`` names (default: Tesseract), loaded once per process; raises ``NoEngine``."""
-    name = os.environ.get("QA_OCR", "").strip().lower() or next(iter(ENGINES))
+    name = ocr_engine() or next(iter(ENGINES))
     if name == "off":
         raise NoEngine(f"OCR is off (QA_OCR=off); unset QA_OCR to read them, or {HOW_TO_ENABLE}")
     if name not in ENGINES:
