@@ -71,9 +71,17 @@ def _lines(lines: list[ocr.Line], height: float, scale: float) -> list[ScanLine]
     return out
 
 
+def _pictured(page) -> bool:
+    """Whether the page draws anything but text: an image, a path (a scan, or text drawn as outlines)."""
+    from pypdfium2 import raw
+
+    return any(raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page.raw, k)) != raw.FPDF_PAGEOBJ_TEXT
+               for k in range(raw.FPDFPage_CountObjects(page.raw)))
+
+
 def read_pages(data: bytes, pages: list[int], seconds: float | None = None) -> tuple[str, dict[int, list[ScanLine]]]:
-    """The engine's name and the lines OCR reads on each of ``pages`` (0-based) of the PDF ``data``, within
-    ``seconds`` in all. Raises ``ocr.NoEngine`` where no engine is installed, ``ocr.TooSlow`` past the time."""
+    """The engine's name and the lines OCR reads on each of ``pages`` (0-based) of the PDF ``data`` that draws more
+    than text, within ``seconds`` in all. Raises ``ocr.NoEngine`` where no engine is installed, ``ocr.TooSlow`` past the time."""
     engine = ocr.engine()
     deadline = None if seconds is None else time.monotonic() + seconds
     digest = hashlib.sha256(data).hexdigest()
@@ -90,6 +98,8 @@ def read_pages(data: bytes, pages: list[int], seconds: float | None = None) -> t
             with _PDFIUM_LOCK:
                 page = pdf[i]
                 try:
+                    if not _pictured(page):
+                        continue  # it draws text only (its furniture, say): nothing for OCR to read
                     width, height = page.get_size()
                     scale = min(DPI / 72, MAX_SIDE / max(width, height, 1.0))
                     bitmap = page.render(scale=scale, grayscale=True)

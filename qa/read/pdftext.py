@@ -605,6 +605,9 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
             raise Unreadable("not a readable PDF (pdfium could not load any of its pages)")
         if not any(drawn):
             raise Unreadable("no text: every page is blank")
+        if engine and not read:  # text only, all of it furniture: nothing for OCR to read either
+            raise Unreadable("no text but what repeats on every page (running heads, page numbers), which is left "
+                             "out")
         raise Unreadable(f"no text layer (a scanned image?): {no_ocr}" if no_ocr else
                          f"no text: no text layer, and OCR ({engine}) found none on its pages (page numbers "
                          f"and running heads aside)")
