@@ -4,8 +4,8 @@ The engine is Tesseract 5 (Debian's ``tesseract-ocr``, Apache 2.0) through ``pyt
 (``bench/ocr.py``, ``bench/results/ocr.txt``) against RapidOCR (``rapidocr-onnxruntime``, PaddleOCR's models): on
 A4 pages of news prose in 11 pt and 8 pt, scanned clean at 300 dpi and as an office scan (150 dpi, turned 0.7°,
 JPEG, noise), Tesseract's character error rate was 0.04-0.6 % where RapidOCR's was 13-45 % (it runs English words
-together: "theglobal current over thenext 10 to20years"), at a fifth to a seventh of the CPU (1.8-4.3 s a page
-against 11-32 s); and RapidOCR gives a box per line, not per word, which a lit passage needs. Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): the build's embedding threads share the
+together: "theglobal current over thenext 10 to20years"), at a fifth to a seventh of the CPU (1.7-3.0 s a page
+at 200 dpi against 12-24 s); and RapidOCR gives a box per line, not per word, which a lit passage needs. Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): the build's embedding threads share the
 cores, and one thread keeps the result the same from run to run, which the page view relies on (the boxes of an
 OCR'd page are found by reading it again, ``qa.read.pdfboxes``).
 

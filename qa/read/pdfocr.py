@@ -2,8 +2,8 @@
 
 Each page is drawn by pdfium in grey at ``DPI``, 200: on the bench's scans (``bench/results/ocr.txt``: 11 pt and
 8 pt print, scanned clean at 300 dpi and as an office scan at 150) Tesseract reads 200 as well as 300 (character
-error rate 0.04-0.09 % against 0.06-0.08 % on clean scans, 0.56 % against 0.59 % on 8 pt office scans) for a
-quarter to a third less CPU (1.8-3.3 s a page against 2.9-4.3). At most ``MAX_SIDE`` pixels on its longer side
+error rate 0.04-0.09 % against 0.06-0.08 % on clean scans, 0.56 % against 0.59 % on 8 pt office scans) for
+10-37 % less CPU (1.7-3.0 s a page against 2.1-4.7). At most ``MAX_SIDE`` pixels on its longer side
 whatever its MediaBox says, so the bitmap the engine reads is bounded (4200 x 4200 grey: 17.6 MB). What pdfium
 needs to decode a page's images on the way (a bomb: one huge image on a page) is bounded by the reading worker's
 memory and time budget, as all reading is (``qa.read.worker``); the Tesseract process inherits the worker's
