@@ -31,8 +31,8 @@ browser() {
 }
 
 ocr() {
-    # The OCR tests read scanned pages with Debian's Tesseract (tesseract-ocr brings its English model; pytesseract,
-    # which qa drives it with, comes from pyproject.toml).
+    # The OCR tests read scanned pages with Debian's Tesseract (tesseract-ocr brings its English model; qa runs its
+    # program, qa.read.ocr).
     command -v tesseract >/dev/null && return
     echo "dev.sh: installing Debian's tesseract-ocr for reading scanned PDFs..." >&2
     local sudo=""

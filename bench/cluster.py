@@ -55,7 +55,6 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
     """What the driver of a cluster build does, alone: a build in this process whose source hands it every document
     already read, cut and embedded (as the workers' results arrive), so that it only writes SQLite, BM25 and FAISS.
     The documents come from a first build, untimed."""
-    import hashlib
     import sqlite3
 
     sys.path.insert(0, str(ROOT))
@@ -63,10 +62,9 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
     from qa.models.embedding import get_tokenizer
     from qa.read.chunking import chunk_document
     from qa.read.documents import Document, iter_documents, list_files
-    from qa.store.build import Embedded, write_generation
+    from qa.store.build import Embedded, passage_hash, passage_terms, write_generation
     from qa.store.database import DATABASE
     from qa.store.layout import current_generation
-    from qa.text import analyze
 
     settings = Settings.from_env()
     build(corpus, work / "first")
@@ -79,8 +77,8 @@ def driver_only(corpus: Path, work: Path) -> tuple[float, int]:
         if isinstance(item, Document):
             passages = tuple(chunk_document(item, tokenizer, settings.max_tokens, settings.overlap_tokens))
             items.append(Embedded(item, passages,
-                                  tuple(stored[hashlib.sha256(p.text.encode()).hexdigest()] for p in passages),
-                                  tuple(" ".join(analyze(p.text)) for p in passages)))
+                                  tuple(stored[passage_hash(p)] for p in passages),
+                                  tuple(passage_terms(p) for p in passages)))
         else:
             items.append(item)
     started = time.perf_counter()

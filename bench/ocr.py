@@ -17,7 +17,8 @@ Last, qa itself on the office scan: ``qa.read.pdftext.pdf_to_text`` (draw, OCR, 
 view's render of a lit passage on a scanned page (``qa.read.pagerender.render_request``), first and again.
 
 Engines: Tesseract 5 (Debian's ``tesseract-ocr``) through ``pytesseract``; RapidOCR (PaddleOCR's models in ONNX,
-``rapidocr-onnxruntime``, models in its wheel). For the bench only: ``pip install rapidocr-onnxruntime rapidfuzz``.
+``rapidocr-onnxruntime``, models in its wheel). For the bench only: ``pip install pytesseract rapidocr-onnxruntime
+rapidfuzz``.
 """
 
 from __future__ import annotations

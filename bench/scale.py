@@ -2,7 +2,7 @@
 whose rate bench/speed.py measures), then the index on disk by file, open time, the memory of 1 and 2 answering
 processes (RSS and PSS from /proc/PID/smaps_rollup, and the PSS of the index's own mapped files from
 /proc/PID/smaps), with the index memory-mapped as qa opens it against each process reading its own copy (as qa did
-before), and p50/p95 of each mode, unscoped and scoped to 1%.
+before), then the whole process tree of `qa serve --processes 1` and `2` as a user starts it, and p50/p95 of each mode, unscoped and scoped to 1%.
 
     python bench/scale.py [--passages 1000000] [--runs 3] [--questions 200]
 
@@ -88,6 +88,54 @@ def processes(index_dir: Path, gen: Path, how: str, n: int, questions: list[str]
     return {"open_s": statistics.median(opened), "rss": sum(m["rss"] for m in mem) / 1024,
             "pss": sum(m["pss"] for m in mem) / 1024, "index_pss": sum(m["index_pss"] for m in mem) / 1024,
             "per_process_pss": [m["pss"] / 1024 for m in mem]}
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").iterdir():
+            todo += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def served(corpus: Path, index_dir: Path, n: int, questions: list[str]) -> dict:
+    """``qa serve --processes n`` (the fake embedder) as a user starts it: the server, its fork server and its
+    answering processes, after each answered questions through /api/ask. RSS of the tree (each process counts the
+    pages it shares) and PSS (each shared page split among its sharers: what the server takes of the machine)."""
+    import urllib.parse
+    import urllib.request
+
+    from helpers import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_qa.py"), "serve", str(corpus), "--index-dir",
+                             str(index_dir), "--port", str(port), "--processes", str(n)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's qa, whatever is installed
+    try:
+        deadline = time.time() + 600
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("qa serve did not start")
+                time.sleep(0.5)
+        for q in questions * n:  # each process answers some (the pool hands them out)
+            for mode in ("dense", "lexical", "hybrid"):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/ask?" + urllib.parse.urlencode(
+                    {"q": q, "mode": mode}), timeout=60).read()
+        time.sleep(1)
+        mem = [_smaps(p, index_dir) for p in _tree(proc.pid)]
+        return {"processes": len(mem), "rss": sum(m["rss"] for m in mem) / 1024,
+                "pss": sum(m["pss"] for m in mem) / 1024}
+    finally:
+        proc.terminate()
+        proc.wait(60)
 
 
 #: A build in a child process, timing its stages by the phases its progress reports, with each stage's own peak RSS
@@ -186,6 +234,15 @@ def main(args: argparse.Namespace) -> int:
     copy_extra, mmap_extra = rows[1][3] - rows[0][3], rows[3][3] - rows[2][3]
     print(f"an extra process adds PSS: {copy_extra:.0f} MB with its own copy, {mmap_extra:.0f} MB mapped; "
           f"2-process RSS / 1-process: {rows[1][2] / rows[0][2]:.2f} copy, {rows[3][2] / rows[2][2]:.2f} mapped")
+    servers = [served(corpus, index_dir, n, questions[:10]) for n in (1, 2)]
+    table("qa serve --processes N: the whole process tree (the server, its fork server and multiprocessing's resource "
+          "tracker, the answering processes; MB)",
+          ["server", "processes", "RSS total", "PSS total"],
+          [[f"--processes {n}", m["processes"], m["rss"], m["pss"]] for n, m in zip((1, 2), servers)])
+    extra = servers[1]["pss"] - servers[0]["pss"]
+    print(f"a second answering process adds {extra:.0f} MB PSS = {extra / loaded:.0%} of the index files loaded "
+          f"({loaded:.0f} MB); 2-process server / 1-process: RSS {servers[1]['rss'] / servers[0]['rss']:.2f}, "
+          f"PSS {servers[1]['pss'] / servers[0]['pss']:.2f}")
 
     from dataclasses import replace
 

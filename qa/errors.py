@@ -11,3 +11,7 @@ class StaleIndexError(QAError):
 
 class MissingIndexError(QAError):
     """No index has been built in the directory yet."""
+
+
+class NotFoundError(QAError):
+    """What was asked for does not exist: a document, or a page it does not have (HTTP 404)."""

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import Settings, resolve_paths
-from .errors import QAError
+from .config import ReadingBudget, Settings, resolve_paths
+from .errors import NotFoundError, QAError
 from .models.embedding import Embedder, make_embedder
 from .rank import vectors as vx
 from .rank.answers import (
@@ -37,10 +37,11 @@ from .rank.scope import EVERYTHING, Scope
 from .rank.sentences import Sentences, is_heading, marker_end
 from .rank.spans import Sentence, key_words
 from .read.documents import pages_of
+from .read.pages import PageCache, read_original, render_lit_page
 from .store.database import CANDIDATE
 from .store.layout import Generation
 from .store.manifest import Abstention, Manifest, check_fresh
-from .text import is_question
+from .text import counted, is_question
 
 #: The longest question read, in characters (the model reads only its first 256 word pieces anyway).
 MAX_QUESTION_CHARS = 10_000
@@ -49,6 +50,8 @@ MAX_QUESTION_CHARS = 10_000
 MAX_K = 50
 #: Scopes kept resolved per index: each costs 9 bytes a passage in it and 1 a passage of the corpus.
 MAX_REGIONS = 32
+#: Lit PDF pages kept per generation: a page at 1,800 px is 0.2-0.6 MB of PNG (bench/render.py), so ~100 pages.
+PAGE_CACHE_BYTES = 48 * 2**20
 
 
 #: How a hit of a kind other than plain text is labelled where it is shown (qa ask, the page).
@@ -72,6 +75,9 @@ class Hit:
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
     kind: str = "text"  # "text"; "caption": a photo caption, a passage of its own; "ocr": read from a scanned page
+    #: the headings the passage lies under ("Report › Quarterly results"), outermost first: read with the passage by
+    #: the model and BM25, not part of ``text`` nor of the citation; "" where no heading precedes it
+    context: str = ""
 
     def to_dict(self) -> dict:
         # field by field, not dataclasses.asdict: that deep-copies every value, a third of a served answer's cost
@@ -132,6 +138,8 @@ class DocumentInfo:
     text: str
     n_passages: int
     page_starts: tuple[int, ...] = ()  # a paged document (PDF): where page i + 1 begins in text
+    #: (start, end, level) of each heading in text: the context of the passages of its section, in none of them
+    headings: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def pages(self) -> int:
@@ -139,7 +147,7 @@ class DocumentInfo:
 
     @classmethod
     def _of(cls, row) -> DocumentInfo:
-        return cls(*row[:6], tuple(json.loads(row[6])))
+        return cls(*row[:6], tuple(json.loads(row[6])), tuple(tuple(h) for h in json.loads(row[7])))
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ class StoredPassage:
     start: int
     end: int
     text: str
+    context: str = ""  # the headings it lies under, read with it, never cited (``qa.read.chunking.Passage``)
 
 
 @dataclass(frozen=True)
@@ -359,6 +368,7 @@ class Index:
         # cleared when full).
         self._derived: dict[int, tuple[frozenset, frozenset, Sentences]] = {}
         self._regions: dict[Scope, Region] = {}  # scopes resolved in this generation (bounded like _derived)
+        self._pages = PageCache(PAGE_CACHE_BYTES)  # lit PDF pages shown in this generation
 
     # -- opening --
 
@@ -409,8 +419,38 @@ class Index:
     def document(self, doc_id: str) -> DocumentInfo:
         row = self.db.document(doc_id)
         if row is None:
-            raise QAError(f"no document '{doc_id}' in this index")
+            raise NotFoundError(f"no document '{doc_id}' in this index")
         return DocumentInfo._of(row)
+
+    # -- the files themselves --
+
+    def original(self, doc_id: str) -> bytes:
+        """The file of document ``doc_id`` as the corpus holds it now (``qa.read.pages.read_original``: a link out
+        of the corpus is not followed, a file over ``max_file_mb`` is not read)."""
+        self.document(doc_id)  # only a document of this index: never another file of the folder
+        return read_original(self.corpus, doc_id, int(self.settings.max_file_mb * 2**20))
+
+    def page_image(self, doc_id: str, page: int, passage: tuple[int, int] | None = None,
+                   sentence: tuple[int, int] | None = None) -> bytes:
+        """The PNG of page ``page`` (1-based) of a PDF document, with the characters ``passage`` and ``sentence``
+        (offsets into its text, as a hit gives them) lit by pdfium's own boxes; kept per generation
+        (``PAGE_CACHE_BYTES``)."""
+        doc = self.document(doc_id)
+        if not doc.pages:
+            raise QAError(f"{doc_id} has no pages to show: only a PDF's pages are drawn")
+        if not 1 <= page <= doc.pages:
+            raise NotFoundError(f"{doc_id} has {counted(doc.pages, 'page')}: there is no page {page}")
+        for span in (passage, sentence):
+            if span is not None and not 0 <= span[0] < span[1] <= len(doc.text):
+                raise QAError(f"characters {span[0]}-{span[1]} are not in {doc_id}: start and end must satisfy "
+                              f"0 <= start < end <= {len(doc.text)}")
+        key = (doc_id, page, passage, sentence)
+        png = self._pages.get(key)
+        if png is None:
+            png = render_lit_page(self.original(doc_id), page, doc.text, passage, sentence,
+                                  ReadingBudget.of(self.settings))
+            self._pages.put(key, png)
+        return png
 
     def passages_of(self, doc_id: str) -> list[tuple[int, int, int]]:
         """(ordinal, start, end) of every passage of a document, in order."""
@@ -504,7 +544,7 @@ class Index:
                 answer_sentences(row) if spans else (),
                 tuple(Place(rows[c]["doc_id"], rows[c]["title"], rows[c]["start"], rows[c]["end"]) for c in copies),
                 pages_of(json.loads(row["page_starts"]), row["start"], row["end"]),
-                row["kind"],
+                row["kind"], row["context"],
             ))
         signals = self._signals(query, [rows[pid] for pid, _ in kept])
         conf, threshold = confidence(signals), self.threshold(mode)

@@ -14,7 +14,7 @@ from .errors import QAError, StaleIndexError
 from .evaluate import calibrate_generation
 from .index import Index
 from .models.embedding import Embedder
-from .read.documents import check_folder, list_files
+from .read.documents import Skipped, check_folder, list_files
 from .store import build
 from .store.build import BuildReport, Progress
 from .store.cluster import ray_source
@@ -132,6 +132,14 @@ class LiveIndex:
         if not self.corpus.is_dir():
             return None
         return corpus_changes(self.current.manifest, list_files(self.corpus))
+
+    def unread(self) -> list[Skipped]:
+        """The files of the corpus folder no build reads for their type, each with its reason ("unsupported type
+        .xlsx"; past ``NAMED_UNREAD`` names, the rest by type): the Index tab names them as ``qa index`` does."""
+        found: list[Skipped] = []
+        if self.corpus.is_dir():
+            list_files(self.corpus, found)
+        return found
 
     def changes_now(self, max_age: float = CHANGES_MAX_AGE) -> Changes | None:
         """``changes()``, computed at most once per ``max_age`` seconds however many pages ask (a page polls it)."""

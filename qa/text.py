@@ -161,3 +161,8 @@ def question_terms(question: str) -> list[str]:
     """Distinct content terms of a question, stemmed like passages, known to the corpus or not."""
     words = [normalize(m.group()) for m in _WORD_RE.finditer(question[:10_000])]
     return list(dict.fromkeys(_stem([w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())])))
+
+
+def counted(n: int, noun: str) -> str:
+    """"1 passage", "2 passages", "1,204 documents": a count with its noun, as the page and the messages say it."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"

@@ -20,10 +20,15 @@ def test_the_scale_bench_runs_small(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     kept = (tmp_path / "results" / "scale-20000.txt").read_text()
     assert kept.startswith("$ python bench/scale.py --passages 20000")
-    for heading in ("build of 20,000 passages", "the index on disk", "answering processes", "Index.answer, k=10"):
+    for heading in ("build of 20,000 passages", "the index on disk", "answering processes", "qa serve --processes N",
+                    "Index.answer, k=10"):
         assert heading in kept, heading
     rows = {line.split("  ")[0]: line.split() for line in kept.splitlines() if "process" in line and "," in line}
     mapped = {name: float(cells[-1]) for name, cells in rows.items() if cells[-1].replace(".", "").isdigit()}
     assert mapped["1 process, copy"] == mapped["2 processes, copy"] == 0  # each its own copy: nothing mapped
     assert 0 < mapped["1 process, mmap"] < mapped["2 processes, mmap"] < 2 * mapped["1 process, mmap"]  # shared
+    # the served trees: the server, its fork server (and multiprocessing's resource tracker), 1 or 2 answering ones
+    served = {line.split()[1]: line.split() for line in kept.splitlines() if line.startswith("--processes ")}
+    assert int(served["2"][2]) == int(served["1"][2]) + 1 >= 4, served
+    assert float(served["1"][4]) < float(served["2"][4])
     assert not (ROOT / "bench" / "results" / "scale-100000.txt").read_text().startswith("$ python bench/scale.py --passages 20000")

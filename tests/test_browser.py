@@ -170,9 +170,22 @@ def hostile_server(tmp_path_factory):
         f"Rice exports paragraph {i} mentions {p} in its text." for i, p in enumerate(HOSTILE)) + "\n")
     write(corpus, "evil.md", "# Markdown page\n\n[a link](javascript:alert(21)) and ![an image](x.png)\n")
     write(corpus, "plain.md", "# Plain page\n\nCoffee exports grew last year.\n")
+    write(corpus, "budget-2025.xlsx", b"PK\x03\x04 not read")  # files qa does not read, one with markup for a name
+    write(corpus, "<b onmouseover=alert(22)>site-photo</b>.png", b"\x89PNG not read")
     server = Server(corpus, root / "index")
     yield server
     server.stop()
+
+
+def test_the_index_tab_names_every_file_not_read_with_its_reason(page, hostile_server):
+    page.goto(hostile_server.url)
+    page.get_by_role("tab", name="Index").click()
+    status = page.locator("#index-status")
+    status.get_by_text("budget-2025.xlsx").wait_for(timeout=30_000)
+    text = status.inner_text()
+    assert "budget-2025.xlsx: unsupported type .xlsx" in text
+    assert "<b onmouseover=alert(22)>site-photo</b>.png: unsupported type .png" in text  # its name shown as text
+    assert page.evaluate("document.querySelectorAll('#index-status b').length") == 0
 
 
 def test_hostile_document_shows_its_text_and_runs_nothing(page, hostile_server):

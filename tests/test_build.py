@@ -20,6 +20,7 @@ from qa import MODES, Index, build_index
 from qa.errors import QAError, StaleIndexError
 from qa.evaluate import load_gold
 from qa.rank.sentences import unpack
+from qa.read.chunking import model_text
 from qa.store.database import DATABASE
 from qa.store.layout import CURRENT, current_generation
 from qa.store.manifest import FORMAT, Manifest
@@ -75,10 +76,15 @@ def test_editing_adding_and_deleting_files_gives_what_a_full_rebuild_gives(seeds
     after = passages(index_dir)
     new_keys = {k for k in after if k[0] in ("002_8820c71eb08b3067.txt", "new/extra.md")}
     changed = {k for k in new_keys if k not in before or before[k][2] != after[k][2]}
-    # only new passage texts were embedded (the rest of what was embedded is calibration on gold.jsonl)
-    embedded_passages = [t for t in counting.texts if t in {v[2] for v in after.values()}]
+    # only new passage texts were embedded (the rest of what was embedded is calibration on gold.jsonl), each read
+    # after its context (the title line that heads each seed)
+    contexts = dict(sqlite3.connect(current_generation(index_dir) / DATABASE).execute(
+        "SELECT text, context FROM passages").fetchall())
+    read = {model_text(contexts[v[2]], v[2]): v[2] for v in after.values()}
+    embedded_passages = [read[t] for t in counting.texts if t in read]
     assert 0 < report.embedded == len(embedded_passages) <= len(changed)
     assert set(embedded_passages) <= {after[k][2] for k in changed}
+    assert contexts[after["new/extra.md", 0][2]] == "Tea in Thai Nguyen"
     assert not any(k[0] == "004_fa2311fb06af83e6.txt" for k in after)
 
     full_dir = tmp_path / "full"

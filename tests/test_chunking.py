@@ -67,14 +67,14 @@ def test_a_sentence_longer_than_the_window_is_cut_at_word_boundaries(tokenizer):
     doc = parse_document("long.txt", text.encode())
     passages = chunk_document(doc, tokenizer, 100, 20)
     body = [p for p in passages if p.text != "Title"]
-    assert len(body) > 3
+    assert len(body) > 3 and body == passages and {p.context for p in passages} == {"Title"}  # the title is context
     for p in body:
         assert p.n_tokens <= 100 and doc.text[p.start:p.end] == p.text
         assert (p.start == 0 or not text[p.start - 1].isalnum()) and (not text[p.end].isalnum())
     covered = set()
     for p in passages:
         covered.update(range(p.start, p.end))
-    assert all(i in covered for i in range(len(text)) if not text[i].isspace())
+    assert all(i in covered for i in range(len("Title\n"), len(text)) if not text[i].isspace())
 
 
 def test_passages_never_reach_across_debris(tokenizer):

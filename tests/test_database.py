@@ -14,8 +14,8 @@ def _doc(doc_id: str, text: str) -> Document:
 
 
 def _row(pid: int, doc_id: str, ordinal: int, text: str, vector: np.ndarray) -> tuple:
-    return (pid, doc_id, ordinal, 0, len(text), text, 3, f"h{pid}", "term", "text", vector.astype(np.float32).tobytes(),
-            "[]", b"")
+    return (pid, doc_id, ordinal, 0, len(text), text, 3, f"h{pid}", "term", "text", f"Report › Part {pid}",
+            vector.astype(np.float32).tobytes(), "[]", b"")
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def test_what_is_written_is_read_back(built):
     assert np.array_equal(reader.vectors_of([5, 0]), vectors[[2, 0]])  # in the order asked
     row = dict(zip(CANDIDATE, reader.candidates([1])[0][1:]))
     assert (row["doc_id"], row["title"], row["ordinal"], row["n_passages"]) == ("a.txt", "Title a.txt", 1, 2)
+    assert row["context"] == "Report › Part 1"  # the headings it lies under come back with it
 
 
 def test_removing_documents_returns_their_passage_ids(built):
@@ -79,8 +80,8 @@ def test_the_schema_is_plain_sql_and_vectors_of_reads_many(tmp_path):
     db = sqlite3.connect(tmp_path / "x.sqlite")
     db.executescript(SCHEMA)
     rows = [_row(i, "d", i, "t", np.full(2, i, dtype=np.float32)) for i in range(1200)]
-    db.execute("INSERT INTO documents VALUES ('d', 't', NULL, NULL, 'h', 1200, 't', '[]')")
-    db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[10], r[9], r[11], r[12]) for r in rows])
+    db.execute("INSERT INTO documents VALUES ('d', 't', NULL, NULL, 'h', 1200, 't', '[]', '[]')")
+    db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(*r[:9], r[11], r[9], r[12], r[13], r[10]) for r in rows])
     ids = list(range(1199, -1, -1))  # more than one IN (...) list, in reverse
     assert vectors_of(db, ids)[:, 0].tolist() == [float(i) for i in ids]

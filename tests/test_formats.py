@@ -97,7 +97,8 @@ def test_every_passage_knows_its_pages_and_slices_the_stored_text(fake_index, fa
     memo = index.document("memo.docx")
     assert memo.title == "Memo on port fees" and "Hai Phong | 61 dollars" in memo.text and memo.pages == 0
     fee = index.search("Cai Mep container handling fee", k=1, mode="lexical")[0]
-    assert fee.doc_id == "memo.docx" and fee.text.startswith("Port fees")  # a heading starts its passage
+    # a heading starts a passage as its context, not its text
+    assert fee.doc_id == "memo.docx" and fee.text.startswith("Cai Mep") and fee.context == "Port fees"
 
 
 def test_an_edited_pdf_is_read_again_alone_and_equals_a_full_build(printed_folder, tmp_path, fake_settings, fake):

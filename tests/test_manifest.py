@@ -35,7 +35,7 @@ def test_json_round_trip_is_exact(fake_seeds_index):
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: {**d, "format": 3}, r"written by another version of qa \(format 3, expected 6\); run `qa index`"),
+    (lambda d: {**d, "format": 3}, r"written by another version of qa \(format 3, expected 7\); run `qa index`"),
     (lambda d: {k: v for k, v in d.items() if k != "counts"}, "is damaged"),
     (lambda d: "not json", "is damaged"),
 ])

@@ -173,7 +173,7 @@ def test_conflict_sources_are_named_by_title_and_dates_asked_for_only_when_known
 
 
 def test_counts_on_the_page_say_one_passage_not_one_passages():
-    from qa.serve.rendering import counted
+    from qa.text import counted
 
     assert counted(1, "passage") == "1 passage"
     assert counted(0, "document") == "0 documents"

@@ -9,9 +9,9 @@ vectorstore — and keep qa's citations and its honesty (``pip install 'qa[langc
 Each ``Document``'s ``page_content`` is the passage, quoted exactly, and its metadata the citation: ``doc_id``,
 ``title``, ``source``, ``date``, ``start``/``end`` (offsets into the document's stored text; for a text or Markdown
 file, ``open(metadata["path"], encoding="utf-8", newline="").read()[start:end] == page_content``), ``path``,
-``pages``, ``answer_spans``, ``rank``, ``score``, ``kind``, and the answer's ``confidence`` and ``conflicts``. When
-the index abstains (the documents do not seem to answer), no documents are returned, so that a chain cannot
-answer from the nearest passages as if they said so; ``keep_abstained=True`` returns them marked
+``pages``, ``answer_spans``, ``rank``, ``score``, ``kind``, ``context`` (the headings it lies under), and the
+answer's ``confidence`` and ``conflicts``. When the index abstains (the documents do not seem to answer), no
+documents are returned, so that a chain cannot answer from the nearest passages as if they said so; ``keep_abstained=True`` returns them marked
 ``metadata["abstained"] = True``. ``scope={"folder": "reports"}`` retrieves only from part of the corpus.
 """
 
@@ -55,5 +55,5 @@ class QARetriever(BaseRetriever):
         return [Document(page_content=h.text, metadata={
             "doc_id": h.doc_id, "title": h.title, "source": h.source, "date": h.date, "start": h.start, "end": h.end,
             "path": str(corpus / h.doc_id), "pages": list(h.pages), "answer_spans": [list(s) for s in h.answer_spans],
-            "rank": h.rank, "score": h.score, "kind": h.kind, "confidence": answer.confidence,
+            "rank": h.rank, "score": h.score, "kind": h.kind, "context": h.context, "confidence": answer.confidence,
             "abstained": answer.abstained, "conflicts": conflicts}) for h in answer.hits]

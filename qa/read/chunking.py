@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +31,13 @@ class Tokenizer(Protocol):
 TEXT, CAPTION, OCR = "text", "caption", "ocr"
 
 
+#: Between the headings of a passage's context: "Quarterly report › Results by quarter".
+CONTEXT_SEPARATOR = " › "
+#: A passage's context takes at most this share of the model's window (a quarter of 254 word pieces: 63, which
+#: holds a path of three long headings); a longer path keeps its innermost headings that fit.
+CONTEXT_SHARE = 4
+
+
 @dataclass(frozen=True)
 class Passage:
     doc_id: str
@@ -36,26 +45,116 @@ class Passage:
     start: int  # document.text[start:end] == text
     end: int
     text: str
-    n_tokens: int
+    n_tokens: int  # word pieces of text (the context's not counted)
     kind: str = TEXT
+    #: the headings of its section, outermost first, joined by CONTEXT_SEPARATOR: what the model and BM25 read
+    #: before the text (``model_text``), never part of the cited text; "" where no heading precedes it
+    context: str = ""
+
+    @property
+    def model_text(self) -> str:
+        """What the passage is embedded and its lexical terms taken from: its context, a line break, its text."""
+        return model_text(self.context, self.text)
 
 
-def regions(doc: Document) -> list[tuple[str, list[tuple[int, int]]]]:
-    """(kind, segments) of each stretch that passages are cut from, in document order: runs of article segments
-    separated only by white space (a passage never reaches across debris, and a heading of a Word or PDF document,
-    ``doc.breaks``, starts a new run), and each photo caption alone."""
+def model_text(context: str, text: str) -> str:
+    """A passage's text as the model and BM25 read it: its context (if any) on a line before it."""
+    return f"{context}\n{text}" if context else text
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch that passages are cut from: its kind, its segments, and the heading path it lies under."""
+
+    kind: str
+    segments: list[tuple[int, int]]
+    path: tuple[str, ...] = ()
+
+
+def _headings(doc: Document) -> list[tuple[int, int, int]]:
+    """The document's headings, in order; none when nothing but headings is left (a file that is only a title is
+    read as text: nothing it says is lost)."""
+    heads = sorted(doc.headings)
+    if not heads:
+        return []
+    starts = [h[0] for h in heads]
+    if all(_in_heading(heads, starts, s, e) for s, e in doc.segments):
+        return []
+    return heads
+
+
+def _in_heading(heads: list[tuple[int, int, int]], starts: list[int], s: int, e: int) -> bool:
+    """Whether the segment [s, e) overlaps a heading. Headings do not overlap each other, so the last one that
+    starts before ``e`` is the one that reaches furthest."""
+    i = bisect_right(starts, e - 1) - 1
+    return i >= 0 and heads[i][1] > s
+
+
+def _paths(text: str, heads: list[tuple[int, int, int]]) -> list[tuple[str, ...]]:
+    """The heading path after each heading: the headings above it by level, then itself."""
+    out, stack = [], []  # stack: (level, text) from the outermost
+    for s, e, level in heads:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, " ".join(text[s:e].split())))
+        out.append(tuple(t for _, t in stack))
+    return out
+
+
+#: What may lie between two segments of one run: white space, and the marks that open a Markdown list item or
+#: quotation ("- ", "> ", "2. ") or make a line of markup alone (a rule, a fence, a table's delimiter row).
+_BLANK_RE = re.compile(r"(?:\s|[-*+>|`~=_:]|\d{1,9}[.)](?=\s))*")
+
+
+def regions(doc: Document) -> list[Region]:
+    """Each stretch that passages are cut from, in document order: runs of article segments separated only by
+    white space (a passage never reaches across debris, and a heading, or a break of ``doc.breaks``, starts a new
+    run), and each photo caption alone. Headings are left out of every run: each run carries the path of the
+    headings it lies under instead."""
     scanned = set(doc.ocr_pages)  # a page read by OCR starts a run, and so does the page after it
     breaks = set(doc.breaks) | {doc.page_starts[p - 1] for p in range(2, doc.pages + 1)
                                 if (p in scanned) != (p - 1 in scanned)}
-    runs: list[list[tuple[int, int]]] = []
+    heads = _headings(doc)
+    starts = [h[0] for h in heads]
+    paths = _paths(doc.text, heads)
+
+    def path(section: int) -> tuple[str, ...]:
+        return paths[section - 1] if section else ()
+
+    runs: list[tuple[int, list[tuple[int, int]]]] = []  # (headings before it, segments)
     for s, e in doc.segments:
-        if runs and s not in breaks and not doc.text[runs[-1][-1][1] : s].strip():
-            runs[-1].append((s, e))
+        if heads and _in_heading(heads, starts, s, e):
+            continue
+        section = bisect_right(starts, s)
+        if runs and section == runs[-1][0] and s not in breaks and _BLANK_RE.fullmatch(doc.text, runs[-1][1][-1][1], s):
+            runs[-1][1].append((s, e))
         else:
-            runs.append([(s, e)])
-    out = [(OCR if scanned and pages_of(doc.page_starts, *run[0])[0] in scanned else TEXT, run) for run in runs]
-    out += [(CAPTION, [span]) for span in doc.captions]
-    return sorted(out, key=lambda r: r[1][0][0])
+            runs.append((section, [(s, e)]))
+    out = [Region(OCR if scanned and pages_of(doc.page_starts, *run[0])[0] in scanned else TEXT, run, path(section))
+           for section, run in runs]
+    out += [Region(CAPTION, [span], path(bisect_right(starts, span[0]))) for span in doc.captions]
+    return sorted(out, key=lambda r: r.segments[0][0])
+
+
+def _context(path: tuple[str, ...], tokenizer: Tokenizer, limit: int) -> tuple[str, int]:
+    """The context of a heading path and its word pieces: its innermost headings that fit in ``limit`` (the
+    innermost one cut at a word piece if it alone is longer)."""
+    if not path:
+        return "", 0
+    innermost = path[-1]
+    n = tokenizer.count([innermost])[0]
+    if n > limit:
+        innermost = innermost[:tokenizer.offsets(innermost)[limit - 1][1]]
+        return innermost, tokenizer.count([innermost])[0]
+    best, k = (innermost, n), len(path) - 1
+    while k > 0:
+        k -= 1
+        joined = CONTEXT_SEPARATOR.join(path[k:])
+        n = tokenizer.count([joined])[0]
+        if n > limit:
+            break
+        best = (joined, n)
+    return best
 
 
 def _split_long(text: str, s: int, e: int, tokenizer: Tokenizer, limit: int) -> list[tuple[int, int]]:
@@ -84,14 +183,22 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
         raise QAError(f"overlap_tokens must be between 0 and max_tokens - 1, got {overlap_tokens}")
     text = doc.text
     passages: list[Passage] = []
-    for kind, segments in regions(doc):
+    contexts: dict[tuple[str, ...], tuple[str, int]] = {}
+    for region in regions(doc):
+        kind, segments = region.kind, region.segments
+        if region.path not in contexts:
+            contexts[region.path] = _context(region.path, tokenizer, tokenizer.window // CONTEXT_SHARE)
+        context, context_tokens = contexts[region.path]
+        # the model reads the context before the text: the text gets the rest of the window, if that is less
+        limit = min(max_tokens, tokenizer.window - context_tokens)
+        overlap = min(overlap_tokens, limit - 1)
         units = []  # (start, end) of sentences, long ones already split into pieces
         sizes: list[int | None] = []  # word pieces of each unit (a piece's counted below)
         pieces = set()  # indexes of units that are pieces of a long sentence: never carried as overlap
         spans = [sp for seg in segments for sp in sentence_spans(text, *seg)]
         for (s, e), n in zip(spans, tokenizer.count([text[s:e] for s, e in spans])):
-            if n > max_tokens:
-                split = _split_long(text, s, e, tokenizer, max_tokens)
+            if n > limit:
+                split = _split_long(text, s, e, tokenizer, limit)
                 pieces.update(range(len(units), len(units) + len(split)))
                 units.extend(split)
                 sizes.extend([None] * len(split))
@@ -107,21 +214,22 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, max_tokens: int, overlap
         # counted in one call (one call per passage was a fifth of a build's reading time, bench/scale.py). Where a
         # tokenizer that sees spaces gives a body more than the window, the region is cut again checking each body
         # as it goes: the same passages either way.
-        windows = _windows(units, sizes, pieces, max_tokens, overlap_tokens, lambda i, j: True)
+        windows = _windows(units, sizes, pieces, limit, overlap, lambda i, j: True)
         bodies = [text[units[i][0]:units[j - 1][1]] for i, j in windows]
         counts = tokenizer.count(bodies)
-        if any(n > max_tokens and j > i + 1 for (i, j), n in zip(windows, counts)):
+        if any(n > limit and j > i + 1 for (i, j), n in zip(windows, counts)):
             checked: dict[tuple[int, int], int] = {}
 
             def fits(i: int, j: int) -> bool:
                 checked[i, j] = tokenizer.count([text[units[i][0]:units[j - 1][1]]])[0]
-                return checked[i, j] <= max_tokens
+                return checked[i, j] <= limit
 
-            windows = _windows(units, sizes, pieces, max_tokens, overlap_tokens, fits)
+            windows = _windows(units, sizes, pieces, limit, overlap, fits)
             bodies = [text[units[i][0]:units[j - 1][1]] for i, j in windows]
             counts = [checked[w] for w in windows]
         for (i, j), body, n_tokens in zip(windows, bodies, counts):
-            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens, kind))
+            passages.append(Passage(doc.doc_id, len(passages), units[i][0], units[j - 1][1], body, n_tokens, kind,
+                                    context))
     return passages
 
 

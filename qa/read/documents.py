@@ -26,6 +26,7 @@ from .extracted import Extracted, Unreadable
 from .files import FileInfo, locate, open_regular, sha256_file
 from .files import list_files as _list_files
 from .htmltext import html_to_text
+from .markdowntext import markdown_structure
 from .pdftext import pdf_to_text
 from .worker import reader
 
@@ -46,6 +47,9 @@ class Document:
     captions: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     page_starts: tuple[int, ...] = ()  # paged documents (PDF): offset where page i + 1 begins; () for the others
     breaks: tuple[int, ...] = ()  # offsets where a passage must start (a Word or PDF heading)
+    #: (start, end, level) of each heading, level 1 the highest: never a passage of its own, the context of the
+    #: passages of its section (``qa.read.chunking``); a heading starts a new passage as a break does
+    headings: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
     ocr_pages: tuple[int, ...] = ()  # the (1-based) pages read by OCR, having no text layer (a scan)
 
@@ -274,6 +278,11 @@ def _front_matter(text: str, meta: _Meta) -> int:
     return m.end()
 
 
+def front_matter_end(text: str) -> int:
+    """Where the body of a Markdown file starts, after its front matter (0 without one)."""
+    return _front_matter(text, _Meta())
+
+
 def _caption(text: str, s: int, e: int) -> tuple[int, int] | None:
     """The span of a caption line without its photo credit, or None when it is a credit and nothing else."""
     line = text[s:e]
@@ -394,7 +403,7 @@ def read_request(request: dict, data: bytes, progress: Callable[[int, int], None
 
 def _document(d: dict) -> Document:
     """A Document from the worker's JSON (lists back to tuples)."""
-    pairs = ("segments", "captions")
+    pairs = ("segments", "captions", "headings")
     return Document(**{k: tuple(tuple(x) for x in v) if k in pairs else tuple(v) if isinstance(v, list) else v
                        for k, v in d.items()})
 
@@ -406,26 +415,44 @@ def _parse_text(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
     segments, captions, meta = clean(text)
     if not segments:
         raise _Skip("no article text left after removing page debris")
+    title = meta.title or _title(text, segments)
+    # a headline that opens the text is its title: the context of its passages, never a passage alone
     s, e = segments[0]
-    first_sentences = sentence_spans(text, s, e)
-    title = meta.title or make_title(text, segments, first_sentences[0][1] if first_sentences else None)
-    return Document(
-        doc_id=doc_id,
-        text=text,
-        title=title,
-        source=meta.source,
-        date=meta.date,
-        sha256=hashlib.sha256(data).hexdigest(),
-        segments=tuple(segments),
-        captions=tuple(captions),
-    )
+    headings = ((s, e, 1),) if len(segments) > 1 and _is_headline(text[s:e]) else ()
+    return Document(doc_id=doc_id, text=text, title=title, source=meta.source, date=meta.date,
+                    sha256=hashlib.sha256(data).hexdigest(), segments=tuple(segments), captions=tuple(captions),
+                    headings=headings)
+
+
+def _title(text: str, segments: list[tuple[int, int]]) -> str:
+    first_sentences = sentence_spans(text, *segments[0])
+    return make_title(text, segments, first_sentences[0][1] if first_sentences else None)
+
+
+def _parse_markdown(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
+    """Markdown read as structure (``qa.read.markdowntext``): headings are the context of their sections, list and
+    quotation markers and markup lines are left out of the text's spans."""
+    text = decode(data)
+    if not text.strip():
+        raise _Skip("empty file")
+    segments, captions, meta = clean(text)
+    found = markdown_structure(text, front_matter_end(text), segments)
+    if not found.segments:
+        raise _Skip("no article text left after removing page debris")
+    heads = found.headings
+    title = meta.title or (" ".join(text[heads[0][0]:heads[0][1]].split()) if heads and heads[0][2] == 1 else None) \
+        or _title(text, list(found.segments))
+    return Document(doc_id=doc_id, text=text, title=title, source=meta.source, date=meta.date,
+                    sha256=hashlib.sha256(data).hexdigest(), segments=found.segments, captions=tuple(captions),
+                    headings=heads)
 
 
 def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     markup = decode(data)
     if not markup.strip():
         raise _Skip("empty file")
-    text, title, canonical = html_to_text(markup)
+    headings: list[tuple[int, int, int]] = []
+    text, title, canonical = html_to_text(markup, headings)
     # every non-blank line is article text: the furniture was left out by the extractor, not by line rules
     segments = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
     if not segments:
@@ -439,6 +466,7 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
         date=None,
         sha256=hashlib.sha256(data).hexdigest(),
         segments=tuple(segments),
+        headings=tuple(headings),
     )
 
 
@@ -467,7 +495,15 @@ def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
         breaks=ex.headings,
         notes=ex.warnings,
         ocr_pages=ex.ocr_pages,
+        headings=_levelled(ex),
     )
+
+
+def _levelled(ex: Extracted) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, level) of the headings of a PDF or Word file: each heading is one of its blocks."""
+    ends = dict(ex.blocks)
+    levels = ex.levels or (1,) * len(ex.headings)
+    return tuple((s, ends[s], level) for s, level in zip(ex.headings, levels) if s in ends)
 
 
 def pages_of(page_starts: tuple[int, ...] | list[int], start: int, end: int) -> tuple[int, ...]:
@@ -483,7 +519,7 @@ def pages_of(page_starts: tuple[int, ...] | list[int], start: int, end: int) -> 
 #: How each file type is read, by suffix. Plain text keeps the file's own text (offsets slice the file); HTML, PDF
 #: and Word give the text a reader sees, which the index stores (offsets slice that).
 READERS: dict[str, Callable[[str, bytes, OnPage | None, ReadingBudget], Document]] = {
-    ".txt": _parse_text, ".md": _parse_text, ".markdown": _parse_text,
+    ".txt": _parse_text, ".md": _parse_markdown, ".markdown": _parse_markdown,
     ".html": _parse_html, ".htm": _parse_html,
     ".pdf": _parse_pdf, ".docx": _parse_docx,
 }

@@ -39,8 +39,8 @@ class _Styles:
     """Which paragraph styles are headings or table-of-contents entries, following basedOn chains."""
 
     def __init__(self, document):
-        self.styles: dict[str, tuple[str, str | None, bool]] = {}  # id -> (name, based on, has an outline level)
-        self.kinds: dict[str | None, str] = {}
+        self.styles: dict[str, tuple[str, str | None, int | None]] = {}  # id -> (name, based on, outline level)
+        self.kinds: dict[str | None, tuple[str, int]] = {}
         try:
             root = document.styles.element
         except (KeyError, AttributeError):  # a package without styles.xml
@@ -50,34 +50,36 @@ class _Styles:
             name = style.find(_W + "name")
             based = style.find(_W + "basedOn")
             outline = style.find(f"{_W}pPr/{_W}outlineLvl")
+            level = outline.get(_W + "val", "9") if outline is not None else "9"
             self.styles[sid] = (name.get(_W + "val", "") if name is not None else "",
                                 based.get(_W + "val") if based is not None else None,
-                                outline is not None and outline.get(_W + "val", "9").isdigit()
-                                and int(outline.get(_W + "val", "9")) < 9)
+                                int(level) if level.isdigit() and int(level) < 9 else None)
 
-    def kind(self, style_id: str | None) -> str:
-        """"heading", "toc" or "text"."""
+    def kind(self, style_id: str | None) -> tuple[str, int]:
+        """("heading", its level), ("toc", 0) or ("text", 0): Title is level 0, above Heading 1."""
         if style_id not in self.kinds:
-            kind, seen, sid = "text", set(), style_id
+            kind, seen, sid = ("text", 0), set(), style_id
             while sid in self.styles and sid not in seen and len(seen) < 10:
                 seen.add(sid)
                 name, based, outline = self.styles[sid]
                 if _TOC_NAME_RE.fullmatch(name):
-                    kind = "toc"
+                    kind = ("toc", 0)
                     break
-                if outline or _HEADING_NAME_RE.fullmatch(name):
-                    kind = "heading"
+                if outline is not None or _HEADING_NAME_RE.fullmatch(name):
+                    named = re.fullmatch(r"(?i)heading ([1-9])", name)
+                    kind = ("heading", int(named.group(1)) if named else 0 if name.lower() == "title"
+                            else outline + 1)
                     break
                 sid = based
             self.kinds[style_id] = kind
         return self.kinds[style_id]
 
-    def of(self, p) -> str:
+    def of(self, p) -> tuple[str, int]:
         ppr = p.find(_W + "pPr")
         style = ppr.find(_W + "pStyle") if ppr is not None else None
         outline = ppr.find(_W + "outlineLvl") if ppr is not None else None
         if outline is not None and outline.get(_W + "val", "9").isdigit() and int(outline.get(_W + "val")) < 9:
-            return "heading"
+            return "heading", int(outline.get(_W + "val")) + 1
         return self.kind(style.get(_W + "val") if style is not None else None)
 
 
@@ -141,15 +143,15 @@ def _continues_vertical_merge(tc) -> bool:
     return merge is not None and merge.get(_W + "val", "continue") == "continue"
 
 
-def _walk(container, out: list[tuple[str, str]], styles: _Styles) -> None:
-    """Append (text, kind) for every block below ``container``, in document order."""
+def _walk(container, out: list[tuple[str, str, int]], styles: _Styles) -> None:
+    """Append (text, kind, heading level) for every block below ``container``, in document order."""
     for child in container.iterchildren():
         tag = child.tag
         if tag == _P:
-            kind = styles.of(child)
+            kind, level = styles.of(child)
             text = paragraph_text(child)
             if text and kind != "toc":
-                out.append((text, kind))
+                out.append((text, kind, level))
             for box in _text_boxes(child):
                 _walk(box, out, styles)
         elif tag == _TBL:
@@ -157,7 +159,7 @@ def _walk(container, out: list[tuple[str, str]], styles: _Styles) -> None:
                 cells = [_cell_text(tc) for tc in tr.iterchildren(_TC) if not _continues_vertical_merge(tc)]
                 row = " | ".join(c for c in cells if c)
                 if row:
-                    out.append((row, "row"))
+                    out.append((row, "row", 0))
         elif tag == _SDT:
             content = child.find(_SDT_CONTENT)
             if content is not None:
@@ -241,23 +243,25 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
         raise Unreadable(f"over the reading budget: its parts unpack to {size / 2**20:,.0f} MB, more than "
                          f"{max_unpacked / 2**20:g} MB (QA_READ_UNPACKED_MB)")
     document = _open(bytes(data))
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, int]] = []
     _walk(document.element.body, found, _Styles(document))
     if not found:
         raise Unreadable("no text")
-    text, spans = assemble([t for t, _ in found])
+    text, spans = assemble([t for t, _, _ in found])
     title, when = _metadata(document)
     if title is None:
-        heads = [t for t, kind in found if kind == "heading" and len(t) <= 200]
-        short = [t for t, kind in found if kind == "text" and len(t) <= 120 and not t.endswith((".", ",", ";", ":"))]
+        heads = [t for t, kind, _ in found if kind == "heading" and len(t) <= 200]
+        short = [t for t, kind, _ in found if kind == "text" and len(t) <= 120
+                 and not t.endswith((".", ",", ";", ":"))]
         title = (heads or short or [None])[0]
     return Extracted(
         text=text,
         blocks=spans,
-        headings=tuple(s for (s, _), (_, kind) in zip(spans, found) if kind == "heading"),
+        headings=tuple(s for (s, _), (_, kind, _) in zip(spans, found) if kind == "heading"),
         page_starts=(),
         title=title,
         date=when,
         pages=0,
         warnings=(),
+        levels=tuple(level for _, kind, level in found if kind == "heading"),
     )

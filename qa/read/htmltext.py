@@ -20,6 +20,7 @@ SKIP_NAMES = {"sidebar", "sphinxsidebar", "related", "footer", "header", "nav", 
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "br",
               "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "hr", "figure", "figcaption", "caption",
               "td", "th", "body", "html"}
+_LEVELS = {f"h{n}": n for n in range(1, 7)}
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -35,6 +36,8 @@ class _Extractor(HTMLParser):
         self.title: list[str] = []
         self.in_title = False
         self.canonical: str | None = None
+        self.headings: list[tuple[int, str]] = []  # (level, text) of each h1-h6 outside the furniture, in order
+        self.heading: tuple[int, list[str]] | None = None  # the one being read
 
     def _furniture(self, tag: str, attrs: dict) -> bool:
         if tag in SKIP_TAGS:
@@ -43,6 +46,11 @@ class _Extractor(HTMLParser):
             return True
         words = set((attrs.get("class") or "").lower().split()) | {(attrs.get("id") or "").lower()}
         return bool(words & SKIP_NAMES)
+
+    def _close_heading(self) -> None:
+        if self.heading is not None:
+            self.headings.append((self.heading[0], " ".join("".join(self.heading[1]).split())))
+            self.heading = None
 
     def handle_starttag(self, tag, attrs):
         a = {k: v or "" for k, v in attrs}
@@ -60,6 +68,9 @@ class _Extractor(HTMLParser):
             return
         if tag == "pre":
             self.pre += 1
+        if tag in _LEVELS:  # a heading opened inside an unclosed one closes it, as a browser does
+            self._close_heading()
+            self.heading = (_LEVELS[tag], [])
         if tag in BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -74,6 +85,8 @@ class _Extractor(HTMLParser):
             return
         if tag == "pre":
             self.pre = max(0, self.pre - 1)
+        if tag in _LEVELS:
+            self._close_heading()
         if tag in BLOCK_TAGS:
             self.parts.append("\n")
 
@@ -82,11 +95,14 @@ class _Extractor(HTMLParser):
             self.title.append(data)
         if self.skip:
             return
+        if self.heading is not None:
+            self.heading[1].append(data)
         self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
-def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
-    """(visible text with one paragraph per line, the page title, its canonical URL)."""
+def html_to_text(markup: str, headings: list[tuple[int, int, int]] | None = None) -> tuple[str, str | None, str | None]:
+    """(visible text with one paragraph per line, the page title, its canonical URL). With ``headings``, the
+    (start, end, level) in the text of each h1-h6 that is a line of its own is appended to it."""
     parser = _Extractor()
     parser.feed(markup)
     parser.close()
@@ -94,4 +110,29 @@ def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
     lines = [line.rstrip() if line.startswith((" ", "\t")) else line.strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
     title = re.sub(r"\s+", " ", "".join(parser.title)).strip() or None
+    if headings is not None:
+        headings.extend(_find_headings(text, parser.headings))
     return text, title, parser.canonical
+
+
+#: Headings not found as lines of their own before the rest are not looked for.
+_MISSES = 20
+
+
+def _find_headings(text: str, found: list[tuple[int, str]]) -> list[tuple[int, int, int]]:
+    """Each heading's line, looked for in order from where the one before it was: a heading is a block of its own,
+    so it is a whole line of the text (one broken by <br> is not found, and is read as text)."""
+    out, at, missed = [], 0, 0
+    for level, words in found:
+        words = words.replace("\xa0", " ").replace("¶", "").strip()
+        if not words:
+            continue
+        m = re.compile(r"(?m)^[ \t]*(" + r"\s+".join(map(re.escape, words.split())) + r")[ \t]*$").search(text, at)
+        if m is None:
+            missed += 1  # each miss reads the rest of the text: a page of thousands of odd headings stops here
+            if missed > _MISSES:
+                break
+            continue
+        out.append((m.start(1), m.end(1), level))
+        at = m.end()
+    return out

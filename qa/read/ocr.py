@@ -1,6 +1,8 @@
 """Reading the words of a picture of text (a scanned page): OCR, with each word's box, by an engine from a table.
 
-The engine is Tesseract 5 (Debian's ``tesseract-ocr``, Apache 2.0) through ``pytesseract``. Chosen by measuring
+The engine is Tesseract 5 (Debian's ``tesseract-ocr``, Apache 2.0), its program run on each page's PNG (stdin to
+stdout, hOCR: words with boxes, lines with their font's size and baseline). Not through ``pytesseract``: it can
+give the child no environment of its own, so its one-thread setting would have to be this process's. Chosen by measuring
 (``bench/ocr.py``, ``bench/results/ocr.txt``) against RapidOCR (``rapidocr-onnxruntime``, PaddleOCR's models): on
 A4 pages of news prose in 11 pt and 8 pt, scanned clean at 300 dpi and as an office scan (150 dpi, turned 0.7°,
 JPEG, noise), Tesseract's character error rate was 0.04-0.6 % where RapidOCR's was 13-45 % (it runs English words
@@ -15,8 +17,10 @@ what to install: a scanned page is then named in the build's notes, never droppe
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +28,7 @@ from ..config import ocr_engine
 
 #: What to do when no engine is found: named in the build summary beside the pages it left unread.
 HOW_TO_ENABLE = ("install Tesseract to read them: apt-get install tesseract-ocr (Debian/Ubuntu; brew install "
-                 "tesseract on macOS) and pip install pytesseract, as ./dev.sh does")
+                 "tesseract on macOS), as ./dev.sh does")
 
 
 @dataclass(frozen=True)
@@ -62,25 +66,34 @@ class TooSlow(Exception):
 
 
 def _tesseract() -> Engine:
-    try:
-        import pytesseract
-    except ImportError:
-        raise NoEngine(f"the Python package pytesseract is not installed; {HOW_TO_ENABLE}") from None
-    if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
+    program = shutil.which("tesseract")
+    if program is None:
         raise NoEngine(f"Tesseract is not installed (no tesseract program on PATH); {HOW_TO_ENABLE}")
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # this is the reading worker's own process: see the module's doc
-    version = str(pytesseract.get_tesseract_version())
+    # One thread, set for the Tesseract process alone: OMP_THREAD_LIMIT in this process's own environment would
+    # reach FAISS's and PyTorch's OpenMP too (a FAISS training then hung, measured in the test run).
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        shown = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30, env=env)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise NoEngine(f"Tesseract ({program}) does not run ({e}); {HOW_TO_ENABLE}") from None
+    version = (shown.stdout or shown.stderr).split("\n", 1)[0].split()[-1:] or ["?"]
 
     def read(image, seconds: float) -> list[Line]:
+        png = io.BytesIO()
+        image.save(png, "PNG")
         try:
-            # --psm 3: the page's own layout (columns, blocks), as a scanned page needs
-            hocr = pytesseract.image_to_pdf_or_hocr(image, lang="eng", config="--psm 3", extension="hocr",
-                                                    timeout=max(1.0, seconds))
-        except RuntimeError as e:  # pytesseract's own timeout: it killed the process
-            raise TooSlow(str(e)) from None
-        return _hocr_lines(hocr)
+            # stdin to stdout, hOCR; --psm 3: the page's own layout (columns, blocks), as a scanned page needs.
+            # subprocess.run kills it past the time; it inherits the worker's memory limit and process group.
+            done = subprocess.run([program, "stdin", "stdout", "-l", "eng", "--psm", "3", "hocr"],
+                                  input=png.getvalue(), capture_output=True, timeout=max(1.0, seconds), env=env)
+        except subprocess.TimeoutExpired:
+            raise TooSlow(f"Tesseract did not read the page within {seconds:.0f} s") from None
+        if done.returncode:
+            raise NoEngine(f"Tesseract failed (exit status {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace').strip()[-200:]}); {HOW_TO_ENABLE}")
+        return _hocr_lines(done.stdout)
 
-    return Engine(f"tesseract {version}", read)
+    return Engine(f"tesseract {version[0]}", read)
 
 
 _LINE_CLASSES = frozenset(["ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"])

@@ -12,7 +12,7 @@ import base64
 import io
 
 from .extracted import Unreadable
-from .pdfboxes import Rect, boxes
+from .pdfboxes import Rect, boxes_of
 from .pdftext import _PDFIUM_LOCK, _open
 
 #: The longer side of a rendered page at most, in pixels: an A4 page at 1800 px is 218 dpi, sharp on a laptop's
@@ -21,6 +21,8 @@ MAX_SIDE = 1800
 #: RGBA fills: the passage light blue, the answer sentence a stronger green over it.
 PASSAGE_FILL = (37, 99, 235, 60)
 SENTENCE_FILL = (22, 163, 74, 110)
+#: Colours in a drawn page's PNG (see render_page).
+PALETTE = 128
 
 
 def scale_for(width: float, height: float, max_side: int = MAX_SIDE) -> float:
@@ -62,14 +64,18 @@ def render_page(data: bytes, page: int, passage: tuple[Rect, ...] = (), sentence
         finally:
             pdf.close()
     # the boxes are in the page's own space; a page whose MediaBox does not start at 0 is rare in what we read
-    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    for rects, fill in ((passage, PASSAGE_FILL), (sentence, SENTENCE_FILL)):
-        for box in pixel_rects(rects, height, scale):
-            draw.rectangle(box, fill=fill)
-    image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+    if passage or sentence:
+        overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        for rects, fill in ((passage, PASSAGE_FILL), (sentence, SENTENCE_FILL)):
+            for box in pixel_rects(rects, height, scale):
+                draw.rectangle(box, fill=fill)
+        image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+    # A page is white, black, the grey of anti-aliased text and two tints: 128 colours hold it without visible loss,
+    # and the PNG is 3x smaller and made 2x faster than a full-colour one (measured on a printed A4 page: 184 against
+    # 545 KiB, 74 against 157 ms; bench/render.py)
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=False)
+    image.quantize(colors=PALETTE, method=Image.Quantize.FASTOCTREE).save(out, "PNG", compress_level=3)
     return out.getvalue(), image.size
 
 
@@ -82,14 +88,14 @@ def render_request(request: dict, data: bytes, progress=None) -> dict:
     spans = {name: job.get(name) for name in ("passage", "sentence")}
     lit: dict[str, tuple[Rect, ...]] = {}
     try:
-        for name, span in spans.items():
-            if span:
-                found = boxes(data, int(span[0]), int(span[1]), budget.get("pages"), budget.get("chars"),
-                              budget.get("seconds"))
-                if job.get("text_sha256") and found.text_sha256 != job["text_sha256"]:
-                    return {"skipped": "the file changed since it was indexed: rebuild the index to light its "
-                                       "passages"}
-                lit[name] = found.pages.get(page, ())
+        asked = {name: (int(span[0]), int(span[1])) for name, span in spans.items() if span}
+        found = boxes_of(data, list(asked.values()), budget.get("pages"), budget.get("chars"),
+                         budget.get("seconds")) if asked else []
+        for name, one in zip(asked, found):
+            if job.get("text_sha256") and one.text_sha256 != job["text_sha256"]:
+                return {"skipped": "the file changed since it was indexed: rebuild the index to light its "
+                                   "passages", "stale": True}
+            lit[name] = one.pages.get(page, ())
         png, size = render_page(data, page, lit.get("passage", ()), lit.get("sentence", ()))
     except IndexError as e:
         return {"skipped": str(e), "missing": True}

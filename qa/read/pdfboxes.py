@@ -16,6 +16,8 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .pdftext import _LIGATURES, _PDFIUM_LOCK, _open, _PageReader, _pdfium, pdf_to_text
@@ -67,7 +69,7 @@ def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int
     """For each 0-based page, the pdfium lines (their span) with the characters of each that lie in [start, end),
     as indices into that line's own text, and the words of a line OCR read (their boxes: there are no pdfium
     characters to ask)."""
-    wanted: dict[int, list[tuple[tuple[int, int], str, list[int]]]] = {}
+    wanted: dict[int, list[tuple[tuple[int, int], str, list[int], tuple]]] = {}
     for k, (row, offset) in enumerate(trace):
         # a hyphen dropped at the join: the next row starts over it, so a row ends where the next begins at most
         stop = offset + len(row.text)
@@ -86,53 +88,85 @@ def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int
     return wanted
 
 
+#: Traces of the files lit last, kept in the (long-lived) reading worker: a person who opens a hit's page opens the
+#: next hit's of the same file, and re-reading a 30-page report costs ~0.8 s of the ~1 s a lit page took.
+TRACES_KEPT = 4
+_TRACES: OrderedDict[tuple, tuple[str, list]] = OrderedDict()
+_TRACES_LOCK = threading.Lock()
+
+
+def _traced(data: bytes, max_pages: int | None, max_chars: int | None, seconds: float | None = None
+            ) -> tuple[str, list]:
+    """The hash of the text ``pdf_to_text(data)`` builds and its trace, read once per file while it is kept (its
+    scanned pages read by OCR again within ``seconds``)."""
+    key = (hashlib.sha256(data).hexdigest(), max_pages, max_chars)
+    with _TRACES_LOCK:
+        if key in _TRACES:
+            _TRACES.move_to_end(key)
+            return _TRACES[key]
+    trace: list = []
+    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
+    found = (hashlib.sha256(ex.text.encode("utf-8", "surrogatepass")).hexdigest(), trace)
+    with _TRACES_LOCK:
+        _TRACES[key] = found
+        while len(_TRACES) > TRACES_KEPT:
+            _TRACES.popitem(last=False)
+    return found
+
+
 def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_chars: int | None = None,
           seconds: float | None = None) -> Lit:
     """The rectangles of the characters [start, end) of the text ``pdftext.pdf_to_text(data)`` builds (on a page
     read by OCR, of the words that hold them: OCR knows words, not characters)."""
-    trace: list = []
-    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
-    wanted = _sources(trace, start, end)
+    return boxes_of(data, [(start, end)], max_pages, max_chars, seconds)[0]
+
+
+def boxes_of(data: bytes, spans: list[tuple[int, int]], max_pages: int | None = None,
+             max_chars: int | None = None, seconds: float | None = None) -> list[Lit]:
+    """``boxes`` of each span, the file read (or its trace found) once for all of them."""
+    text_sha256, trace = _traced(data, max_pages, max_chars, seconds)
+    wanted = [_sources(trace, start, end) for start, end in spans]
     _, raw = _pdfium()
     l, r, b, t = (ctypes.c_double() for _ in range(4))
-    pages: dict[int, tuple[Rect, ...]] = {}
+    pages: list[dict[int, tuple[Rect, ...]]] = [{} for _ in spans]
     with _PDFIUM_LOCK:
         pdf = _open(data)
         try:
-            for p in sorted(wanted):
+            for p in sorted(set().union(*wanted)):
                 page = pdf[p]
                 tp = page.get_textpage()
                 try:
                     page_text = _PageReader(raw).text(tp.raw)
                     utf16 = _utf16_index(page_text)
-                    rects = []
-                    for (s, e), text, picked, words in wanted[p]:
-                        if words:  # read by OCR: the boxes of the words that hold a picked character
-                            hit = [r for a, b, r in words if any(a <= j < b for j in picked)]
-                            if hit:
-                                rects.append((min(r[0] for r in hit), min(r[1] for r in hit),
-                                              max(r[2] for r in hit), max(r[3] for r in hit)))
-                            continue
-                        made, sources = line_sources(page_text, s, e)
-                        if made != text:  # never expected: the trace and the replay disagree; light nothing
-                            continue
-                        box = None
-                        for j in picked:
-                            if made[j].isspace():
+                    for n, lines in enumerate(wanted):
+                        rects = []
+                        for (s, e), text, picked, words in lines.get(p, ()):
+                            if words:  # read by OCR: the boxes of the words that hold a picked character
+                                hit = [r for a, b, r in words if any(a <= j < b for j in picked)]
+                                if hit:
+                                    rects.append((min(r[0] for r in hit), min(r[1] for r in hit),
+                                                  max(r[2] for r in hit), max(r[3] for r in hit)))
                                 continue
-                            ci = raw.FPDFText_GetCharIndexFromTextIndex(tp.raw, utf16[sources[j]])
-                            if ci < 0 or not raw.FPDFText_GetCharBox(tp.raw, ci, l, r, b, t):
+                            made, sources = line_sources(page_text, s, e)
+                            if made != text:  # never expected: the trace and the replay disagree; light nothing
                                 continue
-                            c = (l.value, b.value, r.value, t.value)
-                            box = c if box is None else (min(box[0], c[0]), min(box[1], c[1]), max(box[2], c[2]),
-                                                         max(box[3], c[3]))
-                        if box is not None:
-                            rects.append(box)
-                    if rects:
-                        pages[p + 1] = tuple(rects)
+                            box = None
+                            for j in picked:
+                                if made[j].isspace():
+                                    continue
+                                ci = raw.FPDFText_GetCharIndexFromTextIndex(tp.raw, utf16[sources[j]])
+                                if ci < 0 or not raw.FPDFText_GetCharBox(tp.raw, ci, l, r, b, t):
+                                    continue
+                                c = (l.value, b.value, r.value, t.value)
+                                box = c if box is None else (min(box[0], c[0]), min(box[1], c[1]),
+                                                             max(box[2], c[2]), max(box[3], c[3]))
+                            if box is not None:
+                                rects.append(box)
+                        if rects:
+                            pages[n][p + 1] = tuple(rects)
                 finally:
                     tp.close()
                     page.close()
         finally:
             pdf.close()
-    return Lit(hashlib.sha256(ex.text.encode("utf-8", "surrogatepass")).hexdigest(), pages)
+    return [Lit(text_sha256, found) for found in pages]

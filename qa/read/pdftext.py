@@ -620,6 +620,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         return words[0]
 
     paragraphs, headings_at, row_starts, offset = [], [], [], 0
+    heading_sizes: list[float] = []  # of each heading: the larger its type, the higher its level
     for block in blocks:
         text = ""
         for k, row in enumerate(block.rows):
@@ -633,6 +634,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
                 text += row.text
         if block.heading:
             headings_at.append(offset)
+            heading_sizes.append(round(max(r.size for r in block.rows) * 2) / 2)
         paragraphs.append(text)
         offset += len(text) + 1
     out, spans = assemble(paragraphs)
@@ -643,6 +645,7 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         while k < len(row_starts) and row_starts[k][0] < p:
             k += 1
         page_starts.append(row_starts[k][1] if k < len(row_starts) else len(out))
+    rank = {size: n for n, size in enumerate(sorted(set(heading_sizes), reverse=True), 1)}
     if trace is not None:  # (row, its offset in the text) in reading order, for qa.read.pdfboxes
         trace.extend(zip([r for b in blocks for r in b.rows], [o for _, o in row_starts]))
     empty = [i + 1 for i, lines in enumerate(pages) if not lines and drawn[i]]
@@ -662,4 +665,5 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         warnings=tuple(warnings),
         ocr_pages=tuple(i + 1 for i in sorted(read) if pages[i]),
         ocr_engine=engine if read else None,
+        levels=tuple(rank[size] for size in heading_sizes),
     )

@@ -6,11 +6,14 @@
     POST /api/ask/batch {"questions": [...]} up to MAX_BATCH questions at once: {"answers": [...]} in order
     GET  /api/documents                      id, title, date, source, passages, pages of every document
     GET  /api/documents/{doc_id}             one document with its text and its passages' offsets
+    GET  /api/documents/{doc_id}/pages/{n}.png  a PDF's page n drawn, characters &start=&end= lit (a hit's offsets),
+                                             its answer sentence &sentence_start=&sentence_end= more strongly
+    GET  /api/documents/{doc_id}/file        the original file (a PDF opens in the browser: add #page=n)
     GET  /api/health                         generation, counts, model, whether the corpus changed on disk
     GET  /api/docs, /api/openapi.json        FastAPI's documentation of all of the above
 
-Errors are JSON ``{"error": "..."}``: 400 for a bad value (the CLI's messages), 404 for an unknown document or
-route, 405 for a method a route does not take, 422 for a malformed body, 503 when more questions wait than
+Errors are JSON ``{"error": "..."}``: 400 for a bad value (the CLI's messages), 404 for an unknown document, page or
+route, 409 for a file changed since the build, 405 for a method a route does not take, 422 for a malformed body, 503 when more questions wait than
 ``MAX_WAITING``; the guard's own (401, 413, 429, ...) are listed in qa.serve.guard. Questions are answered by
 ``qa.serve.pool.AnswerPool``'s worker processes, one per core, each with the model and index loaded (or, with
 ``--processes 0``, in ``cores()`` threads of the server that share its loaded ones); nothing per request re-reads
@@ -22,16 +25,25 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from ..errors import QAError
+from ..errors import NotFoundError, QAError, StaleIndexError
 from ..index import DEFAULT_MODE
 from ..service import LiveIndex
 from ..rank.scope import Scope
 from .asking import MAX_BATCH, Asker, Busy, Question
+
+#: The HTTP status of each error of ours (the most specific class that matches); any other QAError is a bad value.
+STATUS = {NotFoundError: 404, StaleIndexError: 409, QAError: 400}
+#: What the original file is sent as. Only a PDF is shown by the browser as itself; HTML and Markdown go as plain
+#: text (a page of the corpus must never run script on this server's origin), a Word file is a download.
+MEDIA_TYPES = {".pdf": ("application/pdf", "inline"), ".docx": (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "attachment")}
+PLAIN = ("text/plain; charset=utf-8", "inline")
 
 #: How long the corpus listing behind /api/health is reused: stat-ing every file on each call would be I/O per
 #: request.
@@ -101,6 +113,27 @@ def create_api(live: LiveIndex, asker: Asker) -> APIRouter:
         return {"documents": [{"id": d.doc_id, "title": d.title, "date": d.date, "source": d.source,
                                "passages": d.n_passages, "pages": d.pages} for d in docs]}
 
+    # before /documents/{doc_id:path}, which would take ".../pages/1.png" as part of an id
+    @router.get("/documents/{doc_id:path}/pages/{page}.png", summary="A PDF page drawn, the characters asked for lit",
+                response_class=Response, responses={200: {"content": {"image/png": {}}}})
+    async def page_image(doc_id: str, page: int, start: int | None = Query(None, description="first character lit"),
+                         end: int | None = Query(None, description="end of the characters lit"),
+                         sentence_start: int | None = Query(None, description="the answer sentence, lit more strongly"),
+                         sentence_end: int | None = Query(None)) -> Response:
+        passage, sentence = _span("start", start, end), _span("sentence_start", sentence_start, sentence_end)
+        png = await asker.run(live.current.page_image, doc_id, page, passage, sentence)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+    @router.get("/documents/{doc_id:path}/file", summary="The original file, as the corpus folder holds it now",
+                response_class=Response)
+    async def original(doc_id: str) -> Response:
+        data = await asker.run(live.current.original, doc_id)
+        media_type, disposition = MEDIA_TYPES.get(_suffix(doc_id), PLAIN)
+        name = quote(doc_id.rsplit("/", 1)[-1], safe="")
+        return Response(data, media_type=media_type, headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}", "Cache-Control": "private, no-cache",
+            "Content-Security-Policy": "sandbox" if media_type == PLAIN[0] else "frame-ancestors 'none'"})
+
     @router.get("/documents/{doc_id:path}", summary="One document with its text and its passages' offsets")
     async def document(doc_id: str) -> dict:
         def read():
@@ -111,7 +144,8 @@ def create_api(live: LiveIndex, asker: Asker) -> APIRouter:
                 raise ApiError(404, str(e)) from None
             passages = [{"passage": ordinal + 1, "start": s, "end": e} for ordinal, s, e in index.passages_of(doc_id)]
             return {"id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source, "pages": doc.pages,
-                    "page_starts": list(doc.page_starts), "text": doc.text, "passages": passages}
+                    "page_starts": list(doc.page_starts), "text": doc.text, "passages": passages,
+                    "headings": [{"start": s, "end": e, "level": level} for s, e, level in doc.headings]}
 
         return await asker.run(read)
 
@@ -183,6 +217,20 @@ async def _body(request: Request, expected: str) -> Any:
         raise ApiError(422, f"the body must be {expected}") from None
 
 
+def _span(name: str, start: int | None, end: int | None) -> tuple[int, int] | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        other = name.replace("start", "end") if start is not None else name
+        raise QAError(f"{other} is missing: give both ends of the characters to light, or neither")
+    return start, end
+
+
+def _suffix(doc_id: str) -> str:
+    name = doc_id.rsplit("/", 1)[-1]
+    return name[name.rfind("."):].lower() if "." in name else ""
+
+
 def _checked(item: Any) -> Question | QAError:
     try:
         return Question.from_json(item)
@@ -203,8 +251,8 @@ def add_error_handlers(app: FastAPI) -> None:
         return _error(e.status, str(e), headers)
 
     @app.exception_handler(QAError)
-    async def bad_value(request: Request, e: QAError):
-        return _error(400, str(e))
+    async def ours(request: Request, e: QAError):
+        return _error(next(code for kind, code in STATUS.items() if isinstance(e, kind)), str(e))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, e: RequestValidationError):

@@ -7,7 +7,8 @@ middleware around the whole app.
   headers are honoured only from a ``--trusted-proxy``, and dropped otherwise, so they can neither rewrite the
   page's links nor change who a caller is.
 - **Callers.** A caller is its peer address (the client ``X-Forwarded-For`` names, when the peer is a trusted proxy).
-- **Credentials.** With a login (``--auth-file``), /api/ and /mcp want HTTP Basic and the page its login; every
+- **Credentials.** With a login (``--auth-file``), /api/ and /mcp want HTTP Basic and the page its login (which also
+  opens the API routes the page links to, ``PAGE_LINKED``, for a GET); every
   failed check (a wrong password, a failed page login; not a request without credentials) counts against the
   caller, and past ``CREDENTIAL_ATTEMPTS`` a minute every check is refused with 429, the right password included,
   until the minute has passed.
@@ -71,6 +72,9 @@ SECURITY_HEADERS = [
 #: Routes of the page that answer without a login under --auth by Gradio's design but must not: they tell a
 #: stranger about the server's sessions or schema.
 LOGIN_REQUIRED = ("/gradio_api/heartbeat/", "/gradio_api/openapi.json", "/openapi.json")
+#: API routes the page itself links to (a lit PDF page as an <img>, the original file): a browser logged in to the
+#: page sends its login cookie there, not HTTP Basic, so for a GET the page's login is enough.
+PAGE_LINKED = ("/api/documents/",)
 
 
 # --- who is asking, and which host they asked for ---------------------------------------------------------------
@@ -292,8 +296,9 @@ class Guard:
     """ASGI middleware around the whole app (see the module's docstring)."""
 
     def __init__(self, app, blocks, allowed_api_names: set[str], network: Network,
-                 auth: tuple[str, str] | None = None, upload_mb: float = MAX_UPLOAD_MB):
+                 auth: tuple[str, str] | None = None, upload_mb: float = MAX_UPLOAD_MB, page=None):
         self.app, self.blocks, self.allowed_api_names = app, blocks, allowed_api_names
+        self.page = page  # the Gradio app serving the page: it holds the tokens of who logged in
         self.network, self.auth = network, auth
         self.upload_mb = upload_mb  # one upload's most (a server that takes documents: the build's --max-file-mb)
         self.credentials = Window(CREDENTIAL_ATTEMPTS, CREDENTIAL_WINDOW)
@@ -330,7 +335,9 @@ class Guard:
     async def _handle(self, scope, receive, send, client: str, state: dict) -> None:
         path, method = scope["path"], scope["method"]
         if path.startswith(("/api/", "/mcp")) or path == "/api":
-            refusal = self._credential_refusal(client, dict(scope["headers"]).get(b"authorization"))
+            page_login = method == "GET" and path.startswith(PAGE_LINKED) and self.auth and self._logged_in(scope)
+            refusal = None if page_login else self._credential_refusal(client,
+                                                                        dict(scope["headers"]).get(b"authorization"))
             if refusal:
                 status, message = refusal
                 extra = [(b"www-authenticate", b'Basic realm="qa"')] if status == 401 else []
@@ -383,7 +390,7 @@ class Guard:
         headers = dict(scope["headers"])
         if check_basic(headers.get(b"authorization"), self.auth):
             return True
-        app = self.blocks.app
+        app = self.page or self.blocks.app
         cookies = headers.get(b"cookie", b"").decode("latin-1")
         names = (f"access-token-{app.cookie_id}", f"access-token-unsecure-{app.cookie_id}")
         for part in cookies.split(";"):

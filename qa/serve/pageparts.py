@@ -14,7 +14,7 @@ from ..errors import QAError
 from ..evaluate import load_gold
 from ..service import Following, LiveIndex
 from .adding import add_files
-from .rendering import counted
+from ..text import counted
 
 #: The page offers this many of the corpus's gold questions as examples.
 EXAMPLES = 5

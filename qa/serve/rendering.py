@@ -2,11 +2,12 @@
 its passages (HTML, every piece of text escaped). The page (qa.serve.ui) lays them out."""
 
 import html
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from ..index import KIND_LABELS, Answer, Hit, Index
-from ..text import term_spans
+from ..text import counted, term_spans
 from .answer_box import render_answer_box
+from .markdown_view import rendered_details
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000
@@ -38,11 +39,6 @@ def _marked(text: str, question: str, answer_spans=(), flagged=()) -> str:
     return "".join(out)
 
 
-def counted(n: int, noun: str) -> str:
-    """"1 passage", "2 passages", "1,204 documents": a count with its noun, as the page says it."""
-    return f"{n:,} {noun if n == 1 else noun + 's'}"
-
-
 def safe_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -71,9 +67,10 @@ def _pages_label(pages: tuple[int, ...]) -> str:
 
 def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus: tuple[int, int] | None = None,
                     answer_spans=(), question: str = "", page_starts: tuple[int, ...] = (),
-                    window: tuple[int, int] | None = None) -> str:
+                    window: tuple[int, int] | None = None, headings=()) -> str:
     """A document's text, escaped: passage boundaries marked (¶n), page starts of a paged document marked, text
-    outside every passage dimmed (debris), and the ``focus`` passage highlighted with its answer sentence. Shows
+    outside every passage dimmed (debris) but ``headings`` (the passages' context) shown as such, and the ``focus``
+    passage highlighted with its answer sentence. Shows
     ``window`` (a page, say) or, for long documents, a window around the focus."""
     lo, hi = window or (0, len(text))
     note = ""
@@ -86,7 +83,8 @@ def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus:
     starts = {s: n + 1 for n, s, _ in passages}
     page_at = {s: n + 1 for n, s in enumerate(page_starts)}
     cuts = {lo, hi, *page_at}
-    for s, e in covered:
+    heads = [(s, e) for s, e, *_ in headings]
+    for s, e in covered + heads:
         cuts.update((s, e))
     if focus:
         cuts.update(focus)
@@ -103,7 +101,9 @@ def render_document(text: str, passages: list[tuple[int, int, int]] = (), focus:
         in_focus = focus is not None and focus[0] <= a and b <= focus[1]
         body = _marked(piece, question if in_focus else "",
                        [(max(s, a) - a, min(e, b) - a) for s, e in answer_spans if s < b and e > a and s <= a and b <= e])
-        if passages and not any(s <= a and b <= e for s, e in covered):
+        if any(s <= a and b <= e for s, e in heads):
+            body = f'<span class="qa-heading" title="a heading: the context of its section\'s passages">{body}</span>'
+        elif passages and not any(s <= a and b <= e for s, e in covered):
             body = f'<span class="qa-debris" title="not part of any passage">{body}</span>'
         if in_focus:
             body = f'<span class="qa-doc-passage">{body}</span>'
@@ -131,10 +131,15 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
             window = page_window(doc.text, doc.page_starts, hit.pages[0], hit.pages[-1])
             where = f'<p class="qa-note qa-doc-pages">{_pages_label(hit.pages).capitalize()} of {doc.pages}</p>'
         view = render_document(doc.text, index.passages_of(hit.doc_id), (hit.start, hit.end),
-                               hit.answer_spans if mark_answer else (), question, doc.page_starts, window)
-        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{view}</details>'
+                               hit.answer_spans if mark_answer else (), question, doc.page_starts, window,
+                               doc.headings)
+        drawn = render_pages(hit, doc.title, mark_answer) if hit.pages else ""
+        document = f'<details class="qa-doc"><summary>show in document</summary>{where}{drawn}{view}</details>'
+        document += rendered_details(hit.doc_id, doc.text, hit.start, hit.end)  # Markdown: also shown rendered
     pages = f" · {_pages_label(hit.pages)}" if hit.pages else ""
     kind = f'<span class="qa-kind">{KIND_LABELS[hit.kind]}</span>' if hit.kind in KIND_LABELS else ""
+    context = f'<div class="qa-context" title="the headings this passage lies under">{html.escape(hit.context)}</div>' \
+        if hit.context else ""
     return (
         f'<article class="qa-card" id="qa-hit-{hit.rank}" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
         f'data-kind="{html.escape(hit.kind, quote=True)}">'
@@ -143,10 +148,30 @@ def render_hit(hit: Hit, question: str, mark_answer: bool = True, top_score: flo
         f'<span class="qa-score" title="score relative to the first result">'
         f'<span class="qa-bar"><span style="width:{width:.0f}%"></span></span>{hit.score:.3f}</span></div>'
         f'<div class="qa-cite"><code>{html.escape(hit.doc_id)}</code>{date}{source}{pages} · passage {hit.passage} '
-        f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>"
+        f"of {hit.passages_in_doc}, characters {hit.start}–{hit.end}</div>{context}"
         f'<div class="qa-text">{_marked(hit.text, question, spans, [(s - hit.start, e - hit.start) for s, e in flagged])}'
         f'</div>{also}{document}</article>'
     )
+
+
+def render_pages(hit: Hit, title: str, mark_answer: bool = True) -> str:
+    """A PDF hit's pages as the file draws them (``GET /api/documents/{id}/pages/{n}.png``), its characters lit by
+    pdfium's own boxes and its answer sentence more strongly, each with a link to the original file at that page.
+    The images load when the view is opened (``loading="lazy"`` inside a closed ``<details>``)."""
+    ident = quote(hit.doc_id, safe="/")
+    lit = f"start={hit.start}&end={hit.end}"
+    if mark_answer and hit.answer_spans:
+        lit += f"&sentence_start={min(s for s, _ in hit.answer_spans)}&sentence_end={max(e for _, e in hit.answer_spans)}"
+    figures = []
+    for n in hit.pages:
+        src = html.escape(f"api/documents/{ident}/pages/{n}.png?{lit}", quote=True)
+        original = html.escape(f"api/documents/{ident}/file#page={n}", quote=True)
+        figures.append(
+            f'<figure class="qa-page-image" data-page="{n}"><img loading="lazy" src="{src}" '
+            f'alt="{html.escape(f"Page {n} of {title}, the passage lit", quote=True)}">'
+            f'<figcaption>Page {n} · <a class="qa-original" href="{original}" target="_blank" '
+            f'rel="noopener noreferrer">open the original at page {n}</a></figcaption></figure>')
+    return '<div class="qa-page-images">' + "".join(figures) + "</div>"
 
 
 def render_answer(answer: Answer, seconds: float | None = None, index: Index | None = None) -> str:

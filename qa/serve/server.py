@@ -64,8 +64,10 @@ def create_app(live: LiveIndex, allow_rebuild: bool = False, auth: tuple[str, st
     app = gr.mount_gradio_app(app, blocks, path="/", auth=auth, max_file_size=int(upload_mb * 2**20),
                               show_error=False, css=CSS + PAGE_CSS)
     named = {fn.api_name for fn in blocks.fns.values() if fn.api_name and fn.api_visibility == "public"}
+    # the page's own Gradio app, which keeps the login tokens (blocks.app is another one, made by queue())
+    page = next(r.app for r in app.routes if hasattr(getattr(r, "app", None), "tokens"))
     app.add_middleware(Guard, blocks=blocks, allowed_api_names=named, network=network or Network.of("127.0.0.1"),
-                       auth=auth, upload_mb=upload_mb)
+                       auth=auth, upload_mb=upload_mb, page=page)
     return app
 
 

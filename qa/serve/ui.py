@@ -38,7 +38,8 @@ from .pageparts import (
     size_label,
     stale_note,
 )
-from .rendering import counted, page_window, render_answer, render_document, safe_url, source_link
+from ..text import counted
+from .rendering import page_window, render_answer, render_document, safe_url, source_link
 
 CSS = ANSWER_CSS + """
 .qa-hits { display: flex; flex-direction: column; gap: 12px; }
@@ -76,9 +77,15 @@ details.qa-doc > summary { cursor: pointer; color: #2563eb; font-size: 0.9em; }
                overflow-wrap: anywhere; }
 .qa-doc-passage { background: rgba(37, 99, 235, 0.12); outline: 1px solid rgba(37, 99, 235, 0.4); }
 .qa-debris { opacity: 0.45; }
+.qa-heading, .qa-context { font-weight: 600; }
 .qa-pb { font-size: 0.75em; color: #2563eb; font-weight: 700; user-select: none; }
 .qa-page { display: block; font-size: 0.8em; font-weight: 700; opacity: 0.7; border-top: 1px dashed currentColor;
            margin: 6px 0 2px; user-select: none; }
+.qa-page-images { display: flex; flex-direction: column; gap: 10px; margin-top: 6px; }
+.qa-page-image { margin: 0; }
+.qa-page-image img { display: block; max-width: 100%; height: auto; border: 1px solid var(--border-color-primary, #ddd);
+                     border-radius: 4px; background: #fff; }
+.qa-page-image figcaption { font-size: 0.85em; opacity: 0.85; margin-top: 2px; }
 .qa-status td, .qa-status th { padding: 2px 10px 2px 0; text-align: left; vertical-align: top; }
 """
 
@@ -88,7 +95,7 @@ SCROLL_JS = """
 element.addEventListener('toggle', (ev) => {
   const box = ev.target;
   if (!box.open || !box.classList || !box.classList.contains('qa-doc')) return;
-  const mark = box.querySelector('.qa-doc-passage');
+  const mark = box.querySelector('.qa-page-image') || box.querySelector('.qa-doc-passage');
   if (mark) mark.scrollIntoView({block: 'center'});
 }, true);
 element.addEventListener('click', (ev) => {
@@ -177,9 +184,10 @@ def library_document(index: Index, doc_id: str, page: int = 1) -> str:
     head = (f'<h3>{html.escape(doc.title)}</h3><p class="qa-cite"><code>{html.escape(doc.doc_id)}</code>'
             f'{" · " + html.escape(doc.date) if doc.date else ""}'
             f'{" · " + source_link(doc.source) if safe_url(doc.source) else ""} · {counted(doc.n_passages, "passage")}'
-            f'{where}; ¶n marks where passage n starts; dimmed text is page debris left out of every passage</p>')
+            f'{where}; ¶n marks where passage n starts; bold text is a heading, the context of the passages below it; '
+            f'dimmed text is page debris left out of every passage</p>')
     return head + render_document(doc.text, index.passages_of(doc.doc_id), page_starts=doc.page_starts,
-                                  window=window)
+                                  window=window, headings=doc.headings)
 
 
 
@@ -212,6 +220,7 @@ def status_html(live: LiveIndex, allow_rebuild: bool) -> str:
                       for d, r in m.skipped.items())
     skipped += "".join(f"<li><code>{html.escape(d)}</code> (read in part): {html.escape(note)}</li>"
                        for d, r in m.documents.items() for note in r.notes or ())
+    skipped += "".join(f"<li><code>{html.escape(u.doc_id)}</code>: {html.escape(u.reason)}</li>" for u in live.unread())
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="qa-status">{table}</table>' + (f"<p>Skipped files:</p><ul>{skipped}</ul>" if skipped else "")
 

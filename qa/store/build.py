@@ -31,7 +31,7 @@ from ..models.embedding import Embedder, encode_with_sentences, get_tokenizer, m
 from ..rank import lexical, sentences
 from ..rank import vectors as vx
 from ..rank.vectors import VectorQuality
-from ..read.chunking import OCR, Passage, chunk_document
+from ..read.chunking import OCR, Passage, chunk_document, model_text
 from ..read.worker import reader
 from ..read.documents import SUFFIXES, Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from ..text import analyze
@@ -66,19 +66,39 @@ def embed_document(doc: Document, tokenizer, embedder: Embedder, settings: Setti
     whose text hash is ``known`` (the previous generation has it) is not embedded: its stored part is None, and the
     build takes it from the previous generation, as a local build does."""
     passages = chunk_document(doc, tokenizer, settings.max_tokens, settings.overlap_tokens)
-    texts = [p.text for p in passages]
-    todo = [i for i, t in enumerate(texts) if _text_hash(t) not in known]
-    fresh = dict(zip(todo, embed_texts(embedder, [texts[i] for i in todo])))
-    return Embedded(doc, tuple(passages), tuple(fresh.get(i) for i in range(len(texts))),
-                    tuple(" ".join(analyze(t)) for t in texts))
+    todo = [i for i, p in enumerate(passages) if passage_hash(p) not in known]
+    fresh = dict(zip(todo, embed_passages(embedder, [passages[i] for i in todo])))
+    return Embedded(doc, tuple(passages), tuple(fresh.get(i) for i in range(len(passages))),
+                    tuple(passage_terms(p) for p in passages))
 
 
-def embed_texts(embedder: Embedder, texts: list[str]) -> list[Stored]:
-    """What the database stores of each passage text: its vector, its sentences, their vectors (one pass each)."""
+def embed_texts(embedder: Embedder, texts: list[str], contexts: list[str] | None = None) -> list[Stored]:
+    """What the database stores of each passage text: its vector, its sentences, their vectors (one pass each).
+    With ``contexts``, the model reads each text after its context (``qa.read.chunking.model_text``): the vector
+    and the sentence vectors are of that, the sentences' offsets still into the text alone."""
+    contexts = contexts or [""] * len(texts)
     spans = [sentences.split(t) for t in texts]
-    vectors, per_sentence = encode_with_sentences(embedder, texts, spans)
+    inputs = [model_text(c, t) for c, t in zip(contexts, texts)]
+    shifted = [[(s + len(i) - len(t), e + len(i) - len(t)) for s, e in sp] for i, t, sp in zip(inputs, texts, spans)]
+    vectors, per_sentence = encode_with_sentences(embedder, inputs, shifted)
     return [(v.astype(np.float32).tobytes(), sentences.describe(t, sp), sentences.pack(r))
             for t, sp, v, r in zip(texts, spans, vectors, per_sentence)]
+
+
+def embed_passages(embedder: Embedder, passages: list[Passage]) -> list[Stored]:
+    """``embed_texts`` of passages, each read after its context."""
+    return embed_texts(embedder, [p.text for p in passages], [p.context for p in passages])
+
+
+def passage_terms(p: Passage) -> str:
+    """A passage's lexical terms, space-separated: those of its context and its text."""
+    return " ".join(analyze(p.model_text))
+
+
+def passage_hash(p: Passage) -> str:
+    """What decides whether a stored vector may be reused: the hash of what the model read (context and text; a
+    passage without context hashes as its text alone, as before contexts)."""
+    return _text_hash(p.model_text)
 
 
 #: Runs on the finished generation folder before it goes live; returns the manifest to save with it.
@@ -302,7 +322,7 @@ class _Build:
                 self.notes += [Skipped(doc.doc_id, note) for note in doc.notes]
                 self.scanned[0] += len(doc.ocr_pages)
                 self.scanned[1] += sum(p.kind == OCR for p in passages)
-                self.pending.extend((p, _text_hash(p.text), v, t) for p, v, t in zip(passages, stored, terms))
+                self.pending.extend((p, passage_hash(p), v, t) for p, v, t in zip(passages, stored, terms))
                 if len(self.pending) >= self.STEP:
                     self._flush()
             if self.progress:
@@ -316,15 +336,15 @@ class _Build:
         stored: list[Stored | None] = [v or self.reuse.get(h) for _, h, v, _ in self.pending]
         missing = [i for i, v in enumerate(stored) if v is None]
         if missing:
-            fresh = embed_texts(self.embedder, [self.pending[i][0].text for i in missing])
+            fresh = embed_passages(self.embedder, [self.pending[i][0] for i in missing])
             fault("embedding")
             for i, v in zip(missing, fresh):
                 stored[i] = v
         ids = np.arange(self.next_id, self.next_id + len(self.pending), dtype=np.int64)
         self.next_id += len(self.pending)
         self.db.add_passages(
-            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, t or " ".join(analyze(p.text)),
-              p.kind, *v) for i, (p, h, _, t), v in zip(ids, self.pending, stored)],
+            [(int(i), p.doc_id, p.ordinal, p.start, p.end, p.text, p.n_tokens, h, t or passage_terms(p),
+              p.kind, p.context, *v) for i, (p, h, _, t), v in zip(ids, self.pending, stored)],
         )
         fault("inserting")
         self.embedded += len(missing)

@@ -26,7 +26,8 @@ CREATE TABLE documents (
     sha256 TEXT NOT NULL,
     n_passages INTEGER NOT NULL,
     text TEXT NOT NULL,
-    page_starts TEXT NOT NULL        -- JSON list: where page i + 1 begins in text ([] for a document without pages)
+    page_starts TEXT NOT NULL,       -- JSON list: where page i + 1 begins in text ([] for a document without pages)
+    headings TEXT NOT NULL DEFAULT '[]' -- JSON [[start, end, level], ...]: its headings, the context of its passages
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,          -- its vector's id in vectors.faiss; kept while the passage is unchanged
@@ -41,7 +42,8 @@ CREATE TABLE passages (
     vector BLOB NOT NULL,            -- float32, L2-normalised
     kind TEXT NOT NULL,              -- 'text' or 'caption' (a photo caption, a passage of its own)
     sentences TEXT NOT NULL,         -- JSON [[start, end, "terms"], ...]: its sentences, offsets into text
-    sentence_vectors BLOB NOT NULL   -- one vector per sentence: float32 scales, then int8 rows (qa.rank.sentences.pack)
+    sentence_vectors BLOB NOT NULL,  -- one vector per sentence: float32 scales, then int8 rows (qa.rank.sentences.pack)
+    context TEXT NOT NULL DEFAULT '' -- the headings it lies under ("Report › Results"): read with it, never cited
 );
 CREATE INDEX passages_by_hash ON passages(text_sha256);
 CREATE INDEX passages_by_doc ON passages(doc_id, ordinal);
@@ -51,10 +53,10 @@ CREATE TABLE skipped (doc_id TEXT PRIMARY KEY, reason TEXT NOT NULL);
 #: What the database stores of a passage's text besides the text: its vector, its sentences, their vectors.
 Stored = tuple[bytes, str, bytes]
 
-_DOCUMENT = "doc_id, title, source, date, text, n_passages, page_starts"
+_DOCUMENT = "doc_id, title, source, date, text, n_passages, page_starts, headings"
 #: The columns of a passage as a question's candidate (``Reader.candidates``), in this order.
 CANDIDATE = ("text", "doc_id", "title", "source", "start", "end", "date", "ordinal", "n_passages", "page_starts",
-             "kind")
+             "kind", "context")
 #: IN (...) lists are cut to this many ids: SQLite's limit on parameters is 32,766, and shorter lists plan alike.
 _IN = 500
 
@@ -136,16 +138,16 @@ class Writer:
 
     def add_document(self, doc, n_passages: int) -> None:
         """``doc``: a ``qa.read.documents.Document``."""
-        self.db.execute(f"INSERT INTO documents ({_DOCUMENT}, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute(f"INSERT INTO documents ({_DOCUMENT}, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (doc.doc_id, doc.title, doc.source, doc.date, doc.text, n_passages,
-                         json.dumps(doc.page_starts), doc.sha256))
+                         json.dumps(doc.page_starts), json.dumps(doc.headings), doc.sha256))
 
     def add_passages(self, rows: Iterable[tuple]) -> None:
-        """Rows of (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, sentences,
-        sentence_vectors)."""
+        """Rows of (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, context, vector,
+        sentences, sentence_vectors)."""
         self.db.executemany(
-            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, vector, "
-            "sentences, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO passages (id, doc_id, ordinal, start, end, text, n_tokens, text_sha256, terms, kind, context, "
+            "vector, sentences, sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def next_id(self) -> int:
         """The first passage id never used here (0 is an id: ``MAX(id) or -1`` would reuse it)."""
@@ -232,7 +234,8 @@ class Reader:
         return db
 
     def documents(self) -> list[tuple]:
-        """(doc_id, title, source, date, text, n_passages, page_starts JSON) of every document, by id."""
+        """(doc_id, title, source, date, text, n_passages, page_starts JSON, headings JSON) of every document, by
+        id."""
         return self.db.execute(f"SELECT {_DOCUMENT} FROM documents ORDER BY doc_id").fetchall()
 
     def document(self, doc_id: str) -> tuple | None:
@@ -244,14 +247,16 @@ class Reader:
                                (doc_id,)).fetchall()
 
     def passages(self) -> list[tuple]:
-        """(id, doc_id, ordinal, start, end, text) of every passage, in id order."""
-        return self.db.execute("SELECT id, doc_id, ordinal, start, end, text FROM passages ORDER BY id").fetchall()
+        """(id, doc_id, ordinal, start, end, text, context) of every passage, in id order."""
+        return self.db.execute("SELECT id, doc_id, ordinal, start, end, text, context FROM passages "
+                               "ORDER BY id").fetchall()
 
     def candidates(self, ids: list[int]) -> list[tuple]:
         """(id, *CANDIDATE) of passages ``ids`` with their documents' title, source, date and pages."""
         return self.db.execute(
             f"SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
-            f"d.page_starts, p.kind FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({_in(ids)})",
+            f"d.page_starts, p.kind, p.context FROM passages p JOIN documents d USING (doc_id) "
+            f"WHERE p.id IN ({_in(ids)})",
             ids).fetchall()
 
     def sentences_of(self, ids: list[int]) -> list[tuple[int, str, str, str, bytes]]:

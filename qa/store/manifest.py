@@ -18,8 +18,9 @@ from ..read.documents import SUFFIXES, FileInfo, list_files, sha256_file
 
 #: The on-disk format; bump it when what a generation holds changes. 2: a BM25 index in lexical/; 3: reading
 #: settings (size limit); 4: stable passage ids, stored terms; 5: page starts of paged documents; 6: sentence vectors
-#: and passage kinds (photo captions).
-FORMAT = 6
+#: and passage kinds (photo captions); 7: a passage's context (the headings it lies under), read with it by the model
+#: and BM25.
+FORMAT = 7
 MANIFEST = "manifest.json"
 
 
