@@ -219,8 +219,10 @@ def test_ocr_past_the_time_budget_is_stopped_with_its_tesseract_process(pdfs):
 
 
 def _group(pid: str) -> int | None:
+    """The process group of a live process (a zombie, killed and not yet reaped by init, runs nothing)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[3])
+            fields = f.read().rsplit(")", 1)[1].split()
+        return None if fields[0] == "Z" else int(fields[3])
     except (OSError, IndexError, ValueError):
         return None
