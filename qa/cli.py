@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "corpus")
     scope.add_argument("--type", action="append", metavar="TYPE", help="only files of this type: txt, md, html, "
                        "pdf or docx")
-    scope.add_argument("--kind", action="append", metavar="KIND", help="only passages of this kind: text, caption "
-                       "or table")
+    scope.add_argument("--kind", action="append", metavar="KIND", help="only passages of this kind: text, caption, "
+                       "table or ocr")
     scope.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY, YYYY-MM or "
                        "YYYY-MM-DD; undated documents are left out)")
     scope.add_argument("--until", metavar="DATE", help="only documents dated on or before DATE")
@@ -213,6 +213,10 @@ def _summary(report) -> str:
         f"vectors: {report.vectors.describe()}",
         f"index {report.index_dir} (generation {report.generation})",
     ]
+    if report.ocr_pages:  # scans: their passages are kind "ocr"
+        pages, passages = report.ocr_pages, report.ocr_passages
+        lines.insert(1, f"read by OCR: {pages} scanned page{'s' if pages != 1 else ''} without a text layer, "
+                        f"{passages} passage{'s' if passages != 1 else ''}")
     return "\n".join(lines)
 
 
@@ -275,12 +279,14 @@ def cmd_ask(args) -> int:
     if not answer.hits:
         print("No passages in the index.")
     _print_conflicts(answer)
+    from .index import KIND_LABELS
+
     for h in answer.hits:
         where = f"passage {h.passage} of {h.passages_in_doc}, characters {h.start}-{h.end}"
         if h.pages:
             where = f"{_pages(h.pages)}, {where}"
-        if h.kind in ("caption", "table"):
-            where = f"{'photo caption' if h.kind == 'caption' else 'table'}, {where}"
+        if h.kind in KIND_LABELS:
+            where = f"{KIND_LABELS[h.kind]}, {where}"
         print(f"[{h.rank}] {h.title}  (score {h.score:.3f})")
         print(f"    {h.doc_id} · {where}" + (f" · {h.date}" if h.date else ""))
         if h.source:

@@ -67,6 +67,12 @@ def auth_from_env() -> str | None:
     return os.environ.get("QA_AUTH") or None
 
 
+def ocr_engine() -> str | None:
+    """The OCR engine scanned PDF pages are read with (``QA_OCR``: a name of ``qa.read.ocr.ENGINES``, or "off"),
+    or None: the default. Read by the reading worker, which inherits the environment."""
+    return os.environ.get("QA_OCR", "").strip().lower() or None
+
+
 def fault_at() -> str | None:
     """The build fault the crash tests ask for (``<point>`` or ``<point>:enospc``), or None."""
     return os.environ.get("QA_FAULT_AT") or None

@@ -54,6 +54,10 @@ MAX_REGIONS = 32
 PAGE_CACHE_BYTES = 48 * 2**20
 
 
+#: How a hit of a kind other than plain text is labelled where it is shown (qa ask, the page).
+KIND_LABELS = {"caption": "photo caption", "ocr": "read by OCR from a scanned page", "table": "table"}
+
+
 @dataclass(frozen=True)
 class Hit:
     rank: int  # 1-based
@@ -70,7 +74,7 @@ class Hit:
     answer_spans: tuple[tuple[int, int], ...] = ()  # file offsets of the sentence(s) that best answer
     also_in: tuple[Place, ...] = ()  # near-identical passages elsewhere, folded into this one
     pages: tuple[int, ...] = ()  # 1-based pages of a paged document (PDF) the passage lies on; () for the others
-    kind: str = "text"  # "text", or "caption": a photo caption, a passage of its own
+    kind: str = "text"  # "text"; "caption": a photo caption, a passage of its own; "ocr": read from a scanned page
     #: the headings the passage lies under ("Report › Quarterly results"), outermost first: read with the passage by
     #: the model and BM25, not part of ``text`` nor of the citation; "" where no heading precedes it
     context: str = ""

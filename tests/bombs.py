@@ -52,6 +52,37 @@ def drawing_pdf(size: int = 2**20) -> bytes:
     return pdf([text_page("Drawings") + b"\n" + op * (size // len(op))])
 
 
+def image_pdf(width: int, height: int, compressed: bytes, page: tuple[int, int] = (595, 842)) -> bytes:
+    """A PDF of one page that draws one flate-compressed 8-bit grey image over the whole of it, and nothing else: a
+    scanned page as scanners write them."""
+    objects = [b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+               b"/Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (width, height, len(compressed), compressed)]
+    draw = b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % page
+    objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw))
+    objects.append(b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 %d %d] /Resources << /XObject << /Im0 1 0 R >> >> "
+                   b"/Contents 2 0 R >>" % page)
+    objects.append(b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    objects.append(b"<< /Type /Catalog /Pages 4 0 R >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(objects), xref)
+    return bytes(out)
+
+
+def huge_scan_pdf(side: int = 40_000) -> bytes:
+    """A ~1.6 MB PDF of one A4 page that is a scan of ``side`` x ``side`` grey pixels (1.6 billion: 1.5 GB
+    decoded), white: pdfium must decode the image to draw the page that OCR reads."""
+    z = zlib.compressobj(9)
+    row = b"\xff" * side
+    parts = [z.compress(row * 256) for _ in range(side // 256)] + [z.compress(row * (side % 256)), z.flush()]
+    return image_pdf(side, side, b"".join(parts))
+
+
 def text_stream_pdf(chars: int = 20 * 2**20) -> bytes:
     """A ~72 KB PDF whose one page holds a flate-compressed 20 MB text stream (3.3 GB, still running after 240 s)."""
     line = b"0 -1 Td (The same words again and again) Tj\n"
@@ -138,6 +169,7 @@ BOMBS = {
     "drawing": ("drawing.pdf", drawing_pdf),
     "text-stream": ("stream.pdf", text_stream_pdf),
     "many-pages": ("pages.pdf", many_pages_pdf),
+    "huge-scan": ("scan.pdf", huge_scan_pdf),
     "docx-text": ("long.docx", docx_text),
     "docx-comment": ("comment.docx", docx_comment),
     "nav-html": ("menu.html", nav_html),

@@ -280,6 +280,29 @@ def print_pdfs(documents: dict[str, tuple[str, dict]], browser=None) -> dict[str
     return out
 
 
+def scan_pdf(data: bytes, dpi: int = 200, pages: list[int] | None = None) -> bytes:
+    """The PDF as a scanner would give it back: each page (or those of ``pages``, 0-based; the others kept as they
+    are) drawn grey at ``dpi`` by pypdfium2 and written back by Pillow as an image-only page of the same size, no
+    text layer."""
+    import pypdfium2
+    from PIL import Image
+
+    src = pypdfium2.PdfDocument(data)
+    out, kept = pypdfium2.PdfDocument.new(), []  # each page's document lives until the output is written
+    for i in range(len(src)):
+        if pages is not None and i not in pages:
+            out.import_pages(src, [i])
+            continue
+        image: Image.Image = src[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        buf = io.BytesIO()
+        image.save(buf, "PDF", resolution=float(dpi))
+        kept.append(pypdfium2.PdfDocument(buf.getvalue()))
+        out.import_pages(kept[-1], [0])
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
 def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:
     """The PDF locked with a user password (pypdf)."""
     from pypdf import PdfReader, PdfWriter

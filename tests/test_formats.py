@@ -20,7 +20,7 @@ SCANNED = "<!doctype html><html><body><div style='width:400px;height:200px;backg
 PARTLY = ("<!doctype html><html><body><p>Only this first page of the customs manual has a text layer: pepper "
           "shipments need a phytosanitary certificate.</p><div style='break-before: page;width:400px;height:200px;"
           "background:#333'></div></body></html>")
-BAD = {"scanned.pdf": "no text layer: a scanned image? qa does not do OCR",
+BAD = {"scanned.pdf": "no text: no text layer, and OCR (tesseract",
        "locked.pdf": "encrypted: qa cannot read it",
        "cut.pdf": "not a readable PDF",
        "notes.docx": "not a Word .docx file"}

@@ -308,21 +308,31 @@ def test_real_title(value, title):
     assert real_title(value) == title
 
 
-def test_image_only_pdf_has_no_text_layer(pdfs):
-    with pytest.raises(Unreadable, match=r"^no text layer: a scanned image\? qa does not do OCR$"):
+def test_image_only_pdf_has_no_text_layer(pdfs, monkeypatch):
+    # the pages are read by OCR, which finds no words in grey bars
+    nothing = r"^no text: no text layer, and OCR \(tesseract [\d.]+\) found none on its pages"
+    with pytest.raises(Unreadable, match=nothing):
         pdf_to_text(pdfs["scanned"])
-    # page numbers stamped on the scans are a text layer, but no text: the same
+    # page numbers stamped on the scans are a text layer, but no text: the pages are read by OCR all the same
     assert _raw_pages(pdfs["scanned_numbered"]) == ["Page 1 of 2", "Page 2 of 2"]
-    with pytest.raises(Unreadable, match=r"^no text layer: a scanned image\? qa does not do OCR$"):
+    with pytest.raises(Unreadable, match=nothing):
         pdf_to_text(pdfs["scanned_numbered"])
+    monkeypatch.setenv("QA_OCR", "off")  # no OCR engine: the reason says how to have one
+    with pytest.raises(Unreadable, match=r"^no text layer \(a scanned image\?\): OCR is off \(QA_OCR=off\); .*"
+                                         r"apt-get install tesseract-ocr"):
+        pdf_to_text(pdfs["scanned"])
 
 
-def test_text_on_the_first_page_only_is_a_warning(pdfs):
+def test_text_on_the_first_page_only_is_a_warning(pdfs, monkeypatch):
     ex = pdf_to_text(pdfs["partly_scanned"])
     assert ex.pages == 3 and ex.text == "Only the first page has a text layer.\n"
     assert ex.page_starts == (0, len(ex.text), len(ex.text))
-    assert ex.warnings == ("no extractable text on pages 2-3 (scanned images? qa does not do OCR)",)
+    assert re.fullmatch(r"no extractable text on pages 2-3: no text layer, and OCR \(tesseract [\d.]+\) found none "
+                        r"there", *ex.warnings) and ex.ocr_pages == ()
     assert _page_ranges([2, 3, 4, 7, 9, 10]) == "pages 2-4, 7, 9-10" and _page_ranges([5]) == "page 5"
+    monkeypatch.setenv("QA_OCR", "off")
+    (warning,) = pdf_to_text(pdfs["partly_scanned"]).warnings
+    assert warning.startswith("no extractable text on pages 2-3 (scanned images?): OCR is off (QA_OCR=off)")
 
 
 def test_encrypted(pdfs):

@@ -47,7 +47,7 @@ def test_a_scope_reads_what_people_write(given, expected):
 
 @pytest.mark.parametrize("given, message", [
     ({"type": "xlsx"}, "Unknown type 'xlsx'. Choose from: docx, htm, html, markdown, md, pdf, txt"),
-    ({"kind": "heading"}, "Unknown kind 'heading'. Choose from: caption, table, text"),
+    ({"kind": "heading"}, "Unknown kind 'heading'. Choose from: caption, ocr, table, text"),
     ({"folder": "../outside"}, "must be a folder inside the corpus"),
     ({"folder": "/etc"}, "must be a folder inside the corpus"),
     ({"since": "yesterday"}, "YYYY, YYYY-MM or YYYY-MM-DD"),

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..errors import QAError
 
-#: Passage kinds: body text, a photo caption (a passage of its own), a table row group.
-KINDS = ("caption", "table", "text")
+#: Passage kinds: body text, a photo caption (a passage of its own), a table row group, text read by OCR.
+KINDS = ("caption", "ocr", "table", "text")
 #: File types by suffix, as the readers take them (qa.read.documents.READERS); "htm" and "markdown" are aliases.
 TYPES = {"txt": (".txt",), "md": (".md", ".markdown"), "markdown": (".md", ".markdown"),
          "html": (".html", ".htm"), "htm": (".html", ".htm"), "pdf": (".pdf",), "docx": (".docx",)}

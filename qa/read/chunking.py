@@ -9,7 +9,7 @@ from typing import Protocol
 
 from ..errors import QAError
 from ..text import sentence_spans
-from .documents import Document
+from .documents import Document, pages_of
 
 
 class Tokenizer(Protocol):
@@ -26,9 +26,10 @@ class Tokenizer(Protocol):
     def offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
-#: What a passage is: article text, a photo caption (its own passage, never glued to the text around it), or rows of
-#: a table (cut between rows; the model and BM25 read each row with its cells named by their columns).
-TEXT, CAPTION, TABLE = "text", "caption", "table"
+#: What a passage is: article text, a photo caption (its own passage, never glued to the text around it), rows of
+#: a table (cut between rows; the model and BM25 read each row with its cells named by their columns), or text read
+#: by OCR from a scanned PDF page (``Document.ocr_pages``).
+TEXT, CAPTION, TABLE, OCR = "text", "caption", "table", "ocr"
 #: Between a table row's named cells, as the model and BM25 read them: "Quarter: Q3 2024 · Revenue: 4.7".
 CELL_JOIN = " · "
 
@@ -114,7 +115,9 @@ def regions(doc: Document) -> list[Region]:
     white space (a passage never reaches across debris, and a heading, or a break of ``doc.breaks``, starts a new
     run), and each photo caption alone. Headings are left out of every run: each run carries the path of the
     headings it lies under instead."""
-    breaks = set(doc.breaks)
+    scanned = set(doc.ocr_pages)  # a page read by OCR starts a run, and so does the page after it
+    breaks = set(doc.breaks) | {doc.page_starts[p - 1] for p in range(2, doc.pages + 1)
+                                if (p in scanned) != (p - 1 in scanned)}
     heads = _headings(doc)
     starts = [h[0] for h in heads]
     paths = _paths(doc.text, heads)
@@ -134,7 +137,8 @@ def regions(doc: Document) -> list[Region]:
             runs[-1][1].append((s, e))
         else:
             runs.append((section, [(s, e)]))
-    out = [Region(TEXT, run, path(section)) for section, run in runs]
+    out = [Region(OCR if scanned and pages_of(doc.page_starts, *run[0])[0] in scanned else TEXT, run, path(section))
+           for section, run in runs]
     out += [Region(CAPTION, [span], path(bisect_right(starts, span[0]))) for span in doc.captions]
     out += [Region(TABLE, [(row[0][0], row[-1][1]) for row in table], path(bisect_right(starts, table[0][0][0])), n)
             for n, table in enumerate(doc.tables)]

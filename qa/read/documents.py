@@ -51,6 +51,7 @@ class Document:
     #: passages of its section (``qa.read.chunking``); a heading starts a new passage as a break does
     headings: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()  # what the reader could not read, when it read the rest ("no text on pages 9-12")
+    ocr_pages: tuple[int, ...] = ()  # the (1-based) pages read by OCR, having no text layer (a scan)
     #: each table (``qa.read.extracted.Table``): rows of cell spans, the first row its header; a table's rows are
     #: cut into passages of their own that name each cell by its column (``qa.read.chunking``)
     tables: tuple = field(default=(), repr=False)
@@ -478,7 +479,8 @@ def _parse_html(doc_id: str, data: bytes, on_page: OnPage | None, budget: Readin
 
 def _parse_pdf(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
     progress = (lambda done, total: on_page(doc_id, done, total)) if on_page else None
-    return _from_extracted(doc_id, pdf_to_text(data, progress, budget.pages, budget.chars), data)
+    return _from_extracted(doc_id, pdf_to_text(data, progress, budget.pages, budget.chars, seconds=budget.seconds),
+                           data)
 
 
 def _parse_docx(doc_id: str, data: bytes, on_page: OnPage | None, budget: ReadingBudget) -> Document:
@@ -499,6 +501,7 @@ def _from_extracted(doc_id: str, ex: Extracted, data: bytes) -> Document:
         page_starts=ex.page_starts,
         breaks=ex.headings,
         notes=ex.warnings,
+        ocr_pages=ex.ocr_pages,
         headings=_levelled(ex),
         tables=ex.tables,
     )

@@ -20,7 +20,9 @@ class Extracted:
     title: str | None
     date: str | None  # ISO yyyy-mm-dd
     pages: int  # page count (0 for docx)
-    warnings: tuple[str, ...]  # e.g. "no extractable text on pages 13-40 (scanned images? qa does not do OCR)"
+    warnings: tuple[str, ...]  # e.g. "no extractable text on pages 13-40 (scanned images?): no OCR engine ..."
+    ocr_pages: tuple[int, ...] = ()  # PDF: the (1-based) pages whose text was read by OCR, having no text layer
+    ocr_engine: str | None = None  # what read them ("tesseract 5.3.0")
     levels: tuple[int, ...] = ()  # the level of each heading (1 the highest), as ``headings``; () reads all as 1
     #: each table: its rows, each row the (start, end) of its cells; the first row names the columns
     tables: tuple[Table, ...] = ()

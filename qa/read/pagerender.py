@@ -89,7 +89,8 @@ def render_request(request: dict, data: bytes, progress=None) -> dict:
     lit: dict[str, tuple[Rect, ...]] = {}
     try:
         asked = {name: (int(span[0]), int(span[1])) for name, span in spans.items() if span}
-        found = boxes_of(data, list(asked.values()), budget.get("pages"), budget.get("chars")) if asked else []
+        found = boxes_of(data, list(asked.values()), budget.get("pages"), budget.get("chars"),
+                         budget.get("seconds")) if asked else []
         for name, one in zip(asked, found):
             if job.get("text_sha256") and one.text_sha256 != job["text_sha256"]:
                 return {"skipped": "the file changed since it was indexed: rebuild the index to light its "

@@ -65,10 +65,11 @@ def _utf16_index(page_text: str) -> list[int]:
     return out
 
 
-def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int], str, list[int]]]]:
+def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int], str, list[int], tuple]]]:
     """For each 0-based page, the pdfium lines (their span) with the characters of each that lie in [start, end),
-    as indices into that line's own text."""
-    wanted: dict[int, list[tuple[tuple[int, int], str, list[int]]]] = {}
+    as indices into that line's own text, and the words of a line OCR read (their boxes: there are no pdfium
+    characters to ask)."""
+    wanted: dict[int, list[tuple[tuple[int, int], str, list[int], tuple]]] = {}
     for k, (row, offset) in enumerate(trace):
         # a hyphen dropped at the join: the next row starts over it, so a row ends where the next begins at most
         stop = offset + len(row.text)
@@ -82,7 +83,7 @@ def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int
                 pos += 1  # the space _merge_row put between two lines
             picked = [j for j in range(len(line.text)) if start <= offset + pos + j < min(end, stop)]
             if picked:
-                wanted.setdefault(line.page, []).append((line.span, line.text, picked))
+                wanted.setdefault(line.page, []).append((line.span, line.text, picked, line.words))
             pos += len(line.text)
     return wanted
 
@@ -94,15 +95,17 @@ _TRACES: OrderedDict[tuple, tuple[str, list]] = OrderedDict()
 _TRACES_LOCK = threading.Lock()
 
 
-def _traced(data: bytes, max_pages: int | None, max_chars: int | None) -> tuple[str, list]:
-    """The hash of the text ``pdf_to_text(data)`` builds and its trace, read once per file while it is kept."""
+def _traced(data: bytes, max_pages: int | None, max_chars: int | None, seconds: float | None = None
+            ) -> tuple[str, list]:
+    """The hash of the text ``pdf_to_text(data)`` builds and its trace, read once per file while it is kept (its
+    scanned pages read by OCR again within ``seconds``)."""
     key = (hashlib.sha256(data).hexdigest(), max_pages, max_chars)
     with _TRACES_LOCK:
         if key in _TRACES:
             _TRACES.move_to_end(key)
             return _TRACES[key]
     trace: list = []
-    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace)
+    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
     found = (hashlib.sha256(ex.text.encode("utf-8", "surrogatepass")).hexdigest(), trace)
     with _TRACES_LOCK:
         _TRACES[key] = found
@@ -111,15 +114,17 @@ def _traced(data: bytes, max_pages: int | None, max_chars: int | None) -> tuple[
     return found
 
 
-def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_chars: int | None = None) -> Lit:
-    """The rectangles of the characters [start, end) of the text ``pdftext.pdf_to_text(data)`` builds."""
-    return boxes_of(data, [(start, end)], max_pages, max_chars)[0]
+def boxes(data: bytes, start: int, end: int, max_pages: int | None = None, max_chars: int | None = None,
+          seconds: float | None = None) -> Lit:
+    """The rectangles of the characters [start, end) of the text ``pdftext.pdf_to_text(data)`` builds (on a page
+    read by OCR, of the words that hold them: OCR knows words, not characters)."""
+    return boxes_of(data, [(start, end)], max_pages, max_chars, seconds)[0]
 
 
 def boxes_of(data: bytes, spans: list[tuple[int, int]], max_pages: int | None = None,
-             max_chars: int | None = None) -> list[Lit]:
+             max_chars: int | None = None, seconds: float | None = None) -> list[Lit]:
     """``boxes`` of each span, the file read (or its trace found) once for all of them."""
-    text_sha256, trace = _traced(data, max_pages, max_chars)
+    text_sha256, trace = _traced(data, max_pages, max_chars, seconds)
     wanted = [_sources(trace, start, end) for start, end in spans]
     _, raw = _pdfium()
     l, r, b, t = (ctypes.c_double() for _ in range(4))
@@ -135,7 +140,13 @@ def boxes_of(data: bytes, spans: list[tuple[int, int]], max_pages: int | None = 
                     utf16 = _utf16_index(page_text)
                     for n, lines in enumerate(wanted):
                         rects = []
-                        for (s, e), text, picked in lines.get(p, ()):
+                        for (s, e), text, picked, words in lines.get(p, ()):
+                            if words:  # read by OCR: the boxes of the words that hold a picked character
+                                hit = [r for a, b, r in words if any(a <= j < b for j in picked)]
+                                if hit:
+                                    rects.append((min(r[0] for r in hit), min(r[1] for r in hit),
+                                                  max(r[2] for r in hit), max(r[3] for r in hit)))
+                                continue
                             made, sources = line_sources(page_text, s, e)
                             if made != text:  # never expected: the trace and the replay disagree; light nothing
                                 continue

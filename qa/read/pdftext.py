@@ -10,6 +10,9 @@ its own line breaks, and the position of every run of characters. From those lin
 * joins the lines of a paragraph with a space, and a word hyphenated at a line end back into one word (see
   ``qa.read.hyphens.join_hyphen``); a paragraph that runs on into the next column or page stays one block.
 
+A page with no text but page furniture that draws something (a scan) is read by OCR instead (``qa.read.pdfocr``),
+its words and their boxes made lines like the others.
+
 Offsets in the result refer to the text built here. pdfium is not thread-safe: a module lock serialises every
 extraction in this process, and other code in the process must not use pypdfium2 while one runs.
 """
@@ -20,23 +23,16 @@ import bisect
 import ctypes
 import re
 import statistics
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
 from .hyphens import join_hyphen, vocabulary_of
+from .pdfdoc import _LIGATURES, _PDFIUM_HYPHEN, _PDFIUM_LOCK, _open, _pdfium  # noqa: F401 - pdfboxes takes them here
+from .pdfocr import scans_read
 
-#: One extraction at a time: pdfium keeps global state and must not be entered from two threads. Re-entrant, so
-#: that a progress callback that reads another PDF in the same thread does not wait for itself.
-_PDFIUM_LOCK = threading.RLock()
-
-#: pdfium's own mark for a hyphen it found at a line end (it then leaves out the line break).
-_PDFIUM_HYPHEN = "\ufffe"
 _LINE_RE = re.compile(r"[^\r\n\ufffe]+\ufffe?")
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st",
-                            "\xa0": " ", "\t": " ", _PDFIUM_HYPHEN: "-"})
 #: Lines of more runs than this are set glyph by glyph: their runs are not read one by one (see lines()).
 _MAX_RUNS = 24
 #: A bold line set glyph by glyph is read run by run up to this many: a table's header row (Chromium sets bold
@@ -62,6 +58,7 @@ class _Line:
     bold: bool  # the font of its first and last character is a bold one
     text: str
     span: tuple[int, int] = (0, 0)  # [s, e) in pdfium's text of the page: qa.read.pdfboxes maps text to boxes
+    words: tuple = ()  # a line read by OCR (qa.read.pdfocr): each word's [s, e) in text and its box, for pdfboxes
 
 
 @dataclass(frozen=True)
@@ -89,13 +86,6 @@ class _Block:
 
 
 # --- reading the text layer --------------------------------------------------------------------------------------
-
-
-def _pdfium():
-    import pypdfium2 as pdfium
-    from pypdfium2 import raw
-
-    return pdfium, raw
 
 
 class _PageReader:
@@ -193,29 +183,6 @@ class _PageReader:
         piece = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text[s:e].translate(_LIGATURES))
         return _Line(page, x0, x1, top, bottom, max(top - bottom, 0.1), bold, re.sub(r" {2,}", " ", piece.strip()),
                      (s, e))
-
-
-def _open(data: bytes):
-    """The pdfium document, opened from ``data`` (which must outlive it: pdfium reads it in place)."""
-    pdfium, raw = _pdfium()
-    handle = raw.FPDF_LoadMemDocument64(data, len(data), None)
-    if not handle:
-        # Read at once: pdfium keeps the last error of any call, and does not clear it on success.
-        error = raw.FPDF_GetLastError()
-        if error in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
-            raise Unreadable("encrypted: qa cannot read it")
-        import pypdfium2.internal as pdfium_i
-
-        why = "pdfium: " + pdfium_i.ErrorToStr.get(error, f"error {error}").lower()
-        if b"%PDF-" not in data[:1024]:
-            why += "; no %PDF header, so not a PDF at all"
-        elif b"%%EOF" not in data[-2048:]:
-            why += "; no %%EOF at the end, so the file looks cut short"
-        raise Unreadable(f"not a readable PDF ({why})")
-    if raw.FPDF_GetPageCount(handle) < 1:
-        raw.FPDF_CloseDocument(handle)
-        raise Unreadable("not a readable PDF (it has no pages)")
-    return pdfium.PdfDocument(handle)
 
 
 def _read(data: bytes, progress, max_pages: int | None = None, max_chars: int | None = None):
@@ -496,6 +463,8 @@ def _breaks(prev: _Row, row: _Row, block: _Block, left: float, right: float, lin
 def _continues(block: _Block, row: _Row) -> bool:
     """Whether the first row of a column or page carries on the paragraph that ended the previous one."""
     last = block.rows[-1]
+    if bool(last.lines and last.lines[0].words) != bool(row.lines and row.lines[0].words):
+        return False  # from a printed page to a scanned one, or back: the page starts a paragraph (and a passage)
     if block.heading or last.cells > 1 or row.cells > 1 or not _similar(last.size, row.size) or last.bold != row.bold:
         return False
     if _LIST_ITEM_RE.match(row.text):
@@ -588,25 +557,34 @@ def _first_heading(blocks: list[_Block], paragraphs: list[str]) -> str | None:
 
 
 def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None, max_pages: int | None = None,
-                max_chars: int | None = None, trace: list | None = None) -> Extracted:
-    """The text of a PDF's text layer; ``progress(done_pages, total_pages)`` is called after each page. A file of
-    more than ``max_pages`` pages or ``max_chars`` characters is ``Unreadable`` (over the reading budget).
+                max_chars: int | None = None, trace: list | None = None, seconds: float | None = None) -> Extracted:
+    """The text of a PDF's text layer, and of its pages without one read by OCR (``qa.read.pdfocr``, within
+    ``seconds``); ``progress(done_pages, total_pages)`` is called after each page. A file of more than
+    ``max_pages`` pages or ``max_chars`` characters is ``Unreadable`` (over the reading budget).
 
-    Raises ``Unreadable`` for an encrypted, damaged or image-only file. Not re-entrant across threads: calls from
-    several threads wait for each other (pdfium is not thread-safe).
+    Raises ``Unreadable`` for an encrypted, damaged or blank file, or one of scans where no OCR engine is
+    installed. Not re-entrant across threads: calls from several threads wait for each other (pdfium is not
+    thread-safe).
     """
     pages, drawn, boxes, damaged, meta = _read(bytes(data), progress, max_pages, max_chars)
-    had_text = any(pages)
-    pages = _remove_furniture(pages, boxes)
+    raw, pages = pages, _remove_furniture(pages, boxes)
+    scans = [i for i, lines in enumerate(pages) if not lines and drawn[i]]  # no text but furniture: OCR the page
+    engine, read, no_ocr = scans_read(bytes(data), scans, seconds)
+    if read:  # furniture found again, among the lines OCR read too (a scanned running head)
+        pages = _remove_furniture([[_Line(i, ln.x0, ln.x1, ln.top, ln.bottom, max(ln.top - ln.bottom, 0.1), False,
+                                          ln.text, (0, 0), ln.words) for ln in read[i]] if i in read else lines
+                                   for i, lines in enumerate(raw)], boxes)
     if not any(pages):
         if len(damaged) == len(pages):
             raise Unreadable("not a readable PDF (pdfium could not load any of its pages)")
         if not any(drawn):
             raise Unreadable("no text: every page is blank")
-        if had_text and len(pages) > 2:  # a scan with a stamped footer, or one line drawn on every page
+        if engine and not read:  # text only, all of it furniture: nothing for OCR to read either
             raise Unreadable("no text but what repeats on every page (running heads, page numbers), which is left "
-                             "out: a scan with a stamped footer? qa does not do OCR")
-        raise Unreadable("no text layer: a scanned image? qa does not do OCR")
+                             "out")
+        raise Unreadable(f"no text layer (a scanned image?): {no_ocr}" if no_ocr else
+                         f"no text: no text layer, and OCR ({engine}) found none on its pages (page numbers "
+                         f"and running heads aside)")
     blocks = _blocks(pages)
     words: list[set[str]] = []  # built at the first hyphen that needs it
 
@@ -660,9 +638,9 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
     if trace is not None:  # (row, its offset in the text) in reading order, for qa.read.pdfboxes
         trace.extend(zip([r for b in blocks for r in b.rows], [o for _, o in row_starts]))
     empty = [i + 1 for i, lines in enumerate(pages) if not lines and drawn[i]]
-    warnings = []
-    if empty:
-        warnings.append(f"no extractable text on {_page_ranges(empty)} (scanned images? qa does not do OCR)")
+    warnings = [f"no extractable text on {_page_ranges(empty)} (scanned images?): {no_ocr}" if no_ocr else
+                f"no extractable text on {_page_ranges(empty)}: no text layer, and OCR ({engine}) found none there"]\
+        if empty else []
     if damaged:
         warnings.append(f"{_page_ranges(damaged)} could not be read (damaged page data); the rest was")
     return Extracted(
@@ -674,6 +652,8 @@ def pdf_to_text(data: bytes, progress: Callable[[int, int], None] | None = None,
         date=_pdf_date(meta.get("CreationDate") or "") or _pdf_date(meta.get("ModDate") or ""),
         pages=len(pages),
         warnings=tuple(warnings),
+        ocr_pages=tuple(i + 1 for i in sorted(read) if pages[i]),
+        ocr_engine=engine if read else None,
         levels=tuple(rank[size] for size in heading_sizes),
         tables=tables_of(table_rows),
     )

@@ -106,7 +106,7 @@ class Reader:
         env = {**os.environ, "PYTHONPATH": _PACKAGE_ROOT + (os.pathsep + path if path else "")}
         self.proc = subprocess.Popen([sys.executable, "-m", "qa.read", repr(float(self.memory_mb))],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, close_fds=True, cwd=_PACKAGE_ROOT)
+                                     env=env, close_fds=True, start_new_session=True, cwd=_PACKAGE_ROOT)
         # cwd: ``-m`` puts the working folder first on sys.path, and a folder holding a ``qa`` of its own (another
         # checkout, or a corpus folder someone made) would otherwise be the code that reads the files
         self.pid, self.buf = os.getpid(), b""
@@ -141,6 +141,7 @@ class Reader:
     def _died(self) -> dict:
         """The reason for a worker that died while reading: its signal and what it held at the end."""
         proc, self.proc = self.proc, None
+        _kill_group(proc.pid)  # what it started (a Tesseract process) must not outlive it
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except ChildProcessError:
@@ -156,10 +157,7 @@ class Reader:
         proc, self.proc = self.proc, None
         if proc is None or self.pid != os.getpid():
             return
-        try:
-            proc.kill()
-        except OSError:
-            pass
+        _kill_group(proc.pid)
         proc.wait()
         for f in (proc.stdin, proc.stdout):
             try:
@@ -170,6 +168,18 @@ class Reader:
     def close(self) -> None:
         with self.lock:
             self._stop()
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the worker and every process it started: it leads a process group of its own (``start_new_session``),
+    so that a Tesseract process it runs on a scan dies with it rather than reading on after the time budget."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # gone already (or never led a group): kill the worker alone
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 _EOF = object()

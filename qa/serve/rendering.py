@@ -4,14 +4,11 @@ its passages (HTML, every piece of text escaped). The page (qa.serve.ui) lays th
 import html
 from urllib.parse import quote, urlparse
 
-from ..index import Answer, Hit, Index
-from ..read.chunking import CAPTION, CELL_JOIN, TABLE
+from ..index import KIND_LABELS, Answer, Hit, Index
+from ..read.chunking import CELL_JOIN, TABLE
 from ..text import counted, term_spans
 from .answer_box import render_answer_box
 from .markdown_view import rendered_details
-
-#: The label a card carries for a passage that is not running text.
-KIND_LABELS = {CAPTION: "photo caption", TABLE: "table"}
 
 #: A document view inlines at most this many characters around its passage.
 DOC_WINDOW = 60_000

@@ -31,7 +31,7 @@ from ..models.embedding import Embedder, encode_with_sentences, get_tokenizer, m
 from ..rank import lexical, sentences
 from ..rank import vectors as vx
 from ..rank.vectors import VectorQuality
-from ..read.chunking import Passage, chunk_document, model_text
+from ..read.chunking import OCR, Passage, chunk_document, model_text
 from ..read.worker import reader
 from ..read.documents import SUFFIXES, Document, FileInfo, OnPage, Skipped, iter_documents, list_files, sha256_file
 from ..text import analyze
@@ -119,6 +119,8 @@ class BuildReport:
     incremental: bool = False
     vectors: VectorQuality | None = None  # index type and its recall against exact search
     notes: tuple[Skipped, ...] = ()  # documents read only in part this time, each with what could not be read
+    ocr_pages: int = 0  # PDF pages without a text layer read by OCR this time (scans)
+    ocr_passages: int = 0  # the passages cut from them (kind "ocr")
 
 
 def write_generation(
@@ -190,6 +192,8 @@ def write_generation(
         incremental=base is not None,
         vectors=report.quality,
         notes=tuple(report.notes),
+        ocr_pages=report.scanned[0],
+        ocr_passages=report.scanned[1],
     )
 
 
@@ -203,6 +207,7 @@ class _Result:
     index_type: str
     quality: VectorQuality
     notes: list[Skipped]
+    scanned: tuple[int, int] = (0, 0)  # pages read by OCR, and the passages cut from them
 
 
 class _Build:
@@ -220,6 +225,7 @@ class _Build:
         # passages waiting to be written: each with its text hash, and what to store and its terms if it came embedded
         self.pending: list[tuple[Passage, str, Stored | None, str | None]] = []
         self.notes: list[Skipped] = []
+        self.scanned = [0, 0]  # pages read by OCR, passages of kind "ocr"
 
     def run(self, files: list[FileInfo], base: Path | None, base_manifest: Manifest | None) -> _Result:
         import faiss
@@ -283,7 +289,8 @@ class _Build:
         self.db.close()
         faiss.write_index(index, str(self.tmp / VECTORS))
         fault("vectors")
-        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality, self.notes)
+        return _Result(counts, d, recorded, skipped_files, skipped, vx.describe(index), quality, self.notes,
+                       tuple(self.scanned))
 
     # -- the documents that changed --
 
@@ -313,6 +320,8 @@ class _Build:
                 recorded[doc.doc_id] = FileRecord(doc.sha256, f.size, f.mtime_ns, passages=len(passages),
                                                   pages=doc.pages or None, notes=doc.notes or None)
                 self.notes += [Skipped(doc.doc_id, note) for note in doc.notes]
+                self.scanned[0] += len(doc.ocr_pages)
+                self.scanned[1] += sum(p.kind == OCR for p in passages)
                 self.pending.extend((p, passage_hash(p), v, t) for p, v, t in zip(passages, stored, terms))
                 if len(self.pending) >= self.STEP:
                     self._flush()
