@@ -169,7 +169,6 @@ BOMBS = {
     "drawing": ("drawing.pdf", drawing_pdf),
     "text-stream": ("stream.pdf", text_stream_pdf),
     "many-pages": ("pages.pdf", many_pages_pdf),
-    "huge-scan": ("scan.pdf", huge_scan_pdf),
     "docx-text": ("long.docx", docx_text),
     "docx-comment": ("comment.docx", docx_comment),
     "nav-html": ("menu.html", nav_html),
