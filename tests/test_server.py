@@ -295,11 +295,21 @@ def test_with_auth_the_right_credentials_answer(locked):
 # --- the answering processes ---------------------------------------------------------------------------------------
 
 
+def _children(pid: int) -> set[int]:
+    return {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
+
+
 def _pool_workers(server_pid: int) -> list[int]:
-    """The server's answering processes (multiprocessing's spawned children, its resource tracker left out)."""
-    children = [c for task in Path(f"/proc/{server_pid}/task").iterdir()
-                for c in (task / "children").read_text().split()]
-    return sorted(int(c) for c in set(children) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes())
+    """The server's answering processes: the children of its fork server (qa.serve.pool), or its spawned children
+    where there is no fork server (multiprocessing's resource tracker left out either way)."""
+    found = set()
+    for child in _children(server_pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"forkserver" in cmdline:
+            found |= _children(child)
+        elif b"spawn_main" in cmdline:
+            found.add(child)
+    return sorted(found)
 
 
 def test_a_killed_answering_process_is_replaced_and_the_question_still_answered(tmp_path):
