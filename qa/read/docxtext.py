@@ -16,8 +16,10 @@ Headers, footers, footnotes and comments are not read: like a PDF's running head
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Iterator
 
 from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
 
@@ -147,8 +149,10 @@ def _continues_vertical_merge(tc) -> bool:
     return merge is not None and merge.get(_W + "val", "continue") == "continue"
 
 
-def _walk(container, out: list[tuple[str, str, int]], styles: _Styles) -> None:
-    """Append (text, kind, heading level) for every block below ``container``, in document order."""
+def _walk(container, out: list[tuple[str, str, int]], styles: _Styles, tables: Iterator[int] | None = None) -> None:
+    """Append (text, kind, heading level) for every block below ``container``, in document order; a table row's
+    level is its table's number, drawn from ``tables``."""
+    tables = tables or itertools.count(1)
     for child in container.iterchildren():
         tag = child.tag
         if tag == _P:
@@ -157,10 +161,9 @@ def _walk(container, out: list[tuple[str, str, int]], styles: _Styles) -> None:
             if text and kind != "toc":
                 out.append((text, kind, level))
             for box in _text_boxes(child):
-                _walk(box, out, styles)
+                _walk(box, out, styles, tables)
         elif tag == _TBL:
-            table = sum(1 for _, kind, _ in out if kind == "table") + 1  # rows carry their table's number
-            out.append(("", "table", table))  # a mark, not a block: dropped before the text is assembled
+            table = next(tables)  # rows carry their table's number
             for tr in _rows(child):
                 cells = [_cell_text(tc) for tc in tr.iterchildren(_TC) if not _continues_vertical_merge(tc)]
                 row = CELL_SEPARATOR.join(c for c in cells if c)
@@ -169,9 +172,9 @@ def _walk(container, out: list[tuple[str, str, int]], styles: _Styles) -> None:
         elif tag == _SDT:
             content = child.find(_SDT_CONTENT)
             if content is not None:
-                _walk(content, out, styles)
+                _walk(content, out, styles, tables)
         elif tag == _CUSTOM_XML:
-            _walk(child, out, styles)
+            _walk(child, out, styles, tables)
 
 
 def _why_not_docx(data: bytes, error: Exception) -> str:
@@ -251,7 +254,6 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
     document = _open(bytes(data))
     found: list[tuple[str, str, int]] = []
     _walk(document.element.body, found, _Styles(document))
-    found = [f for f in found if f[1] != "table"]
     if not found:
         raise Unreadable("no text")
     text, spans = assemble([t for t, _, _ in found])
