@@ -190,3 +190,21 @@ def test_blind_set_precision(capsys):
         print(f"\nblind set: {right} flagged right, {wrong} false alarms, {missed} missed; precision "
               f"{right / max(1, right + wrong):.2f}, recall {right / max(1, right + missed):.2f}")
     assert len(BLIND) == 95 and right / max(1, right + wrong) >= 0.9 and right >= 10
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("In 1066, Duke William II of Normandy conquered England.", [("date", "1066")]),
+    ("Edward returned from exile in 1041.", [("date", "1041")]),
+    ("In 1169 the Normans landed at Bannow Bay.", [("date", "1169")]),
+    ("Rollo received the land in 911.", [("date", "911")]),
+    ("Between 1402 and 1405 the expedition took the islands.", [("date", "1402"), ("date", "1405")]),
+    ("Prices rose in 1500 shops.", [("count", "1,500")]),  # a count of the noun after it, not a year
+    ("He scored 1066 points.", [("count", "1,066")]),  # no word of time before it
+    ("In 300 cases it failed.", [("count", "300")]),
+    ("In 2024, exports rose.", [("date", "2024")]),
+])
+def test_years_before_1800_are_dates_where_written_as_years(text, expected):
+    from qa.rank.conflicts import read_sentence
+
+    _, mentions = read_sentence(text)
+    assert [(m.kind, m.display) for m in mentions] == expected

@@ -158,6 +158,32 @@ def _is_bound_word(w: str) -> bool:
     return w in _BOUNDS_BY_LAST
 
 
+#: Words before a number that make an earlier year of it ("in 1066", "until 1405", "between 1402 and 1405"): a
+#: number from 1800 on is a year by itself, an earlier one only where it is written as a year.
+_YEAR_BEFORE = frozenset(["in", "since", "until", "till", "from", "before", "after", "during", "circa", "c",
+                          "between", "year", "ad"])
+_ERAS = frozenset(["ad", "ce"])  # not BC: a year before Christ is not a date this reader can hold
+
+
+def _old_year(toks: list[_Tok], i: int, j: int) -> bool:
+    """Whether the number at ``i`` (``j``: the token after it) is a year before 1800: 100 to 1799, after a word of
+    ``_YEAR_BEFORE`` and not before a noun it counts ("in 1500 cases"); three digits only at a clause's end or
+    before an era ("in 911,", "in 500 BC"), where "in 300 cases" cannot be meant."""
+    t, n = toks[i], len(toks)
+    if not re.fullmatch(r"1[0-7]\d\d|[1-9]\d\d", t.raw) or i == 0:
+        return False
+    ranged = i >= 3 and toks[i - 1].low in ("and", "to") and toks[i - 3].low in ("between", "from") \
+        and re.fullmatch(r"1?\d\d\d", toks[i - 2].raw)  # "between 1402 and 1405", "from 1066 to 1087"
+    if toks[i - 1].low not in _YEAR_BEFORE and not ranged:
+        return False
+    if j < n and toks[j].low in _ERAS:
+        return True
+    if len(t.raw) == 3:
+        return j >= n or toks[j].t == "p" and toks[j].raw not in ("%", "-", "/", ".") or \
+            toks[j].raw == "." and (j + 1 >= n or toks[j + 1].s > toks[j].e)
+    return j >= n or toks[j].t == "p" and toks[j].raw not in ("%", "-", "/") or toks[j].cap or not toks[j].content
+
+
 def _quantity(ev: int, toks: list[_Tok], i: int, text: str) -> _Mention | None:
     n = len(toks)
     t = toks[i]
@@ -213,8 +239,9 @@ def _quantity(ev: int, toks: list[_Tok], i: int, text: str) -> _Mention | None:
             and toks[i - 1].lem in _CURRENCY_WORDS:
         currency, qs = _CURRENCY_WORDS[toks[i - 1].lem], i - 1  # "VND 20 trillion"
     # a year is a date, not a count
-    if t.t == "num" and currency is None and op == "=" and re.fullmatch(r"1[89]\d\d|20\d\d|2100", t.raw) and not (
-            j < n and (toks[j].low in _SCALES or toks[j].raw == "%" or toks[j].low in ("percent", "per"))):
+    if t.t == "num" and currency is None and op == "=" and (re.fullmatch(r"1[89]\d\d|20\d\d|2100", t.raw) and not (
+            j < n and (toks[j].low in _SCALES or toks[j].raw == "%" or toks[j].low in ("percent", "per")))
+            or _old_year(toks, i, j)):
         y = int(t.raw)
         lo, hi, disp = _year_value(y)
         return _Mention(ev, "date", "", lo.toordinal(), hi.toordinal(), False, False, disp, i, i + 1, i)

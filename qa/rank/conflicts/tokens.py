@@ -114,7 +114,7 @@ def _date_value(m: re.Match) -> tuple[date, date, str] | None:
 
 
 def _year_value(y: int) -> tuple[date, date, str]:
-    return date(y, 1, 1), date(y, 12, 31), f"{y:04d}"
+    return date(y, 1, 1), date(y, 12, 31), str(y)
 
 
 def _uncap_sentence_starts(toks: list[_Tok], starts: list[bool]) -> None:
