@@ -572,7 +572,8 @@ class Index:
                 s, e = sentences.spans[i]
                 s = marker_end(row["text"], s, e)
                 read.append(Sentence(rank, row["doc_id"], row["start"] + s, row["text"][s:e],
-                                     float(row["evidence"][i]), order, terms.coverage(sentences.terms[i])))
+                                     float(row["evidence"][i]), order, terms.coverage(sentences.terms[i]),
+                                     sentences.terms[i]))
         held = set().union(*(row["terms"] for row in top[:SHORT_HITS])) if top else set()
         return short_answer(query.text, read, lambda: key_words(query.text, terms.weights, held), conflicts)
 

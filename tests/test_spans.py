@@ -2,11 +2,12 @@
 SQuAD's exact match and F1."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.rank.answers import KEY_COVERAGE, short_answer
+from qa.rank.answers import ANSWERABLE_FEATURES, answerable_features, answerable_model, short_answer
 from qa.rank.conflicts import Evidence, find_conflicts
 from qa.rank.spans import (
     FEATURES,
@@ -21,15 +22,17 @@ from qa.rank.spans import (
     span_weights,
     squad_normalize,
 )
+from qa.text import analyze
 
 DOC = ("Header line\nThe country has to date established diplomatic relations with 194 countries, and set up "
        "strategic and comprehensive partnerships with 34 nations. Trần Lê Hưng from France’s Gustave Eiffel "
        "University said so in the 10th and 11th centuries.")
 
 
-def sentence_of(doc: str, text: str, hit: int = 1, doc_id: str = "a.txt", coverage: float = 0.8) -> Sentence:
+def sentence_of(doc: str, text: str, hit: int = 1, doc_id: str = "a.txt", coverage: float = 0.8,
+                score: float = 0.7) -> Sentence:
     start = doc.index(text)
-    return Sentence(hit, doc_id, start, text, 0.7, 0, coverage)
+    return Sentence(hit, doc_id, start, text, score, 0, coverage, frozenset(analyze(text)))
 
 
 def test_every_candidate_is_exactly_the_text_at_its_offsets():
@@ -78,7 +81,7 @@ def test_short_answer_abstains_with_a_reason_when_no_sentence_holding_the_terms_
 
 def test_a_date_only_in_a_sentence_without_the_key_terms_does_not_count():
     text = "The weather in 2018 was mild."
-    s = sentence_of(text, text, coverage=KEY_COVERAGE / 2)
+    s = sentence_of(text, text, coverage=0.0, score=0.2)
     short, reason = short_answer("When did Vietnam sign the CPTPP?", [s], lambda: "the CPTPP")
     assert short is None and "do not say when" in reason
 
@@ -142,3 +145,32 @@ def test_how_much_asks_for_an_amount_and_which_names_its_head():
     assert asked_for("How much did the trade add up to?").much
     assert not asked_for("How many countries are there?").much
     assert asked_for("Which university is he from?").head == "universiti"
+
+
+def test_a_question_names_what_it_is_about_apart_from_what_it_asks_of_it():
+    asked = asked_for("When did Vietnam sign the CPTPP?")
+    assert asked.names == {"vietnam", "cptpp"} and asked.predicate == {"sign"}
+    asked = asked_for("In which year was Resolution 59 issued?")
+    assert asked.names == {"resolut", "59"} and asked.predicate == {"issu"}  # "year" names the kind asked
+
+
+def test_the_answerability_model_reads_its_features_by_name_and_a_date_beside_the_event_counts_more():
+    data = json.loads((Path(__file__).resolve().parent.parent / "qa" / "rank" / "answerable_weights.json")
+                      .read_text(encoding="utf-8"))
+    assert list(data["weights"]) == list(ANSWERABLE_FEATURES) and 0.0 < data["threshold"] < 1.0
+    question = "When did Vietnam sign the CPTPP?"
+    beside = "Vietnam signed the CPTPP in 2018."
+    elsewhere = "Vietnam signed a trade pact with Laos in 2018."  # another signing: the CPTPP is not named
+    for text in (beside, elsewhere):
+        s = sentence_of(text, text, coverage=0.9)
+        found = candidates(question, [s])
+        typed = [c for c in found if c.source == "date"]
+        x = answerable_features(question, [s], found, typed)
+        assert x.shape == (len(ANSWERABLE_FEATURES),)
+    w, bias, _ = answerable_model()
+    p = {}
+    for text in (beside, elsewhere):
+        s = sentence_of(text, text, coverage=0.9)
+        found = candidates(question, [s])
+        p[text] = float(answerable_features(question, [s], found, [c for c in found if c.source == "date"]) @ w)
+    assert p[beside] > p[elsewhere]

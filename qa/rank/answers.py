@@ -3,9 +3,12 @@ abstention threshold."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -150,16 +153,71 @@ def calibrate(answerable: Sequence[float], default: float, max_false: float = MA
 
 # --- the short answer ------------------------------------------------------------------------------------------
 
-#: A sentence "holds the question's key terms" when it holds at least this IDF-weighted share of them; a question
-#: that asks for a kind of value (qa.rank.kinds) and finds no candidate of that kind in any such sentence is not
-#: answered ("The documents mention Party General Secretary but do not say when."). Chosen by bench/answers.py on held-back halves
-#: of the 833 answerable questions of the seeds' gold set, gold/'s paraphrases and gold/squad: the largest share
-#: that refuses at most MAX_FALSE_ABSTAIN of one half (0.25 and 0.20; the smaller is kept). Higher shares catch more
-#: of gold/near-topic.jsonl's 33 questions but refuse more answerable ones (bench/results/answers.txt).
-KEY_COVERAGE = 0.2
-#: Kinds whose absence makes an abstention (names of people and places are also written in lower case often enough
-#: -- "the king's men", "the north" -- that their absence proves nothing).
+#: Kinds a question may ask for that the short answer abstains on when the documents do not say it (names of people
+#: and places are also written in lower case often enough -- "the king's men", "the north" -- that a missing name
+#: proves nothing: measured, checking them too refused answerable questions as often as it caught unanswerable ones).
 ABSTAINING_KINDS = ("date", "number")
+#: What the answerability model reads of a question that asks for a date or a number, from its candidates of that
+#: kind ("typed") in the sentences read (``answerable_features``).
+ANSWERABLE_FEATURES = (
+    "typed_sentence_score",  # the best evidence of a sentence holding a typed candidate
+    "typed_logit",  # the span model's best score of a typed candidate (not normalised: how answer-like it is)
+    "typed_logit_below_best",  # ... less the best score of any candidate
+    "best_coverage",  # the IDF-weighted share of the question's terms in the best typed candidate's sentence
+    "best_inverse_hit",  # 1 / the rank of that sentence's hit
+    "best_terms_within_8",  # the question's terms within 8 words of the best typed candidate
+    "best_predicate_share",  # the share of what the question asks of its names ("sign") in that sentence
+    "best_names_share",  # the share of the question's names ("Vietnam", "CPTPP") in that sentence
+    "names_and_predicate",  # the best share of its names plus the share of its predicate, in a typed sentence
+    "sentence_score_above_typed",  # the best evidence of any sentence read, less typed_sentence_score
+    "asks_date",
+)
+_ANSWERABLE_FILE = Path(__file__).with_name("answerable_weights.json")
+
+
+@lru_cache(maxsize=1)
+def answerable_model() -> tuple[np.ndarray, float, float]:
+    """The answerability model (``bench/answers.py --fit``): weights by ``ANSWERABLE_FEATURES``, bias, and the
+    threshold below which the short answer says the documents do not say."""
+    data = json.loads(_ANSWERABLE_FILE.read_text(encoding="utf-8"))
+    return (np.array([data["weights"][f] for f in ANSWERABLE_FEATURES], dtype=np.float64), float(data["bias"]),
+            float(data["threshold"]))
+
+
+def typed_candidates(found, sentences, kind: str) -> list:
+    """The candidates of ``found`` that can answer a question of ``kind`` (``qa.rank.spans.ANSWERS_KIND``), in
+    sentences holding at least one of the question's terms: a value in a sentence that shares no word with the
+    question answers another one."""
+    return [c for c in found if c.source in sp.ANSWERS_KIND[kind] and sentences[c.sentence].coverage > 0]
+
+
+def _share(terms: frozenset[str], held: frozenset[str]) -> float:
+    return sum(t in held for t in terms) / len(terms) if terms else 1.0
+
+
+def answerable_features(question: str, sentences, found, typed, span_weights=None) -> np.ndarray:
+    """``ANSWERABLE_FEATURES`` of a question with its candidates ``found`` and the typed ones among them (not
+    empty); ``span_weights``: the span model's, if not those in use (a fit's held-out folds)."""
+    asked = sp.asked_for(question)
+    z_typed = sp.score_matrix(np.vstack([c.features for c in typed]), span_weights)
+    z_all = sp.score_matrix(np.vstack([c.features for c in found]), span_weights)
+    best = typed[int(np.argmax(z_typed))]
+    read = sentences[best.sentence]
+    typed_score = max(sentences[c.sentence].score for c in typed)
+    both = max(_share(asked.names, sentences[c.sentence].terms) + _share(asked.predicate, sentences[c.sentence].terms)
+               for c in typed)
+    return np.array([typed_score, z_typed.max(), z_typed.max() - z_all.max(), read.coverage, 1.0 / read.hit,
+                     best.features[sp.FEATURES.index("terms_within_8")], _share(asked.predicate, read.terms),
+                     _share(asked.names, read.terms), both,
+                     max(s.score for s in sentences) - typed_score, float(asked.kind == "date")])
+
+
+def answerable(features: np.ndarray, model: tuple[np.ndarray, float, float] | None = None) -> float:
+    """The answerability model's probability that the documents state the value asked for."""
+    w, bias, _ = model or answerable_model()
+    return float(1.0 / (1.0 + np.exp(-(features @ w + bias))))
+
+
 #: Where no conflict is found over the answer, another value of its kind is an alternative when its probability is
 #: at least this share of the answer's (two dates of two resolutions, for a question that names neither clearly).
 ALTERNATIVE_SHARE = 0.25
@@ -190,8 +248,9 @@ def short_answer(question: str, sentences, names: Callable[[], str],
                  conflicts=()) -> tuple[ShortAnswer | None, str | None]:
     """The short answer read from ``sentences`` (``qa.rank.spans.Sentence``, the top sentences of the best hits),
     or why there is none: (None, "The documents mention X but do not say when.") where the question asks for a
-    value (``ABSTAINING_KINDS``) that no sentence holding its key terms holds. ``names()`` says what the documents
-    mention, for that reason (computed only when needed).
+    value (``ABSTAINING_KINDS``) that no sentence read holds, or where the answerability model (``answerable``) finds
+    that none of the values read is the one asked for. ``names()`` says what the documents mention, for that reason
+    (computed only when needed).
 
     Where the answer is one of the values of a conflict (``qa.rank.conflicts``), the answer is the value most hits
     state (the span model's choice on a tie) and the conflict's other values are its alternatives; otherwise the
@@ -199,8 +258,8 @@ def short_answer(question: str, sentences, names: Callable[[], str],
     asked = sp.asked_for(question)
     found = sp.candidates(question, sentences)
     if asked.kind in ABSTAINING_KINDS:
-        typed = [c for c in found if c.source in sp.ANSWERS_KIND[asked.kind]]
-        if not any(sentences[c.sentence].coverage >= KEY_COVERAGE for c in typed):
+        typed = typed_candidates(found, sentences, asked.kind)
+        if not typed or answerable(answerable_features(question, sentences, found, typed)) < answerable_model()[2]:
             return None, f"The documents mention {names()} but do not say {KINDS[asked.kind]}."
         found = typed
     if not found:

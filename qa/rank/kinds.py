@@ -36,6 +36,10 @@ TABLE: tuple[tuple[str, str], ...] = (
     (rf"{_P}?\s*{_WHAT}\s+(?:\w+\s+)?{_NAME_NOUNS}\b", NAME),
     (rf"where\b|{_P}?\s*{_WHAT}\s+(?:\w+\s+)?{_PLACE_NOUNS}\b", PLACE),
 )
+#: Words of a question that name the kind of value asked ("In which year", "What share", "how many"): not part of
+#: what the answer's sentence must say (``qa.rank.spans.AskedFor.predicate``).
+VALUE_NOUNS = frozenset(re.findall(r"[a-z]+", _DATE_NOUNS + _NUMBER_NOUNS)) | {"many", "much", "long", "old", "far",
+                                                                               "big", "large", "often"}
 _COMPILED = tuple((re.compile(r"(?i)^\W*(?:" + pattern + ")"), kind) for pattern, kind in TABLE)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from ..text import STOPWORDS, _stem, fold_accents, question_terms
 from .conflicts import read_sentence
 from .conflicts.tokens import _tokens
-from .kinds import DATE, KINDS, NAME, NUMBER, PHRASE, PLACE, VALUE_KINDS, question_kind
+from .kinds import DATE, KINDS, NAME, NUMBER, PHRASE, PLACE, VALUE_KINDS, VALUE_NOUNS, question_kind
 
 #: Candidate sources: the kind of thing a span is.
 SOURCES = ("date", "number", "name", "phrase")
@@ -58,6 +58,7 @@ class Sentence:
     score: float  # its evidence (``qa.rank.answers.evidence``)
     order: int  # 0: the hit's best sentence, 1: the next...
     coverage: float  # the IDF-weighted share of the question's terms it holds
+    terms: frozenset[str] = frozenset()  # its lexical terms (``qa.text.analyze``), as the question's are stemmed
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,13 @@ class AskedFor:
     terms: frozenset[str]  # stemmed content terms
     head: str | None  # the stemmed noun after "which"/"what" ("Which university" -> "univers")
     much: bool  # asks for an amount ("how much", "what share", "how big"), not a count
+    #: its terms split in two: names (capitalised past the first word, or digits: "Vietnam", "CPTPP", "59") say what
+    #: it is about; the rest but the words naming the kind asked ("sign", "elected") say what it asks of them
+    names: frozenset[str] = frozenset()
+    predicate: frozenset[str] = frozenset()
+
+
+_QUESTION_WORD_RE = re.compile(r"[\w'’-]+")
 
 
 @lru_cache(maxsize=4096)
@@ -143,7 +151,15 @@ def asked_for(question: str) -> AskedFor:
         head = _stem([m.group(1).lower()])[0]
     much = bool(re.search(r"(?i)\bhow\s+(?:much|far|long|big|large|tall|high|deep|wide|fast)\b|\b(?:what|which)\s+"
                           r"(?:\w+\s+)?(?:share|percentage|proportion|amount|price|cost|area|size|rate)\b", question))
-    return AskedFor(question_kind(question), frozenset(question_terms(question)), head, much)
+    names, predicate = set(), set()
+    for n, w in enumerate(_QUESTION_WORD_RE.findall(question[:1000])):
+        low = fold_accents(w).lower()
+        if low in STOPWORDS or low in VALUE_NOUNS or len(low) < 2 and not low.isdigit():
+            continue
+        stem = _stem([low[:-2] if low.endswith(("'s", "’s")) else low])[0]
+        (names if n > 0 and w[0].isupper() or w[0].isdigit() else predicate).add(stem)
+    return AskedFor(question_kind(question), frozenset(question_terms(question)), head, much, frozenset(names),
+                    frozenset(predicate - names))
 
 
 # --- candidates ---------------------------------------------------------------------------------------------
@@ -411,40 +427,6 @@ def candidates(question: str, sentences: Sequence[Sentence], limit: int | None =
         sent, s, e = sentences[at], int(starts[j]), int(ends[j])
         out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, SOURCES[src[j]], keys[j],
                              sent.hit, at, X[j]))
-    return out
-    sizes = np.array([len(keep) for *_, keep, _ in parts])
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
-        X_all = np.vstack([X for *_, X in parts])
-        p = score_matrix(X_all)
-        cut = np.sort(p)[-limit] if len(p) > limit else -np.inf
-        value = X_all[:, :len(KINDS) * len(SOURCES)].reshape(len(p), len(KINDS), len(SOURCES))[
-            :, :, [_SOURCE_INDEX["date"], _SOURCE_INDEX["number"]]].any(axis=(1, 2))
-        chosen = np.nonzero((p >= cut) | value)[0]
-    else:
-        chosen = np.arange(offsets[-1])
-    where = np.searchsorted(offsets, chosen, side="right") - 1
-    for g, n in zip(chosen.tolist(), where.tolist()):
-        at, sent, r, keep, X = parts[n]
-        j = g - offsets[n]
-        i = keep[j]
-        s, e = int(r.starts[i]), int(r.ends[i])
-        out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, r.sources[i],
-                             r.keys[i], sent.hit, at, X[j]))
-    return out
-    chosen = None
-    if limit is not None:  # only the best ``limit`` by the span model, and every value (dates and numbers)
-        p = score_matrix(np.vstack([X for *_, X in parts]))
-        cut = np.sort(p)[-limit] if len(p) > limit else -np.inf
-        chosen = iter(p >= cut)
-    for at, sent, r, keep, X in parts:
-        for row, i in zip(X, keep):
-            wanted = next(chosen) if chosen is not None else True
-            if not wanted and r.sources[i] not in ("date", "number"):
-                continue
-            s, e = int(r.starts[i]), int(r.ends[i])
-            out.append(Candidate(sent.text[s:e], sent.doc_id, sent.start + s, sent.start + e, r.sources[i],
-                                 r.keys[i], sent.hit, at, row))
     return out
 
 
