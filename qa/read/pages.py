@@ -13,8 +13,6 @@ import base64
 import errno
 import hashlib
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
@@ -22,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 from ..config import ReadingBudget
 from ..errors import NotFoundError, QAError, StaleIndexError
 from .files import FileInfo, open_regular
+from .lru import LRU
 from .worker import reader
 
 #: A rendered page waits at most this long (or the reading budget, if shorter): a person is looking at a spinner.
@@ -80,33 +79,7 @@ def render_lit_page(data: bytes, page: int, text: str, passage: tuple[int, int] 
     raise QAError(f"page {page} could not be shown: {answer.get('skipped', 'the renderer gave no image')}")
 
 
-class PageCache:
+def PageCache(max_bytes: int) -> LRU:
     """Rendered pages of one generation, the least recently shown dropped first once they hold more than
     ``max_bytes`` (a page is ~0.2-1 MB of PNG). Thread-safe: the server renders in a thread pool."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, png: bytes) -> None:
-        if len(png) > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._bytes += len(png) - (len(old) if old else 0)
-            self._items[key] = png
-            while self._bytes > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped)
-
-    def __len__(self) -> int:
-        return len(self._items)
+    return LRU(max_bytes, len)

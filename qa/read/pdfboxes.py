@@ -16,10 +16,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from .lru import LRU
 from .pdftext import _LIGATURES, _PDFIUM_LOCK, _open, _PageReader, _pdfium, pdf_to_text
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -91,8 +90,7 @@ def _sources(trace, start: int, end: int) -> dict[int, list[tuple[tuple[int, int
 #: Traces of the files lit last, kept in the (long-lived) reading worker: a person who opens a hit's page opens the
 #: next hit's of the same file, and re-reading a 30-page report costs ~0.8 s of the ~1 s a lit page took.
 TRACES_KEPT = 4
-_TRACES: OrderedDict[tuple, tuple[str, list]] = OrderedDict()
-_TRACES_LOCK = threading.Lock()
+_TRACES = LRU(TRACES_KEPT)  # (file hash, limits) -> (text hash, trace)
 
 
 def _traced(data: bytes, max_pages: int | None, max_chars: int | None, seconds: float | None = None
@@ -100,17 +98,12 @@ def _traced(data: bytes, max_pages: int | None, max_chars: int | None, seconds: 
     """The hash of the text ``pdf_to_text(data)`` builds and its trace, read once per file while it is kept (its
     scanned pages read by OCR again within ``seconds``)."""
     key = (hashlib.sha256(data).hexdigest(), max_pages, max_chars)
-    with _TRACES_LOCK:
-        if key in _TRACES:
-            _TRACES.move_to_end(key)
-            return _TRACES[key]
-    trace: list = []
-    ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
-    found = (hashlib.sha256(ex.text.encode("utf-8", "surrogatepass")).hexdigest(), trace)
-    with _TRACES_LOCK:
-        _TRACES[key] = found
-        while len(_TRACES) > TRACES_KEPT:
-            _TRACES.popitem(last=False)
+    found = _TRACES.get(key)
+    if found is None:
+        trace: list = []
+        ex = pdf_to_text(data, max_pages=max_pages, max_chars=max_chars, trace=trace, seconds=seconds)
+        found = (hashlib.sha256(ex.text.encode("utf-8", "surrogatepass")).hexdigest(), trace)
+        _TRACES.put(key, found)
     return found
 
 

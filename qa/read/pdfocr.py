@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import ocr
+from .lru import LRU
 from .extracted import Unreadable
 from .pdfdoc import _LIGATURES, _PDFIUM_LOCK, _open
 
@@ -48,7 +48,7 @@ class ScanLine:
     words: tuple[tuple[int, int, Rect], ...]  # each word's [start, end) in ``text`` and its box
 
 
-_CACHE: OrderedDict[tuple[str, int, str], list[ScanLine]] = OrderedDict()
+_CACHE = LRU(CACHE_PAGES)  # (file hash, page, engine) -> its lines
 
 
 def _lines(lines: list[ocr.Line], height: float, scale: float) -> list[ScanLine]:
@@ -91,9 +91,9 @@ def read_pages(data: bytes, pages: list[int], seconds: float | None = None) -> t
     try:
         for i in pages:
             key = (digest, i, engine.name)
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                out[i] = _CACHE[key]
+            kept = _CACHE.get(key)
+            if kept is not None:
+                out[i] = kept
                 continue
             with _PDFIUM_LOCK:
                 page = pdf[i]
@@ -110,9 +110,8 @@ def read_pages(data: bytes, pages: list[int], seconds: float | None = None) -> t
             left = 3600.0 if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 raise ocr.TooSlow("out of time before the page was read")
-            out[i] = _CACHE[key] = _lines(engine.read(image, left), height, scale)
-            while len(_CACHE) > CACHE_PAGES:
-                _CACHE.popitem(last=False)
+            out[i] = _lines(engine.read(image, left), height, scale)
+            _CACHE.put(key, out[i])
     finally:
         with _PDFIUM_LOCK:
             pdf.close()
