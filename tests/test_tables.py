@@ -145,3 +145,22 @@ def test_a_question_about_one_cell_finds_the_table_passage_first(table_index, ki
     q3 = table[3]
     assert hit.start <= q3[0][0] and q3[-1][1] <= hit.end and cells(doc, q3) == ROWS[2]
     assert answer.to_dict()["hits"][0]["kind"] == "table"
+
+
+@pytest.mark.parametrize("kind", ["docx", "html"])
+def test_a_cell_whose_text_holds_the_separator_is_still_one_cell(tmp_path, kind):
+    from qa.read.docxtext import docx_to_text
+    from qa.read.htmltext import html_to_text
+
+    rows = [["Q1 2024 | est.", "4.1", "7.9%", "1,402"], *ROWS[1:]]
+    if kind == "docx":
+        ex = docx_to_text(report_docx(rows))
+        text, tables = ex.text, ex.tables
+    else:
+        found: list = []
+        text, _, _ = html_to_text(report_html(rows), tables=found)
+        tables = found
+    [table] = tables
+    first = table[1]
+    assert len(first) == len(HEADER) and text[first[0][0]:first[0][1]] == "Q1 2024 | est."
+    assert [text[s:e] for s, e in first[1:]] == ["4.1", "7.9%", "1,402"]

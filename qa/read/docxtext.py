@@ -20,8 +20,9 @@ import itertools
 import re
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
-from .extracted import Extracted, Unreadable, assemble, iso_date, real_title, tables_of
+from .extracted import CELL_SEPARATOR, Extracted, Unreadable, assemble, cell_spans, iso_date, real_title, tables_of
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -141,17 +142,14 @@ def _rows(container):
 
 
 #: Between the cells of a table row in the text (a cell's own " | " would read as two cells: rare, and harmless).
-CELL_SEPARATOR = " | "
-
-
 def _continues_vertical_merge(tc) -> bool:
     merge = tc.find(f"{_W}tcPr/{_W}vMerge")
     return merge is not None and merge.get(_W + "val", "continue") == "continue"
 
 
-def _walk(container, out: list[tuple[str, str, int]], styles: _Styles, tables: Iterator[int] | None = None) -> None:
+def _walk(container, out: list[tuple[str, str, Any]], styles: _Styles, tables: Iterator[int] | None = None) -> None:
     """Append (text, kind, heading level) for every block below ``container``, in document order; a table row's
-    level is its table's number, drawn from ``tables``."""
+    level is its table's number, drawn from ``tables``, and its cells' text."""
     tables = tables or itertools.count(1)
     for child in container.iterchildren():
         tag = child.tag
@@ -166,9 +164,9 @@ def _walk(container, out: list[tuple[str, str, int]], styles: _Styles, tables: I
             table = next(tables)  # rows carry their table's number
             for tr in _rows(child):
                 cells = [_cell_text(tc) for tc in tr.iterchildren(_TC) if not _continues_vertical_merge(tc)]
-                row = CELL_SEPARATOR.join(c for c in cells if c)
-                if row:
-                    out.append((row, "row", table))
+                cells = [c for c in cells if c]
+                if cells:  # a row's level: its table's number, and its cells
+                    out.append((CELL_SEPARATOR.join(cells), "row", (table, tuple(cells))))
         elif tag == _SDT:
             content = child.find(_SDT_CONTENT)
             if content is not None:
@@ -252,12 +250,12 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
         raise Unreadable(f"over the reading budget: its parts unpack to {size / 2**20:,.0f} MB, more than "
                          f"{max_unpacked / 2**20:g} MB (QA_READ_UNPACKED_MB)")
     document = _open(bytes(data))
-    found: list[tuple[str, str, int]] = []
+    found: list[tuple[str, str, Any]] = []
     _walk(document.element.body, found, _Styles(document))
     if not found:
         raise Unreadable("no text")
     text, spans = assemble([t for t, _, _ in found])
-    rows = [(number, _cells(text, s, e)) for (s, e), (_, kind, number) in zip(spans, found) if kind == "row"]
+    rows = [(level[0], cell_spans(s, level[1])) for (s, _), (_, kind, level) in zip(spans, found) if kind == "row"]
     title, when = _metadata(document)
     if title is None:
         heads = [t for t, kind, _ in found if kind == "heading" and len(t) <= 200]
@@ -276,15 +274,3 @@ def docx_to_text(data: bytes, max_unpacked: int | None = None) -> Extracted:
         levels=tuple(level for _, kind, level in found if kind == "heading"),
         tables=tables_of(rows),
     )
-
-
-def _cells(text: str, start: int, end: int) -> tuple[tuple[int, int], ...]:
-    """The (start, end) of each cell of the row text[start:end], written with CELL_SEPARATOR between cells."""
-    out, s = [], start
-    while True:
-        e = text.find(CELL_SEPARATOR, s, end)
-        if e < 0:
-            out.append((s, end))
-            return tuple(out)
-        out.append((s, e))
-        s = e + len(CELL_SEPARATOR)

@@ -31,6 +31,20 @@ class Extracted:
 #: A table of a document: rows of cells, each cell the (start, end) of its text; the first row is the header.
 Table = tuple[tuple[tuple[int, int], ...], ...]
 
+#: Between the cells of a table row where a reader writes the row as one line of its text (Word, HTML).
+CELL_SEPARATOR = " | "
+
+
+def cell_spans(start: int, cells: list[str] | tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """The (start, end) of each of ``cells`` in their row's line, written from ``start`` as
+    ``CELL_SEPARATOR.join(cells)`` (exact even where a cell's own text holds the separator)."""
+    spans, s = [], start
+    for c in cells:
+        spans.append((s, s + len(c)))
+        s += len(c) + len(CELL_SEPARATOR)
+    return tuple(spans)
+
+
 #: What a table needs to be read as one: a header and a row under it, of at least two columns each.
 MIN_TABLE_ROWS, MIN_TABLE_COLUMNS = 2, 2
 

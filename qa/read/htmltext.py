@@ -10,11 +10,9 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
-from .extracted import tables_of
+from .extracted import CELL_SEPARATOR, cell_spans, tables_of
 
 #: Between the cells of a table row in the text, as Word tables are written (qa.read.docxtext).
-CELL_SEPARATOR = " | "
-
 #: Elements whose content is never article text.
 SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "head", "button",
              "form", "select", "iframe", "object"}
@@ -211,11 +209,7 @@ def _find_tables(text: str, found: list[list[list[str]]]):
                 i = text.find(line + "\n", i + 1)
             if i < 0 or not line:
                 continue
-            spans, s = [], i
-            for c in cells:
-                spans.append((s, s + len(c)))
-                s += len(c) + len(CELL_SEPARATOR)
-            rows.append((number, tuple(spans)))
+            rows.append((number, cell_spans(i, cells)))
             at = i + len(line)
     return tables_of(rows)
 
