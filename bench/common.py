@@ -101,6 +101,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_health(port: int, server: subprocess.Popen, seconds: float, log=lambda: "") -> None:
+    """Until ``qa serve`` on ``port`` answers /api/health; a RuntimeError (with ``log()``) if it exits or takes
+    longer than ``seconds``."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
+            return
+        except OSError:
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"qa serve did not start: {log()}") from None
+            time.sleep(0.5)
+
+
 @contextmanager
 def served(*options: str) -> Iterator[tuple[int, Path]]:
     """`qa serve` on a copy of the seeds, on a free loopback port, with ``options``: (port, work folder holding
@@ -114,15 +128,7 @@ def served(*options: str) -> Iterator[tuple[int, Path]]:
     server = subprocess.Popen([QA, "serve", str(corpus), "--index-dir", str(work / "index"), "--port", str(port),
                                *options], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"qa serve did not start: {(work / 'serve.log').read_text()[-1500:]}")
-                time.sleep(0.5)
+        wait_for_health(port, server, 300, lambda: (work / "serve.log").read_text()[-1500:])
         yield port, work
     finally:
         server.terminate()

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import DATA, ROOT, machine, recorded, synthetic_corpus, table
+from common import DATA, ROOT, machine, recorded, synthetic_corpus, table, wait_for_health
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -116,15 +116,7 @@ def served(corpus: Path, index_dir: Path, n: int, questions: list[str]) -> dict:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's qa, whatever is installed
     try:
-        deadline = time.time() + 600
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("qa serve did not start")
-                time.sleep(0.5)
+        wait_for_health(port, proc, 600)
         for q in questions * n:  # each process answers some (the pool hands them out)
             for mode in ("dense", "lexical", "hybrid"):
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/api/ask?" + urllib.parse.urlencode(
