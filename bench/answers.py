@@ -17,8 +17,8 @@ The answerability model (``qa.rank.answers.ANSWERABLE_FEATURES``, for questions 
 logistic regression of "a value read is the one asked for". Its unanswerable examples are the answerable questions
 asked again without their answers (``MASKS``: every sentence stating one taken out of what the short answer reads,
 or only the value itself; the documents still speak of the subject, not of the value: "the documents mention X but
-do not say when"), and near-topic-fit's questions. Its held-out probabilities come from the same seven folds (span weights and answerability weights both
-fitted on the other six; near-topic-fit by halves). Its threshold is checked like any limit: on each half of the
+do not say when"), and near-topic-fit's questions. Its held-out probabilities come from the same seven folds
+(span weights and answerability weights both fitted on the other six; near-topic-fit by halves). Its threshold is checked like any limit: on each half of the
 answerable questions (alternate lines) the largest that refuses at most 2 % (confidence and kind together), scored
 on the other half; the one kept is chosen so on all of them.
 """

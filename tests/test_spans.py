@@ -167,7 +167,7 @@ def test_the_answerability_model_reads_its_features_by_name_and_a_date_beside_th
         typed = [c for c in found if c.source == "date"]
         x = answerable_features(question, [s], found, typed)
         assert x.shape == (len(ANSWERABLE_FEATURES),)
-    w, bias, _ = answerable_model()
+    w, _, _ = answerable_model()
     p = {}
     for text in (beside, elsewhere):
         s = sentence_of(text, text, coverage=0.9)

@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass
 
 from . import ocr
-from .lru import LRU
 from .extracted import Unreadable
+from .lru import LRU
 from .pdfdoc import _LIGATURES, _PDFIUM_LOCK, _open
 
 DPI = 200
