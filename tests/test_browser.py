@@ -450,6 +450,11 @@ def next_answer(page, act) -> None:
                   "(e) => e.setAttribute('data-old', '1'))")
     act()
     page.wait_for_selector("#results .qa-took:not([data-old])", timeout=60_000)
+    # Gradio fades a pending output to opacity 0.2 and back over 0.15 s (a CSS transition, slower on a loaded
+    # machine): what is measured on the answer (colours, contrast) is measured once it is fully shown
+    page.wait_for_function("""() => { let o = 1;
+        for (let e = document.querySelector('#results'); e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+        return o >= 0.999; }""", timeout=30_000)
 
 
 def gold_questions(path: Path) -> list[str]:
