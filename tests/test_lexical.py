@@ -81,3 +81,28 @@ def test_the_streamed_build_scores_as_bm25s_own_does(tmp_path):
         want = theirs.get_scores(query)
         assert np.allclose(got, want, rtol=1e-6) and list(np.argsort(-got, kind="stable")[:10]) == \
             list(np.argsort(-want, kind="stable")[:10])
+
+
+def test_search_touches_only_the_postings_and_ranks_as_scoring_every_row_does(tmp_path):
+    """``search`` sums scores at the question's postings only; its ranking is bm25s's full ``get_scores`` array
+    ranked (equal scores in row order), with and without a scope mask, and its buffer is left zeroed."""
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(200)]
+    rows = [(i * 2 + 5, [words[j] for j in np.minimum(rng.zipf(1.4, rng.integers(1, 30)) - 1, 199)])
+            for i in range(3_000)]
+    folder = tmp_path / "lexical"
+    build_from_terms(lambda: iter(rows), folder)
+    searched = Lexical(folder)
+    mask = rng.random(len(rows)) < 0.1
+    for question in ("w0 w3", "w150", "w2 w2 w77 w9", "w1 w0 w4 w6 w8 w11"):
+        terms = question.split()
+        for weights in (None, mask):
+            full = searched._bm25.get_scores(terms, weight_mask=weights)
+            for depth in (1, 7, 100, 5_000):
+                order = np.lexsort((np.arange(len(full)), -full))
+                want = [(rows[r][0], float(full[r])) for r in order[:depth] if full[r] > 0]
+                got = searched.search(question, depth, weights)
+                assert [p for p, _ in got] == [p for p, _ in want], (question, depth)
+                assert np.allclose([s for _, s in got], [s for _, s in want], rtol=1e-6)
+        assert not searched._spare[0].any()
+    assert searched.search("nothing known here", 10) == []

@@ -106,6 +106,7 @@ class Lexical:
         self.n_docs = int(self._bm25.scores["num_docs"])
         ids_file = Path(folder) / "ids.npy"
         self._ids = np.load(ids_file, mmap_mode="r") if ids_file.exists() else np.arange(self.n_docs)
+        self._spare: list[np.ndarray] = []  # score buffers kept zeroed between questions (``search``)
 
     def idf(self, term: str) -> float:
         """BM25's idf; a term the corpus never uses gets the idf of a term seen once."""
@@ -121,13 +122,45 @@ class Lexical:
         return np.isin(self._ids, ids)
 
     def search(self, question: str, depth: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The ``depth`` best passages by BM25, best first; with ``mask``, only the rows it marks (a scope: the
-        others score 0, so are never returned, whatever the depth)."""
+        """The ``depth`` best passages by BM25, best first (equal scores in row order); with ``mask``, only the rows
+        it marks (a scope: the others are never returned, whatever the depth).
+
+        Only the rows in the question's terms' postings are touched: bm25s's own ``get_scores`` fills and ranks an
+        array of every passage, a cost that grows with the corpus whatever the question (at 10M passages its
+        argpartition alone took ~150 ms a question: bench/results/scale-10000000.txt); here the scores are summed
+        into a reused buffer at the postings' rows and ranked among those rows, then the buffer is cleared there.
+        The sums are bm25s's (tests/test_lexical.py)."""
         terms = analyze_query(question, self.vocabulary)
-        if not terms:
+        if not terms or depth <= 0:
             return []
-        scores = self._bm25.get_scores(terms, weight_mask=mask)
-        depth = min(depth, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        matrix = self._bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        postings = [(np.asarray(indices[indptr[j]:indptr[j + 1]]), data[indptr[j]:indptr[j + 1]])
+                    for j in (self.vocabulary[t] for t in terms)]  # a repeated term counts again, as in bm25s
+        rows = np.concatenate([found for found, _ in postings])
+        scores = self._buffer()
+        try:
+            for found, weights in postings:
+                scores[found] += weights  # rows are distinct within one term's postings
+            values = scores[rows]
+        finally:
+            scores[rows] = 0
+            self._spare.append(scores)
+        if mask is not None:
+            values = values * mask[rows]
+        # a row is listed once per question term it holds: the best depth x terms entries hold the best depth rows
+        take = min(len(rows), depth * len(postings))
+        if take < len(rows):
+            top = np.argpartition(-values, take - 1)[:take]
+            rows, values = rows[top], values[top]
+        rows, first = np.unique(rows, return_index=True)
+        values = values[first]
+        order = np.lexsort((rows, -values))[:depth]
+        return [(int(self._ids[r]), float(v)) for r, v in zip(rows[order], values[order]) if v > 0]
+
+    def _buffer(self) -> np.ndarray:
+        """A zeroed score per row, taken from the spare ones (one per question answered at once) or made."""
+        try:
+            return self._spare.pop()
+        except IndexError:
+            return np.zeros(self.n_docs, dtype=np.float32)
