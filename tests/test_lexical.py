@@ -94,7 +94,8 @@ def test_search_touches_only_the_postings_and_ranks_as_scoring_every_row_does(tm
     build_from_terms(lambda: iter(rows), folder)
     searched = Lexical(folder)
     mask = rng.random(len(rows)) < 0.1
-    for question in ("w0 w3", "w150", "w2 w2 w77 w9", "w1 w0 w4 w6 w8 w11"):
+    drawn = [" ".join(f"w{j}" for j in np.minimum(rng.zipf(1.2, rng.integers(2, 9)) - 1, 199)) for _ in range(30)]
+    for question in ("w0 w3", "w150", "w2 w2 w77 w9", "w1 w0 w4 w6 w8 w11", "w150 w0 w1", "w120 w90 w0 w0", *drawn):
         terms = question.split()
         for weights in (None, mask):
             full = searched._bm25.get_scores(terms, weight_mask=weights)

@@ -107,6 +107,7 @@ class Lexical:
         ids_file = Path(folder) / "ids.npy"
         self._ids = np.load(ids_file, mmap_mode="r") if ids_file.exists() else np.arange(self.n_docs)
         self._spare: list[np.ndarray] = []  # score buffers kept zeroed between questions (``search``)
+        self._maxima: dict[int, float] = {}  # each term's highest score, once asked (``_most``)
 
     def idf(self, term: str) -> float:
         """BM25's idf; a term the corpus never uses gets the idf of a term seen once."""
@@ -122,41 +123,75 @@ class Lexical:
         return np.isin(self._ids, ids)
 
     def search(self, question: str, depth: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The ``depth`` best passages by BM25, best first (equal scores in row order); with ``mask``, only the rows
-        it marks (a scope: the others are never returned, whatever the depth).
+        """The ``depth`` best passages by BM25, best first (equal scores in row order); with ``mask`` (0/1 per row),
+        only the rows it marks (a scope: the others are never returned, whatever the depth).
 
-        Only the rows in the question's terms' postings are touched: bm25s's own ``get_scores`` fills and ranks an
-        array of every passage, a cost that grows with the corpus whatever the question (at 10M passages its
-        argpartition alone took ~150 ms a question: bench/results/scale-10000000.txt); here the scores are summed
-        into a reused buffer at the postings' rows and ranked among those rows, then the buffer is cleared there.
-        The sums are bm25s's (tests/test_lexical.py)."""
+        bm25s's own ``get_scores`` fills and ranks an array of every passage, a cost that grows with the corpus
+        whatever the question. Here the question's terms are summed rarest first (by the highest score each can add,
+        Turtle and Flood's max-score, 1995) into a reused buffer at their postings' rows only. A row a term meets
+        first is kept only if what it has there and what the terms after can add reaches the ``depth``-th best score
+        so far; once what the terms left could add to a row not yet found is below it, no other row can enter the
+        top ``depth``, and the common terms left ("year", "new") are only looked up at the rows found that they can
+        still lift into it. The result is exact: the ranking of scoring every row (tests/test_lexical.py)."""
         terms = analyze_query(question, self.vocabulary)
         if not terms or depth <= 0:
             return []
         matrix = self._bm25.scores
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
-        postings = [(np.asarray(indices[indptr[j]:indptr[j + 1]]), data[indptr[j]:indptr[j + 1]])
-                    for j in (self.vocabulary[t] for t in terms)]  # a repeated term counts again, as in bm25s
-        rows = np.concatenate([found for found, _ in postings])
-        scores = self._buffer()
+        counts = Counter(self.vocabulary[t] for t in terms)  # a repeated term counts again, as in bm25s
+        ordered = sorted(counts, key=lambda j: -counts[j] * self._most(j))
+        left = [sum(counts[j] * self._most(j) for j in ordered[i:]) for i in range(len(ordered))]
+        scores, found, held = self._buffer(), [], None
+        pool = np.empty(0, dtype=np.int64)  # some of the best rows so far: their depth-th best bounds the top's
         try:
-            for found, weights in postings:
-                scores[found] += weights  # rows are distinct within one term's postings
+            for i, j in enumerate(ordered):
+                least = _kth_best(scores, pool, mask, depth)
+                if found and left[i] < least:  # no row not found yet can reach the top
+                    held = np.concatenate(found)
+                    break
+                rows, weights = np.asarray(indices[indptr[j]:indptr[j + 1]]), data[indptr[j]:indptr[j + 1]]
+                weights = counts[j] * weights if counts[j] > 1 else np.asarray(weights)
+                new = scores[rows] == 0  # every weight is positive: 0 marks a row not yet found
+                after = left[i + 1] if i + 1 < len(left) else 0.0
+                # a row first met here reaches at most its weight here and what the terms after can add: below the
+                # bound it never enters the top (and, if met again later, stays below it with what it had missed)
+                enter = new & (weights + after >= least) if least > 0 else new
+                scores[rows[~new]] += weights[~new]
+                scores[rows[enter]] = weights[enter]
+                found.append(rows[enter])
+                pool = _best(scores, np.concatenate([pool, found[-1]]), mask, BOUND_ROWS * depth)
+            if held is None:
+                rows = np.concatenate(found)
+            else:  # the terms left are looked up at the rows found, less those they can no longer lift into the top
+                for k, bound in zip(ordered[i:], left[i:]):
+                    held = np.sort(held[_within(scores, held, mask) + bound >= _kth_best(scores, pool, mask, depth)])
+                    rows = np.asarray(indices[indptr[k]:indptr[k + 1]])
+                    at = np.minimum(np.searchsorted(rows, held), len(rows) - 1)  # sorted: each search starts
+                    hit = rows[at] == held  # where the last one ended
+                    scores[held[hit]] += counts[k] * data[indptr[k]:indptr[k + 1]][at[hit]]
+                rows = held
             values = scores[rows]
         finally:
-            scores[rows] = 0
+            for seen in found:
+                scores[seen] = 0
             self._spare.append(scores)
         if mask is not None:
             values = values * mask[rows]
-        # a row is listed once per question term it holds: the best depth x terms entries hold the best depth rows
-        take = min(len(rows), depth * len(postings))
-        if take < len(rows):
-            top = np.argpartition(-values, take - 1)[:take]
+        if depth < len(rows):
+            top = np.argpartition(-values, depth - 1)[:depth]
+            # rows scoring as the depth-th does may sit outside ``top``: keep them all, then order by row
+            top = np.flatnonzero(values >= values[top].min())
             rows, values = rows[top], values[top]
-        rows, first = np.unique(rows, return_index=True)
-        values = values[first]
         order = np.lexsort((rows, -values))[:depth]
         return [(int(self._ids[r]), float(v)) for r, v in zip(rows[order], values[order]) if v > 0]
+
+    def _most(self, j: int) -> float:
+        """The highest score term ``j`` gives any row (read once per term: its postings' largest weight)."""
+        most = self._maxima.get(j)
+        if most is None:
+            data, indptr = self._bm25.scores["data"], self._bm25.scores["indptr"]
+            most = self._maxima[j] = float(np.max(data[indptr[j]:indptr[j + 1]], initial=0.0))
+        return most
 
     def _buffer(self) -> np.ndarray:
         """A zeroed score per row, taken from the spare ones (one per question answered at once) or made."""
@@ -164,3 +199,29 @@ class Lexical:
             return self._spare.pop()
         except IndexError:
             return np.zeros(self.n_docs, dtype=np.float32)
+
+
+#: The depth-th best score so far is bounded from below by the depth-th best of a pool of this many times ``depth``
+#: rows, the best of those found as each term is added: any rows' depth-th best (their scores only grow) is a lower
+#: bound of the top's, so the result stays exact, and the bound costs a pool's worth, not every row found.
+BOUND_ROWS = 16
+
+
+def _best(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None, n: int) -> np.ndarray:
+    """The ``n`` of ``rows`` that score best so far (all of them if there are no more)."""
+    if len(rows) <= n:
+        return rows
+    return rows[np.argpartition(-_within(scores, rows, mask), n - 1)[:n]]
+
+
+def _within(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    return scores[rows] if mask is None else scores[rows] * mask[rows]
+
+
+def _kth_best(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None, k: int) -> float:
+    """The ``k``-th best score of ``rows`` (within ``mask``); -1 when there are fewer (no bound: a row not yet
+    found may still enter)."""
+    if len(rows) < k:
+        return -1.0
+    values = _within(scores, rows, mask)
+    return float(np.partition(values, len(values) - k)[len(values) - k])
