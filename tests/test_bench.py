@@ -21,7 +21,7 @@ def test_the_scale_bench_runs_small(tmp_path):
     kept = (tmp_path / "results" / "scale-20000.txt").read_text()
     assert kept.startswith("$ python bench/scale.py --passages 20000")
     for heading in ("build of 20,000 passages", "the index on disk", "answering processes", "qa serve --processes N",
-                    "Index.answer, k=10"):
+                    "Index.answer, k=10", "BM25 alone"):
         assert heading in kept, heading
     rows = {line.split("  ")[0]: line.split() for line in kept.splitlines() if "process" in line and "," in line}
     mapped = {name: float(cells[-1]) for name, cells in rows.items() if cells[-1].replace(".", "").isdigit()}
