@@ -46,6 +46,23 @@ def test_what_is_written_is_read_back(built):
     assert row["context"] == "Report › Part 1"  # the headings it lies under come back with it
 
 
+def test_candidates_read_each_document_once_and_as_a_join_would(built):
+    """A candidate's document facts (title, pages...) are read once per reader: reaching them makes SQLite read the
+    document's whole text, which lies before them in its row."""
+    path, _, _ = built
+    reader = Reader(path)
+    joined = reader.db.execute(
+        "SELECT p.id, p.text, p.doc_id, d.title, d.source, p.start, p.end, d.date, p.ordinal, d.n_passages, "
+        "d.page_starts, p.kind, p.context FROM passages p JOIN documents d USING (doc_id) ORDER BY p.id").fetchall()
+    statements = []
+    reader.db.set_trace_callback(statements.append)
+    assert sorted(reader.candidates([5, 0, 1])) == joined
+    assert sum("FROM documents" in s for s in statements) == 1
+    statements.clear()
+    assert sorted(reader.candidates([1, 5])) == [joined[1], joined[2]]
+    assert not any("FROM documents" in s for s in statements)  # kept from the first call
+
+
 def test_removing_documents_returns_their_passage_ids(built):
     path, writer, _ = built
     assert sorted(writer.remove_documents(["a.txt", "c.txt"]).tolist()) == [0, 1]

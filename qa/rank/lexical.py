@@ -151,6 +151,9 @@ class Lexical:
                     break
                 rows, weights = np.asarray(indices[indptr[j]:indptr[j + 1]]), data[indptr[j]:indptr[j + 1]]
                 weights = counts[j] * weights if counts[j] > 1 else np.asarray(weights)
+                if mask is not None:  # a scope: its rows only
+                    inside = mask[rows] > 0
+                    rows, weights = rows[inside], weights[inside]
                 new = scores[rows] == 0  # every weight is positive: 0 marks a row not yet found
                 after = left[i + 1] if i + 1 < len(left) else 0.0
                 # a row first met here reaches at most its weight here and what the terms after can add: below the
