@@ -107,3 +107,21 @@ def test_search_touches_only_the_postings_and_ranks_as_scoring_every_row_does(tm
                 assert np.allclose([s for _, s in got], [s for _, s in want], rtol=1e-6)
         assert not searched._spare[0].any()
     assert searched.search("nothing known here", 10) == []
+
+
+def test_questions_searched_at_once_from_threads_get_what_they_get_alone(tmp_path):
+    """The score buffers are shared between questions (taken and given back): threads searching at once get the
+    rankings each question gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    rows = [(i, [f"w{j}" for j in np.minimum(rng.zipf(1.3, rng.integers(1, 25)) - 1, 99)]) for i in range(4_000)]
+    folder = tmp_path / "lexical"
+    build_from_terms(lambda: iter(rows), folder)
+    searched = Lexical(folder)
+    questions = [" ".join(f"w{j}" for j in rng.integers(0, 100, rng.integers(1, 6))) for _ in range(60)]
+    alone = [searched.search(q, 20) for q in questions]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: searched.search(q, 20), questions * 4))
+    assert together == alone * 4
+    assert all(not buffer.any() for buffer in searched._spare)

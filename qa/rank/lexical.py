@@ -140,7 +140,9 @@ class Lexical:
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
         counts = Counter(self.vocabulary[t] for t in terms)  # a repeated term counts again, as in bm25s
         ordered = sorted(counts, key=lambda j: -counts[j] * self._most(j))
-        left = [sum(counts[j] * self._most(j) for j in ordered[i:]) for i in range(len(ordered))]
+        # what terms i.. can add to a row, a little more than that: the buffer sums in float32 and must not round
+        # a row past its bound
+        left = [(1 + 1e-5) * sum(counts[j] * self._most(j) for j in ordered[i:]) for i in range(len(ordered))]
         scores, found, held = self._buffer(), [], None
         pool = np.empty(0, dtype=np.int64)  # some of the best rows so far: their depth-th best bounds the top's
         try:
