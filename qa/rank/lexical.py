@@ -21,6 +21,10 @@ K1, B = 1.2, 0.75
 SETTINGS = {"library": "bm25s", "k1": K1, "b": B, "analyzer": "nfkc+fold+casefold, stop words, snowball-english"}
 
 
+#: How many zeroed score buffers (4 bytes a passage each: 40 MB at ten million) a loaded index keeps for the
+#: questions it answers at once; one more, beyond them, is made for the question and dropped after it.
+SPARE_KEPT = 4
+
 #: Passages scored and written at a time by ``build_from_terms``.
 CHUNK = 20_000
 
@@ -179,7 +183,8 @@ class Lexical:
         finally:
             for seen in found:
                 scores[seen] = 0
-            self._spare.append(scores)
+            if len(self._spare) < SPARE_KEPT:
+                self._spare.append(scores)
         if mask is not None:
             values = values * mask[rows]
         if depth < len(rows):
