@@ -146,7 +146,8 @@ class Lexical:
         ordered = sorted(counts, key=lambda j: -counts[j] * self._most(j))
         # what terms i.. can add to a row, a little more than that: the buffer sums in float32 and must not round
         # a row past its bound
-        left = [(1 + 1e-5) * sum(counts[j] * self._most(j) for j in ordered[i:]) for i in range(len(ordered))]
+        most = np.array([counts[j] * self._most(j) for j in ordered])
+        left = ((1 + 1e-5) * np.cumsum(most[::-1])[::-1]).tolist()
         scores, found, held = self._buffer(), [], None
         pool = np.empty(0, dtype=np.int64)  # some of the best rows so far: their depth-th best bounds the top's
         try:
