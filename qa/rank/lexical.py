@@ -166,9 +166,9 @@ class Lexical:
                 # a row first met here reaches at most its weight here and what the terms after can add: below the
                 # bound it never enters the top (and, if met again later, stays below it with what it had missed)
                 enter = new & (weights + after >= least) if least > 0 else new
+                found.append(rows[enter])  # listed before written: whatever happens, it is cleared after
                 scores[rows[~new]] += weights[~new]
-                scores[rows[enter]] = weights[enter]
-                found.append(rows[enter])
+                scores[found[-1]] = weights[enter]
                 pool = _best(scores, np.concatenate([pool, found[-1]]), mask, BOUND_ROWS * depth)
             if held is None:
                 rows = np.concatenate(found)
