@@ -168,7 +168,8 @@ def run(n_questions: int = 2000, clients: int = 16, max_seconds: float = 900, re
                 ("empty questions answered with a note", f"{summary['empty_questions_noted']}/{summary['empty_questions']}"),
                 ("questions before / during / after the rebuild",
                  " / ".join(str(summary["by_phase"][p]) for p in ("before", "during", "after"))),
-                ("rebuild", summary["rebuild"].get("note") or summary["rebuild"].get("error") or "not triggered")]
+                ("rebuild", summary["rebuild"].get("note") or summary["rebuild"].get("error") or "not triggered"),
+                *(("error", e[:300]) for e in summary["first_errors"])]
         width = max(len(k) for k, _ in rows)
         for k, v in rows:
             print(f"{k.ljust(width)}  {v}")

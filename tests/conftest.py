@@ -19,6 +19,9 @@ from helpers import SEEDS, HashEmbedder, register_fake_backend
 
 # Nothing a test does may touch the repository's own index/.
 os.environ["QA_INDEX_DIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-index-{os.getpid()}")
+# Nor its bench results: a bench a test runs small keeps what it prints in a temporary folder, not bench/results/
+# (a short load run in the suite had replaced the acceptance run's load.txt).
+os.environ["QA_BENCH_RESULTS"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-bench-results-{os.getpid()}")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as the qa command sets it
 register_fake_backend()
 
