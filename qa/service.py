@@ -267,10 +267,15 @@ class FolderWatcher:
         import watchfiles  # uvicorn's own file watcher
 
         self._update()  # what changed between opening the index and now
-        for _changes in watchfiles.watch(self.live.corpus, watch_filter=self._relevant, debounce=self.debounce,
-                                         step=self.step, stop_event=self._stop, raise_interrupt=False,
-                                         rust_timeout=1000, yield_on_timeout=False):
-            self._update()
+        watching = False
+        for changes in watchfiles.watch(self.live.corpus, watch_filter=self._relevant, debounce=self.debounce,
+                                        step=self.step, stop_event=self._stop, raise_interrupt=False,
+                                        rust_timeout=1000, yield_on_timeout=True):
+            # the first pass through here is once the folder is watched: what changed between the check above and
+            # then raised no event (a file added while the watcher started was missed on a loaded machine)
+            if changes or not watching:
+                self._update()
+            watching = True
 
     def stop(self) -> None:
         self._stop.set()

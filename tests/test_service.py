@@ -113,6 +113,29 @@ def test_a_watched_folder_is_followed_through_adds_renames_and_deletes(corpus, t
     assert not watcher._thread.is_alive()
 
 
+def test_a_file_added_while_the_watcher_starts_is_not_missed(corpus, tmp_path, fake_settings, fake):
+    """A file written after the watcher's first look but before the folder is watched raises no event: it is still
+    read, by the look taken once the folder is watched."""
+    index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
+    live = LiveIndex.of(index)
+
+    class Late(FolderWatcher):
+        looks = 0
+
+        def _update(self):
+            super()._update()
+            Late.looks += 1
+            if Late.looks == 1:  # just after the first look, before watchfiles watches
+                write(corpus, "late.txt", "Late news\nA late article about the Mekong delta.\n")
+
+    watcher = Late(live, debounce=300, step=50)
+    try:
+        assert _until(lambda: "late.txt" in {d.doc_id for d in live.current.documents()}), watcher.errors
+        assert watcher.errors == [] and watcher.updates == 1
+    finally:
+        watcher.stop()
+
+
 def test_following_says_behind_then_fresh_and_update_builds_only_what_changed(corpus, tmp_path, fake_settings, fake):
     index, _ = open_index(corpus, tmp_path / "i", fake_settings, embedder=fake)
     live = LiveIndex.of(index)
