@@ -218,9 +218,8 @@ class Query:
         """The ``depth`` passages that BM25 ranks best for the question, best first (computed once per question, as
         deep as first asked: the dense mode's confidence asks for 5, and max-score finds 5 faster than 100)."""
         if self._lexical is None or self._lexical[0] < depth:
-            searched = depth
             mask = self.region.mask if self.region else None
-            self._lexical = (searched, self.index.generation.lexical.search(self.text, searched, mask))
+            self._lexical = (depth, self.index.generation.lexical.search(self.text, depth, mask))
         return self._lexical[1][:depth]
 
     def top_cosine(self) -> float:

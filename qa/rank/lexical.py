@@ -143,22 +143,22 @@ class Lexical:
         matrix = self._bm25.scores
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
         counts = Counter(self.vocabulary[t] for t in terms)  # a repeated term counts again, as in bm25s
-        ordered = sorted(counts, key=lambda j: -counts[j] * self._most(j))
+        most = {j: counts[j] * self._most(j) for j in counts}  # the highest score each term can add to a row
+        ordered = sorted(most, key=most.get, reverse=True)
         # what terms i.. can add to a row, a little more than that: the buffer sums in float32 and must not round
         # a row past its bound
-        most = np.array([counts[j] * self._most(j) for j in ordered])
-        left = ((1 + 1e-5) * np.cumsum(most[::-1])[::-1]).tolist()
+        left = ((1 + 1e-5) * np.cumsum([most[j] for j in ordered][::-1])[::-1]).tolist()
         scores, found, held = self._buffer(), [], None
         pool = np.empty(0, dtype=np.int64)  # some of the best rows so far: their depth-th best bounds the top's
         try:
             for i, j in enumerate(ordered):
-                least = _kth_best(scores, pool, mask, depth)
+                least = _kth_best(scores, pool, depth)
                 if found and left[i] < least:  # no row not found yet can reach the top
                     held = np.concatenate(found)
                     break
                 rows, weights = np.asarray(indices[indptr[j]:indptr[j + 1]]), data[indptr[j]:indptr[j + 1]]
                 weights = counts[j] * weights if counts[j] > 1 else np.asarray(weights)
-                if mask is not None:  # a scope: its rows only
+                if mask is not None:  # a scope: its rows only (so every row found is in it)
                     inside = mask[rows] > 0
                     rows, weights = rows[inside], weights[inside]
                 new = scores[rows] == 0  # every weight is positive: 0 marks a row not yet found
@@ -169,12 +169,12 @@ class Lexical:
                 found.append(rows[enter])  # listed before written: whatever happens, it is cleared after
                 scores[rows[~new]] += weights[~new]
                 scores[found[-1]] = weights[enter]
-                pool = _best(scores, np.concatenate([pool, found[-1]]), mask, BOUND_ROWS * depth)
+                pool = _best(scores, np.concatenate([pool, found[-1]]), BOUND_ROWS * depth)
             if held is None:
                 rows = np.concatenate(found)
             else:  # the terms left are looked up at the rows found, less those they can no longer lift into the top
                 for k, bound in zip(ordered[i:], left[i:]):
-                    held = np.sort(held[_within(scores, held, mask) + bound >= _kth_best(scores, pool, mask, depth)])
+                    held = np.sort(held[scores[held] + bound >= _kth_best(scores, pool, depth)])
                     rows = np.asarray(indices[indptr[k]:indptr[k + 1]])
                     at = np.minimum(np.searchsorted(rows, held), len(rows) - 1)  # sorted: each search starts
                     hit = rows[at] == held  # where the last one ended
@@ -186,8 +186,6 @@ class Lexical:
                 scores[seen] = 0
             if len(self._spare) < SPARE_KEPT:
                 self._spare.append(scores)
-        if mask is not None:
-            values = values * mask[rows]
         if depth < len(rows):
             top = np.argpartition(-values, depth - 1)[:depth]
             # rows scoring as the depth-th does may sit outside ``top``: keep them all, then order by row
@@ -218,21 +216,17 @@ class Lexical:
 BOUND_ROWS = 16
 
 
-def _best(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None, n: int) -> np.ndarray:
+def _best(scores: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` of ``rows`` that score best so far (all of them if there are no more)."""
     if len(rows) <= n:
         return rows
-    return rows[np.argpartition(-_within(scores, rows, mask), n - 1)[:n]]
+    return rows[np.argpartition(-scores[rows], n - 1)[:n]]
 
 
-def _within(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    return scores[rows] if mask is None else scores[rows] * mask[rows]
-
-
-def _kth_best(scores: np.ndarray, rows: np.ndarray, mask: np.ndarray | None, k: int) -> float:
-    """The ``k``-th best score of ``rows`` (within ``mask``); -1 when there are fewer (no bound: a row not yet
-    found may still enter)."""
+def _kth_best(scores: np.ndarray, rows: np.ndarray, k: int) -> float:
+    """The ``k``-th best score of ``rows``; -1 when there are fewer (no bound: a row not yet found may still
+    enter)."""
     if len(rows) < k:
         return -1.0
-    values = _within(scores, rows, mask)
+    values = scores[rows]
     return float(np.partition(values, len(values) - k)[len(values) - k])
