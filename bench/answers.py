@@ -158,6 +158,15 @@ def collect(index: Index, questions, masked: str | None = None) -> list[dict]:
     return rows
 
 
+def by_corpus(path: Path) -> dict[str, list]:
+    """A near-topic set's questions by the collection they are about ("seeds" or "squad"; each line names its
+    ``corpus``)."""
+    out: dict[str, list] = {}
+    for line, g in zip(path.read_text(encoding="utf-8").splitlines(), load_gold(path)):
+        out.setdefault("seeds" if json.loads(line)["corpus"] == "seeds" else "squad", []).append(g)
+    return out
+
+
 def features_of(row: dict, span_weights) -> np.ndarray | None:
     """The row's ``ANSWERABLE_FEATURES`` under ``span_weights`` (None: no typed candidate, or no abstaining kind)."""
     if not row["typed"] or not row["confident"]:
@@ -274,10 +283,7 @@ def main() -> None:
     sets = question_sets()
     collected = {name: collect(idx[coll], qs) + [r for how in MASKS for r in collect(idx[coll], qs, how)]
                  for name, coll, qs in sets}
-    fit_near = {}
-    for line, g in zip(NEAR_FIT.read_text(encoding="utf-8").splitlines(), load_gold(NEAR_FIT)):
-        fit_near.setdefault("seeds" if json.loads(line)["corpus"] == "seeds" else "squad", []).append(g)
-    near_fit_rows = [r for corpus, qs in fit_near.items() for r in collect(idx[corpus], qs)]
+    near_fit_rows = [r for corpus, qs in by_corpus(NEAR_FIT).items() for r in collect(idx[corpus], qs)]
     print(machine())
 
     # held-out folds: span weights and answerability fitted on the other six (and all of near-topic-fit)
@@ -333,18 +339,14 @@ def main() -> None:
           ["split", "threshold", "refused (either reason)"], held_rows)
 
     # the near-topic questions, never fitted on: read with the final models
-    near_rows: dict[str, list[dict]] = {}
-    for path in NEAR:
-        for line, g in zip(path.read_text(encoding="utf-8").splitlines(), load_gold(path)):
-            corpus = "seeds" if json.loads(line)["corpus"] == "seeds" else "squad"
-            near_rows.setdefault(f"{path.stem} ({corpus})", []).append(collect(idx[corpus], [g])[0])
+    near_rows = {f"{path.stem} ({corpus})": collect(idx[corpus], qs) for path in NEAR
+                 for corpus, qs in by_corpus(path).items()}  # by set and collection
+    near_sets = {path.stem: [r for corpus in by_corpus(path) for r in near_rows[f"{path.stem} ({corpus})"]]
+                 for path in NEAR}  # by set
     for r in (r for rs in near_rows.values() for r in rs):
         x = features_of(r, span_all)
         if x is not None:
             p_out[id(r)] = answers_module.answerable(x, (*final, 0.0))
-    near_sets: dict[str, list[dict]] = {}
-    for name, rs in near_rows.items():
-        near_sets.setdefault(name.split(" ")[0], []).extend(rs)
     masked_all = [r for r in everything if r["masked"]]
     sweep = []
     for t in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
